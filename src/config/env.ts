@@ -1,0 +1,71 @@
+import { z } from "zod";
+
+/** The environment contract of DESIGN.md 3. A bad value stops the app with every problem named. */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+
+const registryRef = z
+  .string()
+  .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._\/-]+)?$/i, "expected host[:port][/prefix], e.g. registry.example.com:5000/team");
+
+export const envSchema = z.object({
+  APP_ID: z.string().regex(/^\d+$/, "expected the numeric App ID").optional(),
+  PRIVATE_KEY: z.string().min(1).optional(),
+  PRIVATE_KEY_PATH: z.string().min(1).optional(),
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+  GHE_HOST: z.string().min(1).optional(),
+  GHE_PROTOCOL: z.enum(["http", "https"]).optional(),
+  WEBHOOK_PROXY_URL: z.url().optional(),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  MICROSHIP_PUBLIC_URL: z.url().optional(),
+  MICROSHIP_DATA_DIR: z.string().min(1).default("./data"),
+  MICROSHIP_BUILDER: z.enum(["hypeman", "microvm", "host"]).default("microvm"),
+  MICROSHIP_REGISTRY: registryRef.optional(),
+  MICROSHIP_BASE_IMAGE_MIRROR: registryRef.optional(),
+  MICROSHIP_CONCURRENCY: positiveInt.max(64).default(2),
+  MICROSHIP_BUILD_TIMEOUT: positiveInt.max(86_400).default(900),
+  /** Secret for log-page capability tokens; derived from the app's private key when unset. */
+  MICROSHIP_LOG_SECRET: z.string().min(16).optional(),
+  HYPEMAN_BASE_URL: z.url().optional(),
+  HYPEMAN_API_KEY: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+    this.problems = problems;
+  }
+}
+
+/** Empty strings count as unset: `.env` files often carry `FOO=`. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new EnvError(parsed.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  if (env.MICROSHIP_BUILDER === "hypeman" && !env.HYPEMAN_BASE_URL) {
+    problems.push("HYPEMAN_BASE_URL: required when MICROSHIP_BUILDER=hypeman");
+  }
+  if (env.DATABASE_URL) problems.push("DATABASE_URL: Postgres is not supported yet; unset it to use the embedded SQLite store");
+  if (problems.length > 0) throw new EnvError(problems);
+  return env;
+}
+
+export function hasAppCredentials(env: Env): boolean {
+  return Boolean(env.APP_ID && (env.PRIVATE_KEY || env.PRIVATE_KEY_PATH));
+}
+
+export function publicUrl(env: Env): string {
+  return (env.MICROSHIP_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
+}

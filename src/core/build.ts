@@ -1,0 +1,58 @@
+import type { BuildRequest, BuildState, Conclusion, ImageInfo, PhaseTimings, UserMessage } from "./types.ts";
+import type { ErrorKind, ErrorLocation } from "./errors.ts";
+
+/** What the user is told about a finished build; rendered into the check run by the reporter. */
+export interface BuildOutcome {
+  conclusion: Conclusion;
+  title: string;
+  /** Plain facts; the reporter renders the Markdown. */
+  runtime: string | null;
+  detection: string | null;
+  builder: string | null;
+  image: ImageInfo | null;
+  archive: { sizeBytes: number; fileCount: number } | null;
+  phases: PhaseTimings;
+  error: { kind: ErrorKind; message: string; hint: string | null; location: ErrorLocation | null } | null;
+  messages: UserMessage[];
+  /** Set when a newer build replaced this one. */
+  supersededBy: { buildId: string; sha: string } | null;
+  /** Why nothing was built (branch or path filters). */
+  skippedReason: string | null;
+}
+
+export interface BuildRecord {
+  id: string;
+  request: BuildRequest;
+  /** 0 for the first build of a sha; each explicit re-run adds one. */
+  attempt: number;
+  state: BuildState;
+  conclusion: Conclusion | null;
+  checkRunId: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  cancelRequested: boolean;
+  supersededBy: string | null;
+  /** How many times a worker has taken it (a crash makes it more than one). */
+  tries: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  outcome: BuildOutcome | null;
+}
+
+export function emptyOutcome(conclusion: Conclusion, title: string): BuildOutcome {
+  return {
+    conclusion,
+    title,
+    runtime: null,
+    detection: null,
+    builder: null,
+    image: null,
+    archive: null,
+    phases: {},
+    error: null,
+    messages: [],
+    supersededBy: null,
+    skippedReason: null,
+  };
+}

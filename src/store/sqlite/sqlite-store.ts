@@ -1,0 +1,176 @@
+import { randomUUID } from "node:crypto";
+import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
+import type { BuildRequest, Conclusion, PullRequestRef } from "../../core/types.ts";
+import type { LogLine } from "../../builder/builder.ts";
+import type { Store, SubmitResult } from "../store.ts";
+import type { SqliteDatabase } from "./sqlite-database.ts";
+import { rowToBuild, type Row } from "./rows.ts";
+
+export class SqliteStore implements Store {
+  private readonly sql: SqliteDatabase;
+
+  constructor(sql: SqliteDatabase) {
+    this.sql = sql;
+  }
+
+  private get db() {
+    return this.sql.db;
+  }
+
+  async submit(request: BuildRequest, now: number = Date.now()): Promise<SubmitResult> {
+    return this.sql.transaction((): SubmitResult => {
+      const seen = this.db
+        .prepare("INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+        .run(request.deliveryId, request.trigger, now);
+      if (seen.changes === 0) return { kind: "duplicate-delivery" };
+
+      const { owner, repo, sha } = request;
+      if (request.pr) {
+        this.db
+          .prepare("INSERT INTO sha_prs (owner, repo, sha, pr) VALUES (?, ?, ?, ?) ON CONFLICT (owner, repo, sha) DO UPDATE SET pr = excluded.pr")
+          .run(owner, repo, sha, JSON.stringify(request.pr));
+      }
+      const latest = this.latestForSha(owner, repo, sha);
+      if (latest && !request.rerun) {
+        // push and pull_request.synchronize of one sha share a build; the PR learns of it here.
+        if (request.pr && !latest.request.pr) {
+          const merged: BuildRequest = { ...latest.request, pr: request.pr, fetchRef: latest.request.fetchRef ?? request.fetchRef };
+          this.db.prepare("UPDATE builds SET request = ?, pr_number = ? WHERE id = ?").run(JSON.stringify(merged), request.pr.number, latest.id);
+          latest.request = merged;
+        }
+        this.db.prepare("UPDATE deliveries SET build_id = ? WHERE id = ?").run(latest.id, request.deliveryId);
+        return { kind: "existing", build: latest };
+      }
+
+      const id = randomUUID();
+      const attempt = latest ? latest.attempt + 1 : 0;
+      const isDefault = request.pr === null && request.branch === request.defaultBranch;
+      this.db
+        .prepare(
+          `INSERT INTO builds (id, installation_id, owner, repo, sha, attempt, branch, pr_number, is_default_branch, request, state, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+        )
+        .run(id, request.installationId, owner, repo, sha, attempt, request.branch, request.pr?.number ?? null, isDefault ? 1 : 0, JSON.stringify(request), now);
+      this.db.prepare("UPDATE deliveries SET build_id = ? WHERE id = ?").run(id, request.deliveryId);
+
+      const { queued, running } = isDefault ? { queued: [], running: [] } : this.supersede(request, id, now);
+      return { kind: "created", build: this.mustGet(id), supersededQueued: queued, supersededRunning: running };
+    });
+  }
+
+  /** Older unfinished builds of the same PR (or, for pushes, the same branch) give way to this one. */
+  private supersede(request: BuildRequest, newId: string, now: number): { queued: BuildRecord[]; running: BuildRecord[] } {
+    const rows = (
+      request.pr
+        ? this.db
+            .prepare("SELECT * FROM builds WHERE owner = ? AND repo = ? AND pr_number = ? AND state != 'completed' AND id != ? AND sha != ?")
+            .all(request.owner, request.repo, request.pr.number, newId, request.sha)
+        : this.db
+            .prepare(
+              "SELECT * FROM builds WHERE owner = ? AND repo = ? AND branch = ? AND is_default_branch = 0 AND state != 'completed' AND id != ? AND sha != ?",
+            )
+            .all(request.owner, request.repo, request.branch, newId, request.sha)
+    ) as Row[];
+    const queued: BuildRecord[] = [];
+    const running: BuildRecord[] = [];
+    for (const build of rows.map(rowToBuild)) {
+      // A fork's branch name says nothing about the base repo's branches.
+      if (!request.pr && build.request.pr?.fork) continue;
+      if (build.state === "queued") {
+        this.db
+          .prepare("UPDATE builds SET state = 'completed', conclusion = 'cancelled', superseded_by = ?, completed_at = ? WHERE id = ? AND state = 'queued'")
+          .run(newId, now, build.id);
+        queued.push(this.mustGet(build.id));
+      } else {
+        this.db.prepare("UPDATE builds SET cancel_requested = 1, superseded_by = ? WHERE id = ?").run(newId, build.id);
+        running.push(this.mustGet(build.id));
+      }
+    }
+    return { queued, running };
+  }
+
+  async recordDelivery(deliveryId: string, event: string): Promise<boolean> {
+    const r = this.db
+      .prepare("INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+      .run(deliveryId, event, Date.now());
+    return r.changes === 1;
+  }
+
+  async getBuild(id: string): Promise<BuildRecord | null> {
+    const row = this.db.prepare("SELECT * FROM builds WHERE id = ?").get(id) as Row | undefined;
+    return row ? rowToBuild(row) : null;
+  }
+
+  async latestBuildForSha(owner: string, repo: string, sha: string): Promise<BuildRecord | null> {
+    return this.latestForSha(owner, repo, sha);
+  }
+
+  private latestForSha(owner: string, repo: string, sha: string): BuildRecord | null {
+    const row = this.db
+      .prepare("SELECT * FROM builds WHERE owner = ? AND repo = ? AND sha = ? ORDER BY attempt DESC LIMIT 1")
+      .get(owner, repo, sha) as Row | undefined;
+    return row ? rowToBuild(row) : null;
+  }
+
+  private mustGet(id: string): BuildRecord {
+    const row = this.db.prepare("SELECT * FROM builds WHERE id = ?").get(id) as Row | undefined;
+    if (!row) throw new Error(`build ${id} vanished`);
+    return rowToBuild(row);
+  }
+
+  async buildsWithoutCheckRun(limit: number): Promise<BuildRecord[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM builds WHERE check_run_id IS NULL AND state != 'completed' ORDER BY created_at LIMIT ?")
+      .all(limit) as Row[];
+    return rows.map(rowToBuild);
+  }
+
+  async setCheckRunId(id: string, checkRunId: number): Promise<void> {
+    this.db.prepare("UPDATE builds SET check_run_id = ? WHERE id = ?").run(checkRunId, id);
+  }
+
+  async complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now: number = Date.now()): Promise<boolean> {
+    return this.sql.transaction(() => {
+      const row = this.db.prepare("SELECT state, outcome FROM builds WHERE id = ?").get(id) as Row | undefined;
+      if (!row) return false;
+      // A build cancelled while queued is 'completed' without an outcome: the reporter still owes it one.
+      if (row.state === "completed" && row.outcome != null) return false;
+      this.db
+        .prepare(
+          "UPDATE builds SET state = 'completed', conclusion = ?, outcome = ?, completed_at = COALESCE(completed_at, ?), lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+        )
+        .run(conclusion, JSON.stringify(outcome), now, id);
+      return true;
+    });
+  }
+
+  async prForSha(owner: string, repo: string, sha: string): Promise<PullRequestRef | null> {
+    const row = this.db.prepare("SELECT pr FROM sha_prs WHERE owner = ? AND repo = ? AND sha = ?").get(owner, repo, sha) as Row | undefined;
+    return row ? (JSON.parse(String(row.pr)) as PullRequestRef) : null;
+  }
+
+  async appendLog(id: string, lines: LogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    this.db
+      .prepare("INSERT INTO log_chunks (build_id, seq, lines) VALUES (?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM log_chunks WHERE build_id = ?), ?)")
+      .run(id, id, JSON.stringify(lines));
+  }
+
+  async readLog(id: string): Promise<LogLine[]> {
+    const rows = this.db.prepare("SELECT lines FROM log_chunks WHERE build_id = ? ORDER BY seq").all(id) as Row[];
+    return rows.flatMap((r) => JSON.parse(String(r.lines)) as LogLine[]);
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = this.db.prepare("SELECT state, COUNT(*) AS n FROM builds GROUP BY state").all() as Row[];
+    return Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    this.sql.close();
+  }
+}

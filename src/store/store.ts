@@ -1,0 +1,36 @@
+import type { BuildRecord, BuildOutcome } from "../core/build.ts";
+import type { BuildRequest, Conclusion, PullRequestRef } from "../core/types.ts";
+import type { LogLine } from "../builder/builder.ts";
+
+export type SubmitResult =
+  | { kind: "duplicate-delivery" }
+  | { kind: "existing"; build: BuildRecord }
+  | { kind: "created"; build: BuildRecord; supersededQueued: BuildRecord[]; supersededRunning: BuildRecord[] };
+
+/**
+ * Durable state. Methods are async so a networked implementation (Postgres) fits the same
+ * interface; the SQLite one answers synchronously inside.
+ */
+export interface Store {
+  /**
+   * Atomically: records the delivery (a redelivery is a no-op), shares the build of the same
+   * sha unless it is an explicit re-run, creates the build otherwise, and marks older builds
+   * of the same branch or PR superseded (queued ones end at once, running ones are asked to stop).
+   */
+  submit(request: BuildRequest, now?: number): Promise<SubmitResult>;
+  /** Records a delivery that does not start a build; false when it was seen before. */
+  recordDelivery(deliveryId: string, event: string): Promise<boolean>;
+  getBuild(id: string): Promise<BuildRecord | null>;
+  latestBuildForSha(owner: string, repo: string, sha: string): Promise<BuildRecord | null>;
+  /** Builds still waiting for their first check run (the notifier creates them). */
+  buildsWithoutCheckRun(limit: number): Promise<BuildRecord[]>;
+  setCheckRunId(id: string, checkRunId: number): Promise<void>;
+  /** Ends a build for good; returns false if it had already ended. */
+  complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now?: number): Promise<boolean>;
+  prForSha(owner: string, repo: string, sha: string): Promise<PullRequestRef | null>;
+  appendLog(id: string, lines: LogLine[]): Promise<void>;
+  readLog(id: string): Promise<LogLine[]>;
+  countByState(): Promise<Record<string, number>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
