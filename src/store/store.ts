@@ -25,6 +25,10 @@ export interface Store {
   /** Builds still waiting for their first check run (the notifier creates them). */
   buildsWithoutCheckRun(limit: number): Promise<BuildRecord[]>;
   setCheckRunId(id: string, checkRunId: number): Promise<void>;
+  /** Check runs of the apps of a multi-app repo (`microship/<name>`), so a crash can still conclude them. */
+  setAppCheckRun(id: string, app: string, checkRunId: number): Promise<void>;
+  markAppCheckRunCompleted(id: string, app: string): Promise<void>;
+  openAppCheckRuns(id: string): Promise<{ app: string; checkRunId: number }[]>;
   /** Ends a build for good; returns false if it had already ended. */
   complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now?: number): Promise<boolean>;
   prForSha(owner: string, repo: string, sha: string): Promise<PullRequestRef | null>;

@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS sha_prs (
   pr TEXT NOT NULL,
   PRIMARY KEY (owner, repo, sha)
 );
+CREATE TABLE IF NOT EXISTS app_check_runs (
+  build_id TEXT NOT NULL,
+  app TEXT NOT NULL,
+  check_run_id INTEGER NOT NULL,
+  completed INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (build_id, app)
+);
 CREATE TABLE IF NOT EXISTS log_chunks (
   build_id TEXT NOT NULL,
   seq INTEGER NOT NULL,

@@ -129,6 +129,21 @@ export class SqliteStore implements Store {
     this.db.prepare("UPDATE builds SET check_run_id = ? WHERE id = ?").run(checkRunId, id);
   }
 
+  async setAppCheckRun(id: string, app: string, checkRunId: number): Promise<void> {
+    this.db
+      .prepare("INSERT INTO app_check_runs (build_id, app, check_run_id) VALUES (?, ?, ?) ON CONFLICT (build_id, app) DO UPDATE SET check_run_id = excluded.check_run_id, completed = 0")
+      .run(id, app, checkRunId);
+  }
+
+  async markAppCheckRunCompleted(id: string, app: string): Promise<void> {
+    this.db.prepare("UPDATE app_check_runs SET completed = 1 WHERE build_id = ? AND app = ?").run(id, app);
+  }
+
+  async openAppCheckRuns(id: string): Promise<{ app: string; checkRunId: number }[]> {
+    const rows = this.db.prepare("SELECT app, check_run_id FROM app_check_runs WHERE build_id = ? AND completed = 0 ORDER BY app").all(id) as Row[];
+    return rows.map((r) => ({ app: String(r.app), checkRunId: Number(r.check_run_id) }));
+  }
+
   async complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now: number = Date.now()): Promise<boolean> {
     return this.sql.transaction(() => {
       const row = this.db.prepare("SELECT state, outcome FROM builds WHERE id = ?").get(id) as Row | undefined;

@@ -1,0 +1,88 @@
+import type { BuildRecord, BuildOutcome } from "./build.ts";
+import type { BuildPlan, BuildRequest, Conclusion } from "./types.ts";
+import type { MicroshipError } from "./errors.ts";
+import type { LogLine, SourceArchive, BuildSecret } from "../builder/builder.ts";
+import type { RepoConfig, RepoConfigResult } from "../config/repo-config.ts";
+
+/** The seams the pipeline depends on. main.ts wires the concrete classes; tests pass their own. */
+
+export interface Checkout {
+  dir: string;
+  cleanup(): Promise<void>;
+}
+
+export interface SourceFetcher {
+  /** Fetches exactly `request.sha` into a fresh temp dir. */
+  checkout(request: BuildRequest, signal: AbortSignal): Promise<Checkout>;
+}
+
+export interface ConfigSource {
+  /** The repo config at the checked-out sha (with `_extends` resolved), or null when there is none. */
+  load(request: BuildRequest, checkoutDir: string): Promise<RepoConfigResult | null>;
+}
+
+export type PlanOutcome = { ok: true; plan: BuildPlan } | { ok: false; app: string | null; error: MicroshipError };
+
+export interface Planner {
+  plan(repoDir: string, config: RepoConfig | null): Promise<PlanOutcome[]>;
+}
+
+export interface Archiver {
+  /** A tar.gz of `appDir` with the plan's Dockerfile and .dockerignore applied. */
+  archive(appDir: string, plan: BuildPlan, outPath: string): Promise<SourceArchive>;
+}
+
+export interface ImageTarget {
+  imageName: string;
+  tags: string[];
+}
+
+export interface ImageNamer {
+  target(request: BuildRequest, plan: BuildPlan): ImageTarget;
+}
+
+export interface SecretSource {
+  /** Build secrets for a repo; never called for fork PRs. */
+  secretsFor(request: BuildRequest): Promise<BuildSecret[]>;
+}
+
+/** A check run to write: the build's main run (`app` null) or one app's run in a multi-app repo. */
+export interface RunRef {
+  build: BuildRecord;
+  app: string | null;
+  checkRunId: number | null;
+}
+
+export interface ChecksReporter {
+  /** Creates the run as queued; returns its id. */
+  queued(build: BuildRecord): Promise<number>;
+  /** Marks it in progress, creating it first when `checkRunId` is null; returns its id. */
+  started(run: RunRef, builder: string): Promise<number>;
+  /** Replaces the text with the log's tail. Callers throttle (at most every 5 s per run). */
+  progress(run: RunRef & { checkRunId: number }, tail: LogLine[], phase: string): Promise<void>;
+  completed(run: RunRef & { checkRunId: number }, outcome: BuildOutcome, tail: LogLine[], detailsUrl: string): Promise<void>;
+  /** A comment on the PR, for replies to /rebuild. */
+  comment?(build: BuildRecord, body: string): Promise<void>;
+}
+
+export interface Metrics {
+  delivery(event: string, outcome: string): void;
+  buildFinished(conclusion: Conclusion): void;
+  phase(phase: string, ms: number): void;
+}
+
+export const noMetrics: Metrics = { delivery() {}, buildFinished() {}, phase() {} };
+
+/** A minimal logger shape so core needs no logging package. pino's Logger satisfies it. */
+export interface OpLog {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): OpLog;
+}
+
+export interface LinkSigner {
+  /** The capability URL of a build's full log page. */
+  detailsUrl(buildId: string): string;
+}
