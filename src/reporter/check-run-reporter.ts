@@ -1,0 +1,123 @@
+import type { LogLine } from "../builder/builder.ts";
+import type { BuildOutcome, BuildRecord } from "../core/build.ts";
+import type { ChecksReporter, LinkSigner, RunRef } from "../core/ports.ts";
+import { annotationsFor, ANNOTATIONS_PER_REQUEST, chunk } from "./annotations.ts";
+import { renderLogTail } from "./render-log.ts";
+import { renderRunningSummary, renderSummary } from "./render-summary.ts";
+
+/** The little of Octokit the reporter needs: installation-authenticated `request`. */
+export interface GitHubRequester {
+  request(route: string, params?: Record<string, unknown>): Promise<{ data: any }>;
+}
+
+export type ClientFor = (installationId: number) => Promise<GitHubRequester>;
+
+export const CHECK_NAME = "microship";
+
+export const REBUILD_ACTIONS = [
+  { label: "Rebuild", identifier: "rebuild", description: "Build this commit again" },
+  { label: "Rebuild, no cache", identifier: "rebuild-no-cache", description: "Build again without the layer cache" },
+];
+
+function checkName(app: string | null): string {
+  return app ? `${CHECK_NAME}/${app}` : CHECK_NAME;
+}
+
+/** The only writer of check runs and PR comments. */
+export class CheckRunReporter implements ChecksReporter {
+  private readonly clientFor: ClientFor;
+  private readonly links: LinkSigner;
+
+  constructor(clientFor: ClientFor, links: LinkSigner) {
+    this.clientFor = clientFor;
+    this.links = links;
+  }
+
+  async queued(build: BuildRecord): Promise<number> {
+    const gh = await this.clientFor(build.request.installationId);
+    const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+      ...repoOf(build),
+      name: CHECK_NAME,
+      head_sha: build.request.sha,
+      status: "queued",
+      external_id: build.id,
+      details_url: this.links.detailsUrl(build.id),
+      output: { title: "Queued", summary: `Waiting for a builder. [Build page](${this.links.detailsUrl(build.id)}).` },
+    });
+    return Number(data.id);
+  }
+
+  async started(run: RunRef, builder: string): Promise<number> {
+    const gh = await this.clientFor(run.build.request.installationId);
+    const details = this.links.detailsUrl(run.build.id);
+    const body = {
+      status: "in_progress",
+      started_at: new Date().toISOString(),
+      details_url: details,
+      output: { title: "Building", summary: renderRunningSummary(run.build, builder, "starting", details) },
+    };
+    if (run.checkRunId !== null) {
+      await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { ...repoOf(run.build), check_run_id: run.checkRunId, ...body });
+      return run.checkRunId;
+    }
+    const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+      ...repoOf(run.build),
+      name: checkName(run.app),
+      head_sha: run.build.request.sha,
+      external_id: run.build.id,
+      ...body,
+    });
+    return Number(data.id);
+  }
+
+  async progress(run: RunRef & { checkRunId: number }, tail: LogLine[], phase: string): Promise<void> {
+    const gh = await this.clientFor(run.build.request.installationId);
+    const details = this.links.detailsUrl(run.build.id);
+    await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      ...repoOf(run.build),
+      check_run_id: run.checkRunId,
+      output: {
+        title: `Building: ${phase}`,
+        summary: renderRunningSummary(run.build, null, phase, details),
+        text: renderLogTail(tail, "Log (live tail)"),
+      },
+    });
+  }
+
+  async completed(run: RunRef & { checkRunId: number }, outcome: BuildOutcome, tail: LogLine[], detailsUrl: string): Promise<void> {
+    const gh = await this.clientFor(run.build.request.installationId);
+    const [first = [], ...rest] = chunk(annotationsFor(outcome), ANNOTATIONS_PER_REQUEST);
+    const output = {
+      title: outcome.title.slice(0, 255),
+      summary: renderSummary(run.build, outcome, detailsUrl),
+      text: renderLogTail(tail, "Log (tail)"),
+    };
+    await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      ...repoOf(run.build),
+      check_run_id: run.checkRunId,
+      status: "completed",
+      conclusion: outcome.conclusion,
+      completed_at: new Date().toISOString(),
+      details_url: detailsUrl,
+      output: first.length > 0 ? { ...output, annotations: first } : output,
+      actions: outcome.conclusion === "skipped" ? [] : REBUILD_ACTIONS,
+    });
+    for (const annotations of rest) {
+      await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+        ...repoOf(run.build),
+        check_run_id: run.checkRunId,
+        output: { title: output.title, summary: output.summary, annotations },
+      });
+    }
+  }
+
+  async comment(build: BuildRecord, body: string): Promise<void> {
+    if (!build.request.pr) return;
+    const gh = await this.clientFor(build.request.installationId);
+    await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repoOf(build), issue_number: build.request.pr.number, body });
+  }
+}
+
+function repoOf(build: BuildRecord): { owner: string; repo: string } {
+  return { owner: build.request.owner, repo: build.request.repo };
+}
