@@ -18,6 +18,8 @@ export interface Store {
    * of the same branch or PR superseded (queued ones end at once, running ones are asked to stop).
    */
   submit(request: BuildRequest, now?: number): Promise<SubmitResult>;
+  /** A closed PR: its unfinished builds stop (queued ones end now, running ones are asked to). */
+  cancelPullRequest(owner: string, repo: string, prNumber: number, now?: number): Promise<{ queued: BuildRecord[]; running: BuildRecord[] }>;
   /** Records a delivery that does not start a build; false when it was seen before. */
   recordDelivery(deliveryId: string, event: string): Promise<boolean>;
   getBuild(id: string): Promise<BuildRecord | null>;

@@ -89,6 +89,28 @@ export class SqliteStore implements Store {
     return { queued, running };
   }
 
+  async cancelPullRequest(owner: string, repo: string, prNumber: number, now: number = Date.now()): Promise<{ queued: BuildRecord[]; running: BuildRecord[] }> {
+    return this.sql.transaction(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM builds WHERE owner = ? AND repo = ? AND pr_number = ? AND state != 'completed'")
+        .all(owner, repo, prNumber) as Row[];
+      const queued: BuildRecord[] = [];
+      const running: BuildRecord[] = [];
+      for (const build of rows.map(rowToBuild)) {
+        // A push to a branch shares the build with its PR: that build still serves the branch.
+        if (build.request.branch && !build.request.pr?.fork && build.request.trigger === "push") continue;
+        if (build.state === "queued") {
+          this.db.prepare("UPDATE builds SET state = 'completed', conclusion = 'cancelled', completed_at = ? WHERE id = ?").run(now, build.id);
+          queued.push(this.mustGet(build.id));
+        } else {
+          this.db.prepare("UPDATE builds SET cancel_requested = 1 WHERE id = ?").run(build.id);
+          running.push(this.mustGet(build.id));
+        }
+      }
+      return { queued, running };
+    });
+  }
+
   async recordDelivery(deliveryId: string, event: string): Promise<boolean> {
     const r = this.db
       .prepare("INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")

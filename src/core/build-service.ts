@@ -1,0 +1,71 @@
+import type { BuildRecord } from "./build.ts";
+import { emptyOutcome } from "./build.ts";
+import type { BuildRequest } from "./types.ts";
+import type { ChecksReporter, LinkSigner, Metrics, OpLog } from "./ports.ts";
+import type { Store, SubmitResult } from "../store/store.ts";
+import type { CheckRunOpener } from "./check-run-opener.ts";
+
+export interface BuildServiceDeps {
+  store: Store;
+  reporter: ChecksReporter;
+  opener: CheckRunOpener;
+  links: LinkSigner;
+  metrics: Metrics;
+  log: OpLog;
+  /** Wakes the workers; asks a running build to stop at once (the heartbeat would see it later anyway). */
+  wake(): void;
+  cancelRunning(buildId: string): void;
+}
+
+/**
+ * Where webhook handlers hand over. `submit` is one durable write and returns; everything that
+ * talks to GitHub happens after, off the delivery's path (GitHub drops a delivery after 10 s).
+ */
+export class BuildService {
+  private readonly deps: BuildServiceDeps;
+
+  constructor(deps: BuildServiceDeps) {
+    this.deps = deps;
+  }
+
+  async submit(request: BuildRequest): Promise<SubmitResult> {
+    const result = await this.deps.store.submit(request);
+    this.deps.metrics.delivery(request.trigger, result.kind);
+    if (result.kind === "created") {
+      this.deps.wake();
+      for (const old of result.supersededRunning) this.deps.cancelRunning(old.id);
+      setImmediate(() => void this.afterSubmit(result.build, result.supersededQueued));
+    }
+    return result;
+  }
+
+  async pullRequestClosed(owner: string, repo: string, prNumber: number): Promise<void> {
+    const { queued, running } = await this.deps.store.cancelPullRequest(owner, repo, prNumber);
+    for (const old of running) this.deps.cancelRunning(old.id);
+    setImmediate(() => void this.concludeCancelled(queued, "The pull request was closed before this build started."));
+  }
+
+  private async afterSubmit(build: BuildRecord, supersededQueued: BuildRecord[]): Promise<void> {
+    await this.deps.opener.ensure(build).catch((err) => this.deps.log.warn({ err, buildId: build.id }, "could not open the check run yet; the sweep will retry"));
+    await this.concludeCancelled(supersededQueued, null, build);
+  }
+
+  /** Builds that never started still owe their check run a conclusion. */
+  private async concludeCancelled(builds: BuildRecord[], reason: string | null, newer?: BuildRecord): Promise<void> {
+    for (const old of builds) {
+      try {
+        const outcome = {
+          ...emptyOutcome("cancelled", newer ? "Superseded by a newer build" : "Build cancelled"),
+          supersededBy: newer ? { buildId: newer.id, sha: newer.request.sha } : null,
+          skippedReason: reason,
+        };
+        if (old.checkRunId !== null) {
+          await this.deps.reporter.completed({ build: old, app: null, checkRunId: old.checkRunId }, outcome, [], this.deps.links.detailsUrl(old.id));
+        }
+        await this.deps.store.complete(old.id, "cancelled", outcome);
+      } catch (err) {
+        this.deps.log.warn({ err, buildId: old.id }, "could not conclude a cancelled build");
+      }
+    }
+  }
+}

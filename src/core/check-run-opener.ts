@@ -1,0 +1,44 @@
+import type { BuildRecord } from "./build.ts";
+import type { ChecksReporter, OpLog } from "./ports.ts";
+import type { Store } from "../store/store.ts";
+
+/**
+ * Creates each build's `queued` check run exactly once, outside the webhook path. The webhook
+ * handler only enqueues; this runs right after, and a sweep catches what a crash left behind.
+ * Concurrent callers for one build share one request, so the worker never opens a second run.
+ */
+export class CheckRunOpener {
+  private readonly store: Store;
+  private readonly reporter: ChecksReporter;
+  private readonly log: OpLog;
+  private readonly inFlight = new Map<string, Promise<number | null>>();
+
+  constructor(store: Store, reporter: ChecksReporter, log: OpLog) {
+    this.store = store;
+    this.reporter = reporter;
+    this.log = log;
+  }
+
+  ensure(build: BuildRecord): Promise<number | null> {
+    if (build.checkRunId !== null) return Promise.resolve(build.checkRunId);
+    const running = this.inFlight.get(build.id);
+    if (running) return running;
+    const p = (async () => {
+      const fresh = await this.store.getBuild(build.id);
+      if (fresh?.checkRunId != null) return fresh.checkRunId;
+      if (fresh?.state === "completed") return null;
+      const id = await this.reporter.queued(build);
+      await this.store.setCheckRunId(build.id, id);
+      return id;
+    })().finally(() => this.inFlight.delete(build.id));
+    this.inFlight.set(build.id, p);
+    return p;
+  }
+
+  /** Opens the runs of every build still without one; failures are retried on the next sweep. */
+  async sweep(): Promise<void> {
+    for (const build of await this.store.buildsWithoutCheckRun(50)) {
+      await this.ensure(build).catch((err) => this.log.warn({ err, buildId: build.id }, "could not open the check run yet"));
+    }
+  }
+}

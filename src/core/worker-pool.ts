@@ -1,0 +1,139 @@
+import { randomUUID } from "node:crypto";
+import type { BuildRecord } from "./build.ts";
+import { emptyOutcome } from "./build.ts";
+import { cancelledError, infraError } from "./errors.ts";
+import type { CheckRunOpener } from "./check-run-opener.ts";
+import { runPipeline, type PipelineDeps } from "./pipeline.ts";
+import type { Queue } from "../queue/queue.ts";
+
+export interface WorkerPoolOptions {
+  queue: Queue;
+  opener: CheckRunOpener;
+  pipeline: PipelineDeps;
+  concurrency: number;
+  leaseMs?: number;
+  pollMs?: number;
+  /** A build taken this many times (crashes included) is concluded instead of resumed. */
+  maxTries?: number;
+  workerId?: string;
+}
+
+/**
+ * Claims builds from the queue, runs each with a heartbeat that renews its lease and picks up
+ * cancel requests, and sweeps for lapsed leases left by a crashed process.
+ */
+export class WorkerPool {
+  private readonly o: Required<WorkerPoolOptions>;
+  private readonly running = new Map<string, AbortController>();
+  private readonly done = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private pumping = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.o = { leaseMs: 30_000, pollMs: 1_000, maxTries: 2, workerId: `worker-${randomUUID().slice(0, 8)}`, ...options };
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    await this.recover();
+    await this.o.opener.sweep();
+    this.timer = setInterval(() => {
+      void this.recover().then(() => this.o.opener.sweep()).catch((err) => this.o.pipeline.log.error({ err }, "recovery sweep failed"));
+      this.wake();
+    }, this.o.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.stopping || this.pumping) return;
+    this.pumping = true;
+    void this.pump().finally(() => {
+      this.pumping = false;
+    });
+  }
+
+  cancel(buildId: string, reason: unknown = cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" })): void {
+    this.running.get(buildId)?.abort(reason);
+  }
+
+  /** Stops taking work and waits for builds in flight; what is still running after `graceMs` is left to lapse and resume. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const all = Promise.allSettled([...this.done]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.stopping && this.running.size < this.o.concurrency) {
+      const build = await this.o.queue.claim({ workerId: this.o.workerId, leaseMs: this.o.leaseMs, maxRunning: this.o.concurrency });
+      if (!build) return;
+      const p = this.run(build).finally(() => {
+        this.done.delete(p);
+        this.wake();
+      });
+      this.done.add(p);
+    }
+  }
+
+  private async run(build: BuildRecord): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(build.id, controller);
+    const log = this.o.pipeline.log.child({ buildId: build.id });
+    const beat = setInterval(() => {
+      void this.o.queue.heartbeat(build.id, this.o.workerId, this.o.leaseMs).then(({ held, cancelRequested }) => {
+        if (cancelRequested) controller.abort(cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" }));
+        else if (!held) controller.abort(infraError("This worker lost its lease on the build."));
+      }).catch((err) => log.warn({ err }, "heartbeat failed"));
+    }, Math.max(250, Math.floor(this.o.leaseMs / 3)));
+    try {
+      const checkRunId = await this.o.opener.ensure(build);
+      const current = { ...build, checkRunId: checkRunId ?? build.checkRunId };
+      if (build.cancelRequested) controller.abort(cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" }));
+      log.info({ sha: build.request.sha, repo: `${build.request.owner}/${build.request.repo}` }, "build started");
+      const outcome = await runPipeline(current, controller.signal, { ...this.o.pipeline, log });
+      log.info({ conclusion: outcome.conclusion }, "build finished");
+    } catch (err) {
+      // The pipeline reports its own failures; reaching here means reporting itself failed.
+      log.error({ err }, "build could not be reported; its lease will lapse and recovery will conclude it");
+      clearInterval(beat);
+      this.running.delete(build.id);
+      return;
+    }
+    clearInterval(beat);
+    this.running.delete(build.id);
+  }
+
+  /** Lapsed leases: resume what can be resumed, conclude the rest so no check run spins forever. */
+  async recover(): Promise<void> {
+    const { requeued, abandoned } = await this.o.queue.recoverExpired(this.o.maxTries);
+    const { reporter, store, links, log } = this.o.pipeline;
+    for (const build of requeued) log.warn({ buildId: build.id, tries: build.tries }, "build interrupted; queued again");
+    for (const build of abandoned) {
+      const outcome = {
+        ...emptyOutcome(build.cancelRequested ? "cancelled" : "neutral", build.cancelRequested ? "Build cancelled" : "Build interrupted"),
+        error: build.cancelRequested
+          ? null
+          : { kind: "infra" as const, message: `The build was interrupted ${build.tries} times (the builder or microship stopped while it ran).`, hint: "Re-run the check to build this commit again.", location: null },
+      };
+      try {
+        for (const run of await store.openAppCheckRuns(build.id)) {
+          await reporter.completed({ build, app: run.app, checkRunId: run.checkRunId }, outcome, [], links.detailsUrl(build.id));
+          await store.markAppCheckRunCompleted(build.id, run.app);
+        }
+        if (build.checkRunId !== null) {
+          await reporter.completed({ build, app: null, checkRunId: build.checkRunId }, outcome, await store.readLog(build.id).then((l) => l.slice(-500)), links.detailsUrl(build.id));
+        }
+        await store.complete(build.id, outcome.conclusion, outcome);
+        log.warn({ buildId: build.id }, "interrupted build concluded");
+      } catch (err) {
+        log.error({ err, buildId: build.id }, "could not conclude an interrupted build; will retry");
+      }
+    }
+  }
+}
