@@ -111,6 +111,17 @@ export class CheckRunReporter implements ChecksReporter {
     }
   }
 
+  /** Acknowledges a `/rebuild` comment. */
+  async react(installationId: number, owner: string, repo: string, commentId: number, content: "rocket" | "eyes" | "confused"): Promise<void> {
+    const gh = await this.clientFor(installationId);
+    await gh.request("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", { owner, repo, comment_id: commentId, content });
+  }
+
+  async reply(installationId: number, owner: string, repo: string, issueNumber: number, body: string): Promise<void> {
+    const gh = await this.clientFor(installationId);
+    await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number: issueNumber, body });
+  }
+
   async comment(build: BuildRecord, body: string): Promise<void> {
     if (!build.request.pr) return;
     const gh = await this.clientFor(build.request.installationId);

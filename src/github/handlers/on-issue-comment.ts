@@ -1,0 +1,45 @@
+import type { Context } from "probot";
+import { mapPullRequest } from "../map-pull-request.ts";
+import { parseRebuildCommand } from "../parse-rebuild-command.ts";
+import type { HandlerDeps } from "./deps.ts";
+
+const ALLOWED = new Set(["admin", "maintain", "write"]);
+
+/**
+ * `/rebuild` on a PR. Authorised by the collaborator-permission endpoint, because
+ * author_association (CONTRIBUTOR above all) says nothing about write access.
+ */
+export async function onIssueComment(context: Context<"issue_comment.created">, deps: HandlerDeps): Promise<void> {
+  const { payload } = context;
+  const command = parseRebuildCommand(payload.comment.body);
+  if (!command || !payload.issue.pull_request || !payload.installation) return;
+  if (payload.comment.user?.type === "Bot" || payload.sender.type === "Bot") return;
+  if (!(await deps.store.recordDelivery(`${context.id}:seen`, "issue_comment"))) return;
+
+  const owner = payload.repository.owner.login;
+  const repo = payload.repository.name;
+  const user = payload.comment.user?.login ?? payload.sender.login;
+  const installationId = payload.installation.id;
+  const { data: perm } = await context.octokit.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo, username: user });
+  const role = String((perm as { role_name?: string }).role_name ?? perm.permission);
+  if (!ALLOWED.has(role) && !ALLOWED.has(perm.permission)) {
+    await deps.reporter.reply(
+      installationId, owner, repo, payload.issue.number,
+      `@${user} thanks for asking! \`/rebuild\` needs write access to ${owner}/${repo}, so nothing was rebuilt. A maintainer can comment \`/rebuild\`, or use the re-run button on the Checks tab.`,
+    );
+    return;
+  }
+  const { data: pr } = await context.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: payload.issue.number });
+  const request = mapPullRequest({
+    deliveryId: context.id,
+    trigger: "rebuild_comment",
+    installationId,
+    repository: payload.repository,
+    pr: pr as never,
+    sender: user,
+    rerun: true,
+    noCache: command.noCache,
+  });
+  const result = await deps.service.submit(request);
+  if (result.kind !== "duplicate-delivery") await deps.reporter.react(installationId, owner, repo, payload.comment.id, "rocket");
+}
