@@ -1,0 +1,153 @@
+import { mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import type { Server } from "node:http";
+import { createNodeMiddleware, createProbot, run } from "probot";
+import type { Builder } from "./builder/builder.ts";
+import { BuildService } from "./core/build-service.ts";
+import { CheckRunOpener } from "./core/check-run-opener.ts";
+import type { Archiver, ImageNamer, Planner } from "./core/ports.ts";
+import { WorkerPool } from "./core/worker-pool.ts";
+import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
+import { microshipApp } from "./github/app.ts";
+import { installationClients } from "./github/installation-clients.ts";
+import { MicroshipOctokit } from "./github/octokit-class.ts";
+import { RepoConfigSource } from "./github/repo-config-source.ts";
+import { HmacLinks } from "./http/links.ts";
+import { PrometheusMetrics } from "./http/metrics.ts";
+import { createHttpApp } from "./http/server.ts";
+import { createLogger, type Logger } from "./log/logger.ts";
+import { registerSecret } from "./log/redact.ts";
+import { SqliteQueue } from "./queue/sqlite/sqlite-queue.ts";
+import { CheckRunReporter } from "./reporter/check-run-reporter.ts";
+import { GitCheckout } from "./source/checkout.ts";
+import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
+import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { createDefaultParts } from "./default-parts.ts";
+
+/** Seams a test (or an embedding) may replace; everything else is built here and only here. */
+export interface Overrides {
+  builder?: Builder;
+  planner?: Planner;
+  archiver?: Archiver;
+  images?: ImageNamer;
+  logger?: Logger;
+  progressIntervalMs?: number;
+  leaseMs?: number;
+  pollMs?: number;
+}
+
+export interface RunningMicroship {
+  url: string;
+  server: Server;
+  pool: WorkerPool;
+  store: SqliteStore;
+  links: HmacLinks;
+  stop(): Promise<void>;
+}
+
+export async function startMicroship(env: Env, overrides: Overrides = {}): Promise<RunningMicroship> {
+  const log = overrides.logger ?? createLogger(env.LOG_LEVEL);
+  const dataDir = resolve(env.MICROSHIP_DATA_DIR);
+  const workDir = join(dataDir, "work");
+  mkdirSync(workDir, { recursive: true });
+
+  const probot = createProbot({ overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
+  const privateKey = (probot as unknown as { state?: { privateKey?: string } }).state?.privateKey ?? env.PRIVATE_KEY ?? env.APP_ID ?? "";
+  registerSecret(env.WEBHOOK_SECRET);
+  const links = new HmacLinks(env.MICROSHIP_LOG_SECRET ?? createHash("sha256").update(`microship-links:${privateKey}`).digest("hex"), publicUrl(env));
+
+  const sql = new SqliteDatabase(join(dataDir, "microship.sqlite"));
+  const store = new SqliteStore(sql);
+  const queue = new SqliteQueue(sql);
+  const metrics = new PrometheusMetrics(store, queue);
+  const { clientFor, tokens } = installationClients(probot);
+  const reporter = new CheckRunReporter(clientFor, links);
+  const opener = new CheckRunOpener(store, reporter, log);
+  const parts = await createDefaultParts(env, log, overrides);
+
+  const gitBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
+  const pool = new WorkerPool({
+    queue,
+    opener,
+    concurrency: env.MICROSHIP_CONCURRENCY,
+    leaseMs: overrides.leaseMs,
+    pollMs: overrides.pollMs,
+    pipeline: {
+      source: new GitCheckout({ tokens, gitBaseUrl, workDir }),
+      config: new RepoConfigSource(clientFor),
+      planner: parts.planner,
+      archiver: parts.archiver,
+      builder: parts.builder,
+      images: parts.images,
+      reporter,
+      store,
+      secrets: null,
+      links,
+      metrics,
+      log,
+      workDir,
+      buildTimeoutSeconds: env.MICROSHIP_BUILD_TIMEOUT,
+      progressIntervalMs: overrides.progressIntervalMs ?? 5_000,
+    },
+  });
+  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
+  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log }), { probot });
+  const app = createHttpApp({ webhooks, store, links, metrics, log });
+
+  await pool.start();
+  const server = await new Promise<Server>((ok, fail) => {
+    const s = app.listen(env.PORT, env.HOST, () => ok(s)).on("error", fail);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : env.PORT;
+  log.info({ port, builder: parts.builder.describe(), dataDir }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    pool,
+    store,
+    links,
+    async stop() {
+      await new Promise<void>((ok) => server.close(() => ok()));
+      server.closeAllConnections();
+      await pool.stop();
+      await parts.close();
+      await store.close();
+    },
+  };
+}
+
+/** Without credentials, Probot's own setup flow registers the app from app.yml and writes .env. */
+async function runSetup(): Promise<void> {
+  await run(() => {});
+}
+
+async function main(): Promise<void> {
+  let env: Env;
+  try {
+    env = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (!hasAppCredentials(env)) {
+    console.error("No GitHub App credentials (APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH): starting the setup flow.");
+    await runSetup();
+    return;
+  }
+  const running = await startMicroship(env);
+  const shutdown = async (signal: string) => {
+    console.error(`${signal}: stopping microship`);
+    await running.stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+if (import.meta.main) await main();
