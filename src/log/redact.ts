@@ -4,17 +4,18 @@
  * credentials embedded in URLs. Values registered at runtime (the webhook secret,
  * build secrets) are scrubbed by exact match too.
  */
-const PATTERNS: RegExp[] = [
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{20,}\b/g,
-  /\b(?:v1\.)?[a-f0-9]{40}\b(?=@)/g,
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
-  /((?:authorization|proxy-authorization)\s*[:=]\s*"?(?:bearer|basic|token)\s+)[^\s"',;]+/gi,
-  /(\b(?:bearer|token)\s+)[A-Za-z0-9._~+\/=-]{16,}/gi,
-  /(\/\/[^\/\s:@]+:)[^@\s\/]+(@)/g,
+const R = "[REDACTED]";
+
+// Each pattern keeps what names the credential (a header name, a URL's user) and drops the value.
+const PATTERNS: [RegExp, string][] = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, R],
+  [/\b(?:gh[pousr]|github_pat)_[A-Za-z0-9_]{20,}\b/g, R],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, R],
+  [/((?:authorization|proxy-authorization)\s*[:=]\s*"?(?:bearer|basic|token)\s+)[^\s"',;]+/gi, `$1${R}`],
+  [/(\b(?:bearer|token)\s+)[A-Za-z0-9._~+\/=-]{16,}/gi, `$1${R}`],
+  [/(\/\/[^\/\s:@]+:)[^@\s\/]+(@)/g, `$1${R}$2`],
 ];
 
-const REPLACEMENT = "[REDACTED]";
 const known = new Set<string>();
 
 /** Registers a literal secret value so every later scrub removes it. */
@@ -25,15 +26,9 @@ export function registerSecret(value: string | undefined | null): void {
 export function redact(text: string): string {
   let out = text;
   for (const secret of known) {
-    if (out.includes(secret)) out = out.split(secret).join(REPLACEMENT);
+    if (out.includes(secret)) out = out.split(secret).join(R);
   }
-  for (const pattern of PATTERNS) {
-    out = out.replace(pattern, (match, ...groups: unknown[]) => {
-      const prefix = typeof groups[0] === "string" ? groups[0] : "";
-      const suffix = typeof groups[1] === "string" ? groups[1] : "";
-      return prefix || suffix ? `${prefix}${REPLACEMENT}${suffix}` : REPLACEMENT;
-    });
-  }
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }
 
@@ -47,7 +42,7 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = /^(authorization|token|password|secret|private_?key|cookie)$/i.test(k) ? REPLACEMENT : redactValue(v, depth + 1);
+    out[k] = /^(authorization|token|password|secret|private_?key|cookie)$/i.test(k) ? R : redactValue(v, depth + 1);
   }
   return out;
 }

@@ -1,0 +1,27 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { loadEnv, EnvError } from "../../../src/config/env.ts";
+
+test("defaults follow the environment contract", () => {
+  const env = loadEnv({});
+  assert.equal(env.PORT, 3000);
+  assert.equal(env.MICROSHIP_BUILDER, "microvm");
+  assert.equal(env.MICROSHIP_CONCURRENCY, 2);
+  assert.equal(env.MICROSHIP_BUILD_TIMEOUT, 900);
+  assert.equal(env.MICROSHIP_DATA_DIR, "./data");
+});
+
+test("every bad value is listed by its variable name", () => {
+  try {
+    loadEnv({ PORT: "http", MICROSHIP_BUILDER: "docker", MICROSHIP_CONCURRENCY: "0", MICROSHIP_REGISTRY: "not a registry!" });
+    assert.fail("expected an EnvError");
+  } catch (err) {
+    assert.ok(err instanceof EnvError);
+    const names = err.problems.map((p) => p.split(":")[0]);
+    assert.deepEqual(names.sort(), ["MICROSHIP_BUILDER", "MICROSHIP_CONCURRENCY", "MICROSHIP_REGISTRY", "PORT"]);
+  }
+});
+
+test("hypeman needs its base URL", () => {
+  assert.throws(() => loadEnv({ MICROSHIP_BUILDER: "hypeman" }), /HYPEMAN_BASE_URL/);
+});
