@@ -83,7 +83,8 @@ export function parseRepoConfig(text: string, file: string = REPO_CONFIG_PATH): 
   if (parsed.success) return { ok: true, config: parsed.data };
   const issue = parsed.error.issues[0]!;
   const path = issue.path.map(String);
-  const { line, col } = locate(doc, lineCounter, issue.code === "unrecognized_keys" ? [...path, ...issue.keys.slice(0, 1)] : path);
+  const unknownKey = issue.code === "unrecognized_keys";
+  const { line, col } = locate(doc, lineCounter, unknownKey ? [...path, ...issue.keys.slice(0, 1)] : path, unknownKey);
   const where = path.length > 0 ? `\`${path.join(".")}\`: ` : "";
   return fail(file, line, col, `${where}${issue.message}`);
 }
@@ -99,13 +100,14 @@ function fail(file: string, line: number, column: number, detail: string): RepoC
   };
 }
 
-/** Finds the deepest node along `path` that exists; for an unknown key, the key itself. */
-function locate(doc: Document, lc: LineCounter, path: string[]): { line: number; col: number } {
+/** Finds the deepest node along `path` that exists: the value, or for an unknown key the key itself. */
+function locate(doc: Document, lc: LineCounter, path: string[], preferKey: boolean): { line: number; col: number } {
   let offset = 0;
   for (let depth = path.length; depth >= 0; depth--) {
     const keys = path.slice(0, depth).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    const pair = depth > 0 ? findKeyNode(doc, keys) : undefined;
-    const node = pair ?? (depth > 0 ? doc.getIn(keys, true) : doc.contents);
+    const value = depth > 0 ? doc.getIn(keys, true) : doc.contents;
+    const key = depth > 0 ? findKeyNode(doc, keys) : undefined;
+    const node = preferKey ? key ?? value : isNode(value) && value.range ? value : key;
     if (isNode(node) && node.range) {
       offset = node.range[0];
       break;

@@ -70,6 +70,7 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
     checkout = await timed("clone", () => deps.source.checkout(build.request, signal));
     log.system(`Checked out ${build.request.sha} in ${phases.clone} ms.`);
 
+    signal.throwIfAborted();
     const configResult = await timed("plan", () => deps.config.load(build.request, checkout!.dir));
     if (configResult && !configResult.ok) throw configResult.error;
     const config = configResult?.config ?? null;
@@ -116,6 +117,7 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
       const secrets = fork || !deps.secrets ? [] : await deps.secrets.secretsFor(build.request);
       if (fork) log.system("This build is from a fork: it gets no secrets and its cache is kept apart from the base repository's.");
       const { owner, repo, pr } = build.request;
+      guard.signal.throwIfAborted();
       phase = "build";
       const t0 = Date.now();
       try {
@@ -190,6 +192,7 @@ function isTimeoutReason(reason: unknown): boolean {
 function deadline(parent: AbortSignal, seconds: number): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) onAbort();
   parent.addEventListener("abort", onAbort, { once: true });
   const timer = setTimeout(() => controller.abort(timeoutError(`The build took longer than its ${seconds} s limit.`, {
     title: `Build timed out after ${seconds} s`,
