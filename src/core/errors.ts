@@ -69,3 +69,11 @@ export function toMicroshipError(err: unknown): MicroshipError {
   const message = err instanceof Error ? err.message : String(err);
   return new MicroshipError("infra", message, { cause: err });
 }
+
+/** A worker that lost its lease must not report: another worker or the recovery sweep owns the build now. */
+export class LeaseLostError extends MicroshipError {
+  constructor() {
+    super("infra", "This worker lost its lease on the build.");
+    this.name = "LeaseLostError";
+  }
+}

@@ -5,7 +5,7 @@ import type { Store } from "../store/store.ts";
 import type { BuildOutcome, BuildRecord } from "./build.ts";
 import { emptyOutcome } from "./build.ts";
 import { BuildLog, ThrottledUpdater } from "./build-log.ts";
-import { timeoutError } from "./errors.ts";
+import { LeaseLostError, timeoutError } from "./errors.ts";
 import { skipReason } from "./filters.ts";
 import { outcomeFromError, worstConclusion } from "./outcome.ts";
 import type {
@@ -94,6 +94,10 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
     await rm(scratch, { recursive: true, force: true });
   }
 
+  if (signal.reason instanceof LeaseLostError) {
+    opLog.warn({ buildId: build.id }, "lease lost mid-build; leaving the report to the build's new owner");
+    return outcome;
+  }
   if (outcome.conclusion === "cancelled") outcome = await withSupersede(build.id, outcome, store);
   outcome.phases = { ...phases, ...outcome.phases };
   await log.flush();

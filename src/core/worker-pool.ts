@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { BuildRecord } from "./build.ts";
 import { emptyOutcome } from "./build.ts";
-import { cancelledError, infraError } from "./errors.ts";
+import { cancelledError, LeaseLostError } from "./errors.ts";
 import type { CheckRunOpener } from "./check-run-opener.ts";
 import { runPipeline, type PipelineDeps } from "./pipeline.ts";
 import type { Queue } from "../queue/queue.ts";
@@ -88,7 +88,7 @@ export class WorkerPool {
     const beat = setInterval(() => {
       void this.o.queue.heartbeat(build.id, this.o.workerId, this.o.leaseMs).then(({ held, cancelRequested }) => {
         if (cancelRequested) controller.abort(cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" }));
-        else if (!held) controller.abort(infraError("This worker lost its lease on the build."));
+        else if (!held) controller.abort(new LeaseLostError());
       }).catch((err) => log.warn({ err }, "heartbeat failed"));
     }, Math.max(250, Math.floor(this.o.leaseMs / 3)));
     try {

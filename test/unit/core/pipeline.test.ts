@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPipeline, type PipelineDeps } from "../../../src/core/pipeline.ts";
@@ -14,6 +14,9 @@ import {
   RecordingReporter, ScriptedBuilder, emptyArchiver, fileConfig, filesSource, fixedPlanner, namer, plan, quietLog, waitForAbort, type Script,
 } from "../../helpers/pipeline-doubles.ts";
 
+const scratch: string[] = [];
+after(() => Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true }))));
+
 async function setup(script: Script, files: Record<string, string> = { "index.js": "" }, plans = [plan()]) {
   const sql = new SqliteDatabase(":memory:");
   const store = new SqliteStore(sql);
@@ -24,7 +27,7 @@ async function setup(script: Script, files: Record<string, string> = { "index.js
   const deps: PipelineDeps = {
     source, config: fileConfig, planner: fixedPlanner(plans), archiver: emptyArchiver, builder, reporter, store, images: namer, secrets: null,
     links: { detailsUrl: (id) => `http://ms.test/builds/${id}` }, metrics: noMetrics, log: quietLog,
-    workDir: await mkdtemp(join(tmpdir(), "ms-work-")), buildTimeoutSeconds: 60, progressIntervalMs: 20,
+    workDir: await mkdtemp(join(tmpdir(), "ms-work-")).then((d) => (scratch.push(d), d)), buildTimeoutSeconds: 60, progressIntervalMs: 20,
   };
   const submit = async (over = {}) => {
     const r = await store.submit(buildRequest(over));
