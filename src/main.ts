@@ -52,7 +52,13 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const workDir = join(dataDir, "work");
   mkdirSync(workDir, { recursive: true });
 
-  const probot = createProbot({ overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
+  const probotEnv = Object.fromEntries(
+    Object.entries({
+      APP_ID: env.APP_ID, PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH, WEBHOOK_SECRET: env.WEBHOOK_SECRET,
+      GHE_HOST: env.GHE_HOST, GHE_PROTOCOL: env.GHE_PROTOCOL, LOG_LEVEL: env.LOG_LEVEL,
+    }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+  const probot = createProbot({ env: probotEnv, overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
   const privateKey = (probot as unknown as { state?: { privateKey?: string } }).state?.privateKey ?? env.PRIVATE_KEY ?? env.APP_ID ?? "";
   registerSecret(env.WEBHOOK_SECRET);
   const links = new HmacLinks(env.MICROSHIP_LOG_SECRET ?? createHash("sha256").update(`microship-links:${privateKey}`).digest("hex"), publicUrl(env));

@@ -1,0 +1,118 @@
+import type { FakeState, CheckRun } from "./fake-state.ts";
+import type { GitRepos } from "./git-repos.ts";
+
+interface Ctx {
+  params: Record<string, string>;
+  body: Record<string, unknown>;
+  state: FakeState;
+  repos: GitRepos;
+  baseUrl: string;
+}
+
+type Result = { status: number; body: unknown };
+
+const notFound: Result = { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
+
+function user(login: string, id = 1) {
+  return { login, id, node_id: `U_${id}`, avatar_url: "", gravatar_id: "", url: "", html_url: "", followers_url: "", following_url: "", gists_url: "", starred_url: "", subscriptions_url: "", organizations_url: "", repos_url: "", events_url: "", received_events_url: "", type: "User", site_admin: false };
+}
+
+function app(state: FakeState) {
+  return { id: state.appId, slug: "microship", node_id: "A_1", name: "microship", owner: user("microship-org"), description: "", external_url: "", html_url: "", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z", permissions: { checks: "write", contents: "read" }, events: ["push"] };
+}
+
+function checkRunView(run: CheckRun, ctx: Ctx) {
+  return {
+    id: run.id, head_sha: run.head_sha, node_id: `CR_${run.id}`, external_id: run.external_id, url: `${ctx.baseUrl}/api/v3/repos/${run.owner}/${run.repo}/check-runs/${run.id}`,
+    html_url: `${ctx.baseUrl}/${run.owner}/${run.repo}/runs/${run.id}`, details_url: run.details_url, status: run.status, conclusion: run.conclusion,
+    started_at: run.started_at, completed_at: run.completed_at,
+    output: { ...run.output, annotations_count: run.annotations.length, annotations_url: "" },
+    name: run.name, check_suite: { id: 1 }, app: app(ctx.state), pull_requests: [],
+  };
+}
+
+/** Answers a validated request. Only the fields the app and Probot read need to be realistic. */
+export function handleOperation(operationId: string, ctx: Ctx): Result {
+  const { params, body, state } = ctx;
+  const repo = params.owner && params.repo ? state.repo(params.owner, params.repo) : null;
+  switch (operationId) {
+    case "apps/get-authenticated":
+      return { status: 200, body: app(state) };
+    case "apps/list-installations":
+      return { status: 200, body: state.installations().map((id) => ({ id, account: user("octo"), app_id: state.appId })) };
+    case "apps/create-installation-access-token": {
+      const info = state.mintToken(Number(params.installation_id));
+      if (!info) return notFound;
+      return { status: 201, body: { token: info.token, expires_at: new Date(info.expiresAt).toISOString(), permissions: { checks: "write", contents: "read", metadata: "read", pull_requests: "write", issues: "write" }, repository_selection: "all" } };
+    }
+    case "apps/get-repo-installation":
+      return repo ? { status: 200, body: { id: repo.installationId, app_id: state.appId, account: user(repo.owner) } } : notFound;
+    case "repos/get":
+      return repo ? { status: 200, body: { id: repo.id, name: repo.repo, full_name: `${repo.owner}/${repo.repo}`, owner: user(repo.owner), default_branch: repo.defaultBranch, private: true } } : notFound;
+    case "checks/create": {
+      if (!repo) return notFound;
+      const output = (body.output ?? {}) as Record<string, unknown>;
+      const run: CheckRun = {
+        id: state.id(), owner: repo.owner, repo: repo.repo, name: String(body.name), head_sha: String(body.head_sha),
+        status: String(body.status ?? (body.conclusion ? "completed" : "queued")), conclusion: (body.conclusion as string) ?? null,
+        external_id: (body.external_id as string) ?? null, details_url: (body.details_url as string) ?? null,
+        started_at: (body.started_at as string) ?? null, completed_at: (body.completed_at as string) ?? null,
+        output: { title: (output.title as string) ?? null, summary: (output.summary as string) ?? null, text: (output.text as string) ?? null },
+        annotations: [...((output.annotations as Record<string, unknown>[]) ?? [])], actions: (body.actions as Record<string, unknown>[]) ?? [],
+        history: [{ time: Date.now(), body }],
+      };
+      state.checkRuns.set(run.id, run);
+      return { status: 201, body: checkRunView(run, ctx) };
+    }
+    case "checks/update":
+    case "checks/get": {
+      const run = state.checkRuns.get(Number(params.check_run_id));
+      if (!run || !repo || run.repo.toLowerCase() !== repo.repo.toLowerCase()) return notFound;
+      if (operationId === "checks/get") return { status: 200, body: checkRunView(run, ctx) };
+      for (const k of ["name", "details_url", "external_id", "started_at", "completed_at", "status", "conclusion"] as const) {
+        if (body[k] !== undefined) (run as unknown as Record<string, unknown>)[k] = body[k];
+      }
+      if (body.conclusion !== undefined && body.status === undefined) run.status = "completed";
+      const output = body.output as Record<string, unknown> | undefined;
+      if (output) {
+        for (const k of ["title", "summary", "text"] as const) if (output[k] !== undefined) run.output[k] = output[k] as string;
+        // Annotations of later updates are appended, as GitHub documents.
+        run.annotations.push(...((output.annotations as Record<string, unknown>[]) ?? []));
+      }
+      if (body.actions !== undefined) run.actions = body.actions as Record<string, unknown>[];
+      run.history.push({ time: Date.now(), body });
+      return { status: 200, body: checkRunView(run, ctx) };
+    }
+    case "repos/get-collaborator-permission-level": {
+      if (!repo) return notFound;
+      const permission = state.permissions.get(`${repo.owner}/${repo.repo}/${params.username}`.toLowerCase()) ?? "read";
+      const legacy = permission === "maintain" ? "write" : permission === "triage" ? "read" : permission;
+      return { status: 200, body: { permission: legacy, role_name: permission, user: user(params.username!) } };
+    }
+    case "issues/create-comment": {
+      if (!repo) return notFound;
+      const id = state.id();
+      state.comments.push({ owner: repo.owner, repo: repo.repo, issue_number: Number(params.issue_number), body: String(body.body), id });
+      return { status: 201, body: { id, body: body.body, user: user("microship[bot]"), html_url: "" } };
+    }
+    case "reactions/create-for-issue-comment": {
+      if (!repo) return notFound;
+      state.reactions.push({ owner: repo.owner, repo: repo.repo, comment_id: Number(params.comment_id), content: String(body.content) });
+      return { status: 201, body: { id: state.id(), content: body.content, user: user("microship[bot]"), created_at: new Date().toISOString() } };
+    }
+    case "pulls/get": {
+      const pr = state.pulls.get(`${params.owner}/${params.repo}#${params.pull_number}`.toLowerCase());
+      if (!pr || !repo) return notFound;
+      const base = { full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
+      return { status: 200, body: { number: pr.number, state: "open", head: { sha: pr.headSha, ref: pr.headRef, repo: { ...base, full_name: pr.headRepo ?? base.full_name } }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } } };
+    }
+    case "repos/get-content": {
+      if (!repo) return notFound;
+      const content = ctx.repos.read(repo.owner, repo.repo, params.ref ?? repo.defaultBranch, params.path!);
+      if (!content) return notFound;
+      return { status: 200, body: { type: "file", encoding: "base64", size: content.length, name: params.path!.split("/").pop(), path: params.path, content: content.toString("base64"), sha: "", url: "", git_url: null, html_url: null, download_url: null, _links: { self: "", git: null, html: null } } };
+    }
+    default:
+      return notFound;
+  }
+}
