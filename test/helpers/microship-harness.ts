@@ -18,6 +18,8 @@ export interface Harness {
   opLog(): string;
   send(event: string, payload: unknown, deliveryId?: string): ReturnType<typeof sendWebhook>;
   pushPayload(o: { sha: string; branch?: string; changed?: string[] }): Record<string, any>;
+  prPayload(o: { action: "opened" | "synchronize" | "reopened" | "closed"; number: number; sha: string; headRef?: string; fork?: boolean }): Record<string, any>;
+  commentPayload(o: { number: number; body: string; user: string; bot?: boolean; commentId?: number }): Record<string, any>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,31 @@ export async function startHarness(overrides: Overrides = {}, env: Record<string
       p.after = sha;
       p.deleted = false;
       if (changed) p.commits = [{ ...(p.commits?.[0] ?? {}), added: changed, modified: [], removed: [] }];
+      return p;
+    },
+    prPayload({ action, number, sha, headRef = "feature", fork = false }) {
+      const p = withRepo(loadExample("pull_request", (e) => e.action === action || (action === "reopened" && e.action === "opened")), { owner: OWNER, repo: REPO, installationId: INSTALLATION });
+      p.action = action;
+      p.number = number;
+      p.pull_request.number = number;
+      p.pull_request.head.sha = sha;
+      p.pull_request.head.ref = headRef;
+      p.pull_request.head.repo = fork
+        ? { ...p.pull_request.base.repo, name: REPO, full_name: `a-forker/${REPO}`, owner: { ...p.pull_request.base.repo.owner, login: "a-forker" }, fork: true }
+        : { ...p.pull_request.base.repo };
+      return p;
+    },
+    commentPayload({ number, body, user, bot = false, commentId = 9001 }) {
+      const p = withRepo(loadExample("issue_comment", (e) => e.action === "created"), { owner: OWNER, repo: REPO, installationId: INSTALLATION });
+      p.issue.number = number;
+      // The examples' comments are on issues; a PR comment differs only by this link.
+      p.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${number}`, html_url: "", diff_url: "", patch_url: "" };
+      p.comment.body = body;
+      p.comment.id = commentId;
+      p.comment.user.login = user;
+      p.comment.user.type = bot ? "Bot" : "User";
+      p.sender.login = user;
+      p.sender.type = bot ? "Bot" : "User";
       return p;
     },
     async stop() {
