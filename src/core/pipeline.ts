@@ -7,6 +7,7 @@ import { emptyOutcome } from "./build.ts";
 import { BuildLog, ThrottledUpdater } from "./build-log.ts";
 import { LeaseLostError, timeoutError } from "./errors.ts";
 import { skipReason } from "./filters.ts";
+import { retrying } from "./retry.ts";
 import { outcomeFromError, worstConclusion } from "./outcome.ts";
 import type {
   Archiver, Checkout, ChecksReporter, ConfigSource, ImageNamer, LinkSigner, Metrics, OpLog, Planner, PlanOutcome, RunRef, SecretSource, SourceFetcher,
@@ -56,7 +57,7 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
   };
 
   const main: RunWithId = { build, app: null, checkRunId: 0 };
-  main.checkRunId = await reporter.started({ build, app: null, checkRunId: build.checkRunId }, deps.builder.describe());
+  main.checkRunId = await retrying(() => reporter.started({ build, app: null, checkRunId: build.checkRunId }, deps.builder.describe()));
   if (main.checkRunId !== build.checkRunId) await store.setCheckRunId(build.id, main.checkRunId);
   const updater = new ThrottledUpdater(log, deps.progressIntervalMs, () => reporter.progress(main, log.tail(), phase));
   updater.start();
@@ -101,7 +102,7 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
   if (outcome.conclusion === "cancelled") outcome = await withSupersede(build.id, outcome, store);
   outcome.phases = { ...phases, ...outcome.phases };
   await log.flush();
-  await reporter.completed(main, outcome, log.tail(), deps.links.detailsUrl(build.id));
+  await retrying(() => reporter.completed(main, outcome, log.tail(), deps.links.detailsUrl(build.id)));
   await store.complete(build.id, outcome.conclusion, outcome);
   deps.metrics.buildFinished(outcome.conclusion);
   return outcome;

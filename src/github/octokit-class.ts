@@ -1,18 +1,23 @@
 import { ProbotOctokit } from "probot";
 
+type LimitHandler = (retryAfter: number, options: { method: string; url: string; request: { retryCount: number } }, octokit: { log: { warn(m: string): void } }) => boolean;
+
+const onRateLimit: LimitHandler = (retryAfter, options, octokit) => {
+  octokit.log.warn(`Rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`);
+  return options.request.retryCount < 2;
+};
+
+const onSecondaryRateLimit: LimitHandler = (retryAfter, options, octokit) => {
+  octokit.log.warn(`Secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`);
+  return options.request.retryCount < 3;
+};
+
 /**
- * Probot's Octokit with retry (5xx) and throttling, changed in one way: Probot gives up on a
- * secondary rate limit, and GitHub documents waiting `retry-after` and trying again.
+ * Probot's Octokit, changed in two ways. Probot builds installation clients with throttling
+ * switched off unless `enabled` is set, and its handler gives up on a secondary rate limit;
+ * GitHub documents waiting `retry-after` and trying again, so we do.
  */
-export const MicroshipOctokit = ProbotOctokit.defaults({
-  throttle: {
-    onRateLimit: (retryAfter: number, options: { method: string; url: string; request: { retryCount: number } }, octokit: { log: { warn(m: string): void } }) => {
-      octokit.log.warn(`Rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`);
-      return options.request.retryCount < 2;
-    },
-    onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string; request: { retryCount: number } }, octokit: { log: { warn(m: string): void } }) => {
-      octokit.log.warn(`Secondary rate limit hit on ${options.method} ${options.url}; retrying in ${retryAfter} s`);
-      return options.request.retryCount < 3;
-    },
-  },
-});
+export const MicroshipOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
+  ...options,
+  throttle: { ...(options.throttle ?? {}), enabled: true, onRateLimit, onSecondaryRateLimit },
+}));

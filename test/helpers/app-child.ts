@@ -1,0 +1,16 @@
+/**
+ * microship in a child process, so a test can kill it mid-build with SIGKILL. The builder is
+ * scripted by MS_CHILD_BUILDER: "hang" never finishes, "ok" succeeds at once.
+ */
+import { startMicroship } from "../../src/main.ts";
+import { loadEnv } from "../../src/config/env.ts";
+import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer, waitForAbort } from "./pipeline-doubles.ts";
+
+const mode = process.env.MS_CHILD_BUILDER ?? "ok";
+const builder = new ScriptedBuilder(async (input, log) => {
+  log(`child ${process.pid} building ${input.tags[0]} (${mode})`);
+  if (mode === "hang") return waitForAbort(input.signal);
+  return { digest: `sha256:${"c".repeat(64)}` };
+});
+const app = await startMicroship(loadEnv(process.env), { builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer, progressIntervalMs: 200, pollMs: 200, leaseMs: 1_500 });
+process.stdout.write(`READY ${app.url}\n`);
