@@ -130,7 +130,7 @@ async function runSetup(): Promise<void> {
   await run(() => {});
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   let env: Env;
   try {
     env = loadEnv();

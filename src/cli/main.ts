@@ -1,0 +1,22 @@
+import { planCommand } from "./commands/plan.ts";
+import { serveCommand } from "./commands/serve.ts";
+
+type Command = (args: string[]) => Promise<number>;
+
+/** Adding a subcommand is one file in commands/ and one line here. */
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  plan: { run: planCommand, help: "plan <dir> [--json]   show what microship would build, without GitHub" },
+  serve: { run: serveCommand, help: "serve                 run the GitHub App (same as npm start)" },
+};
+
+function usage(): string {
+  return ["usage: microship <command>", "", ...Object.values(COMMANDS).map((c) => `  microship ${c.help}`)].join("\n");
+}
+
+const [name, ...rest] = process.argv.slice(2);
+const command = name ? COMMANDS[name] : undefined;
+if (!command) {
+  console.error(usage());
+  process.exit(name && name !== "--help" && name !== "-h" ? 2 : 0);
+}
+process.exitCode = await command.run(rest);

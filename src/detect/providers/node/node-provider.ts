@@ -1,0 +1,91 @@
+import type { Provider } from "../../provider.ts";
+import type { DetectContext } from "../../context.ts";
+import type { BuildPlan, UserMessage } from "../../../core/types.ts";
+import { userError } from "../../../core/errors.ts";
+import { nodePackageManager } from "./package-manager.ts";
+import { nodeVersion } from "./node-version.ts";
+import { renderTemplate, jsonString, envLines, dependencyLayers } from "../../render-template.ts";
+import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
+
+const ENTRY_FILES = ["index.js", "src/index.js", "main.js", "app.js", "server.js"];
+// Packages that compile a native addon at install time and need python3, make and g++.
+const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
+const PORT = "3000";
+
+export const nodeProvider: Provider = {
+  name: "node",
+  startCommandHelp: "add a `start` script to package.json, or set `start:` in .github/microship.yml",
+
+  detect: (ctx) => ctx.exists("package.json"),
+
+  async startEvidence(ctx) {
+    const web = await ctx.procfileWeb();
+    if (web && /\b(node|npm|yarn|pnpm|bun|npx)\b/.test(web)) return `Procfile web: ${web}`;
+    const pkg = await ctx.readJson("package.json").catch(() => null);
+    return typeof pkg?.scripts?.start === "string" ? `scripts.start in ${ctx.rel("package.json")}` : null;
+  },
+
+  async plan(ctx: DetectContext): Promise<BuildPlan> {
+    const messages: UserMessage[] = [];
+    const pkg = (await ctx.readJson("package.json")) ?? {};
+    const version = await nodeVersion(ctx, pkg);
+    const pm = await nodePackageManager(ctx, pkg, messages);
+    const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
+    const start = await startCommand(ctx, pkg, pm.run);
+    if (!start) {
+      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, \`scripts.start\` in package.json, its \`main\` file, and ${ENTRY_FILES.join(", ")}.`, {
+        title: "No start command",
+        location: { file: ctx.rel("package.json") },
+        hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
+      });
+    }
+    const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
+    const native = NATIVE.filter((n) => n in deps);
+    if (native.length > 0 || (await ctx.exists("binding.gyp"))) {
+      messages.push({ level: "info", text: `Native modules (${native.join(", ") || "binding.gyp"}): python3, make and g++ are installed in the build stage only.` });
+    }
+    const cacheFiles = ["package.json", pm.lockfile, pm.berry && (await ctx.exists(".yarnrc.yml")) ? ".yarnrc.yml" : null].filter((f): f is string => Boolean(f));
+    const runtime = `nodejs${version.value}`;
+    const baseImage = ctx.baseImage(`node:${version.value}-slim`);
+    messages.unshift({ level: "info", text: `Node ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); start: \`${start.command}\` (from ${start.source}).` });
+    const dockerfile = renderTemplate("node", {
+      runtime,
+      base_image: baseImage,
+      build_tools: native.length > 0 || (await ctx.exists("binding.gyp"))
+        ? "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*"
+        : "",
+      env: envLines(ctx.config.env),
+      setup: pm.setup ?? "",
+      dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
+      build: buildCommand ? `RUN ${buildCommand}` : "",
+      prune: pm.name === "npm" && pm.lockfile ? "RUN npm prune --omit=dev" : "",
+      port: PORT,
+      start: jsonString(start.command),
+    });
+    return {
+      ...planBase(ctx),
+      runtime,
+      provider: "node",
+      version,
+      packageManager: { name: pm.name, evidence: pm.evidence },
+      installCommand: pm.install,
+      buildCommand,
+      startCommand: start.command,
+      cacheFiles,
+      dockerfile,
+      dockerfilePath: null,
+      dockerignore: await dockerignoreFor(ctx),
+      messages,
+    };
+  },
+};
+
+async function startCommand(ctx: DetectContext, pkg: Record<string, any>, run: string): Promise<{ command: string; source: string } | null> {
+  if (ctx.config.start) return { command: ctx.config.start, source: "`start` in .github/microship.yml" };
+  const web = await ctx.procfileWeb();
+  if (web) return { command: web, source: "the Procfile's web line" };
+  if (typeof pkg.scripts?.start === "string") return { command: run === "npm run" ? "npm start" : `${run} start`, source: "scripts.start" };
+  if (typeof pkg.main === "string" && (await ctx.exists(pkg.main))) return { command: `node ${pkg.main}`, source: "main in package.json" };
+  const entry = await ctx.firstExisting(ENTRY_FILES);
+  return entry ? { command: `node ${entry}`, source: entry } : null;
+}

@@ -1,0 +1,38 @@
+import { parse as parseToml } from "smol-toml";
+import type { DetectContext } from "../../context.ts";
+import { userError } from "../../../core/errors.ts";
+
+/** Lower-cased names of the app's declared dependencies, from whichever manifests it has. */
+export async function pythonDependencies(ctx: DetectContext): Promise<Set<string>> {
+  const names = new Set<string>();
+  const req = await ctx.read("requirements.txt");
+  for (const line of (req ?? "").split("\n")) {
+    const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line);
+    if (m && !line.trim().startsWith("-")) names.add(normalize(m[1]!));
+  }
+  const pyproject = await toml(ctx, "pyproject.toml");
+  for (const d of (pyproject?.project as any)?.dependencies ?? []) names.add(normalize(String(d).split(/[\s<>=!~;[(]/)[0]!));
+  for (const d of Object.keys((pyproject?.tool as any)?.poetry?.dependencies ?? {})) names.add(normalize(d));
+  const pipfile = await toml(ctx, "Pipfile");
+  for (const d of Object.keys((pipfile?.packages as object) ?? {})) names.add(normalize(d));
+  return names;
+}
+
+export function normalize(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+export async function toml(ctx: DetectContext, file: string): Promise<Record<string, unknown> | null> {
+  const text = await ctx.read(file);
+  if (text === null) return null;
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    const line = (err as { line?: number }).line;
+    throw userError(`${ctx.rel(file)} is not valid TOML: ${(err as Error).message.split("\n")[0]}`, {
+      title: `Invalid ${file}`,
+      location: { file: ctx.rel(file), line },
+      hint: `Fix the syntax of ${ctx.rel(file)}.`,
+    });
+  }
+}

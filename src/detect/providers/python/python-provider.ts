@@ -1,0 +1,76 @@
+import type { Provider } from "../../provider.ts";
+import type { DetectContext } from "../../context.ts";
+import type { BuildPlan, UserMessage } from "../../../core/types.ts";
+import { userError } from "../../../core/errors.ts";
+import { renderTemplate, jsonString, envLines, dependencyLayers } from "../../render-template.ts";
+import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
+import { pythonDependencies } from "./python-deps.ts";
+import { pythonPackageManager } from "./python-package-manager.ts";
+import { pythonVersion } from "./python-version.ts";
+import { pythonStart, djangoProject, asgiOrWsgiApp } from "./python-start.ts";
+
+const MANIFESTS = ["requirements.txt", "pyproject.toml", "Pipfile", "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "manage.py", "main.py", "app.py"];
+const PORT = "8000";
+
+export const pythonProvider: Provider = {
+  name: "python",
+  startCommandHelp: "add a Procfile with a `web:` line, or set `start:` in .github/microship.yml",
+
+  async detect(ctx) {
+    return (await ctx.firstExisting(MANIFESTS)) !== null;
+  },
+
+  async startEvidence(ctx) {
+    const web = await ctx.procfileWeb();
+    if (web && /\b(python3?|gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask|django-admin)\b/.test(web)) return `Procfile web: ${web}`;
+    if (await djangoProject(ctx)) return "manage.py";
+    const app = await asgiOrWsgiApp(ctx);
+    if (app) return `an ASGI/WSGI app in ${app}`;
+    const deps = await pythonDependencies(ctx).catch(() => new Set<string>());
+    const server = ["gunicorn", "uvicorn"].find((d) => deps.has(d));
+    return server ? `${server} among the dependencies` : null;
+  },
+
+  async plan(ctx: DetectContext): Promise<BuildPlan> {
+    const messages: UserMessage[] = [];
+    const version = await pythonVersion(ctx);
+    const pm = await pythonPackageManager(ctx, messages);
+    const deps = await pythonDependencies(ctx);
+    const start = await pythonStart(ctx, deps);
+    if (!start) {
+      throw userError("No start command found for this Python app: looked for a Procfile `web:` line, a Django project, a FastAPI/Flask app with uvicorn/gunicorn, and main.py, app.py, run.py, server.py, src/main.py.", {
+        title: "No start command",
+        hint: `To fix it, ${pythonProvider.startCommandHelp}.`,
+      });
+    }
+    const runtime = `python${version.value.replace(".", "")}`;
+    messages.unshift({ level: "info", text: `Python ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); start: \`${start.command}\` (from ${start.source}).` });
+    const cacheFiles = [];
+    for (const f of pm.cacheFiles) if (await ctx.exists(f)) cacheFiles.push(f);
+    const dockerfile = renderTemplate("python", {
+      runtime,
+      base_image: ctx.baseImage(`python:${version.value}-slim`),
+      env: envLines(ctx.config.env),
+      setup: pm.setup ?? "",
+      dependencies: dependencyLayers(cacheFiles, "/root/.cache/pip", pm.install === "true" ? null : pm.install),
+      install_after_copy: pm.installAfterCopy ? "RUN --mount=type=cache,target=/root/.cache/pip pip install ." : "",
+      port: PORT,
+      start: jsonString(start.command),
+    });
+    return {
+      ...planBase(ctx),
+      runtime,
+      provider: "python",
+      version,
+      packageManager: { name: pm.name, evidence: pm.evidence },
+      installCommand: pm.installAfterCopy ? "pip install ." : pm.install === "true" ? null : pm.install,
+      buildCommand: null,
+      startCommand: start.command,
+      cacheFiles,
+      dockerfile,
+      dockerfilePath: null,
+      dockerignore: await dockerignoreFor(ctx),
+      messages,
+    };
+  },
+};

@@ -1,0 +1,70 @@
+import type { PlanOutcome } from "../core/ports.ts";
+import { isMicroshipError, toMicroshipError, userError } from "../core/errors.ts";
+import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../config/repo-config.ts";
+import { DetectContext } from "./context.ts";
+import type { Provider } from "./provider.ts";
+import { dockerfileProvider } from "./providers/dockerfile/dockerfile-provider.ts";
+import { nodeProvider } from "./providers/node/node-provider.ts";
+import { pythonProvider } from "./providers/python/python-provider.ts";
+
+/**
+ * The order matters, and is DESIGN.md 5's rule:
+ * 1. explicit config (`runtime` or `dockerfile`) is the user's word and always wins;
+ * 2. a Dockerfile at the app root means the user already decided how to build;
+ * 3. node and python are detected together, because one repo often has both (a Node front end
+ *    with a Python tool, a Django app with a package.json for assets). When both match, the one
+ *    with start evidence wins; both or neither is a question for the user, never a guess.
+ */
+export const RUNTIME_PROVIDERS: Provider[] = [nodeProvider, pythonProvider];
+
+export interface PlanOptions {
+  baseImageMirror?: string | null;
+}
+
+export async function planApps(repoDir: string, config: RepoConfig | null, options: PlanOptions = {}): Promise<PlanOutcome[]> {
+  const apps = resolveApps(config ?? {});
+  const out: PlanOutcome[] = [];
+  for (const app of apps) out.push(await planApp(repoDir, app, options));
+  return out;
+}
+
+async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOptions): Promise<PlanOutcome> {
+  const ctx = new DetectContext(repoDir, app, options.baseImageMirror ?? null);
+  try {
+    const { provider, note } = await chooseProvider(ctx);
+    const plan = await provider.plan(ctx);
+    if (note) plan.messages.splice(1, 0, { level: "info", text: note });
+    return { ok: true, plan };
+  } catch (err) {
+    if (isMicroshipError(err) && err.kind === "user") return { ok: false, app: app.name, error: err };
+    return { ok: false, app: app.name, error: toMicroshipError(err) };
+  }
+}
+
+async function chooseProvider(ctx: DetectContext): Promise<{ provider: Provider; note: string | null }> {
+  const { runtime, dockerfile } = ctx.config;
+  if (dockerfile) return { provider: dockerfileProvider, note: null };
+  if (runtime) return { provider: /^node/.test(runtime) ? nodeProvider : pythonProvider, note: `Runtime set by \`runtime: ${runtime}\` in .github/microship.yml.` };
+  if (await dockerfileProvider.detect(ctx)) return { provider: dockerfileProvider, note: null };
+  const matched: Provider[] = [];
+  for (const p of RUNTIME_PROVIDERS) if (await p.detect(ctx)) matched.push(p);
+  if (matched.length === 1) return { provider: matched[0]!, note: null };
+  if (matched.length === 0) {
+    throw userError(`microship could not tell how to build ${ctx.root === "." ? "this repository" : `\`${ctx.root}\``}: it looked for a Dockerfile, package.json (Node), and requirements.txt, pyproject.toml, Pipfile, manage.py, main.py or app.py (Python), and found none.`, {
+      title: "Unknown runtime",
+      hint: "Add a Dockerfile, or set `runtime: node` or `runtime: python` in .github/microship.yml (with `root:` if the app is in a subdirectory).",
+    });
+  }
+  const evidence = await Promise.all(matched.map(async (p) => [p, await p.startEvidence(ctx)] as const));
+  const withEvidence = evidence.filter(([, e]) => e !== null);
+  if (withEvidence.length === 1) {
+    const [chosen, why] = withEvidence[0]!;
+    return { provider: chosen, note: `Both Node and Python files are present; ${chosen.name} was chosen because of ${why}. Set \`runtime:\` to choose otherwise.` };
+  }
+  const detail = withEvidence.length === 0 ? "neither has a start command" : `both have start evidence (${withEvidence.map(([p, e]) => `${p.name}: ${e}`).join("; ")})`;
+  throw userError(`This app has both Node (package.json) and Python files, and ${detail}, so microship won't guess.`, {
+    title: "Node or Python? Set runtime",
+    location: { file: ".github/microship.yml" },
+    hint: "Set `runtime: node` or `runtime: python` in .github/microship.yml.",
+  });
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { infraError } from "../core/errors.ts";
+
+const TEMPLATES = new URL("../../templates/", import.meta.url);
+
+/**
+ * Fills `{{name}}` placeholders of a template in templates/. An unknown or unfilled placeholder
+ * is a bug in microship, never silently left in a Dockerfile.
+ */
+export function renderTemplate(name: string, values: Record<string, string>): string {
+  const text = readFileSync(new URL(`${name}.Dockerfile`, TEMPLATES), "utf8");
+  const fill = (line: string) =>
+    line.replace(/\{\{(\w+)\}\}/g, (_m, key: string) => {
+      if (!(key in values)) throw infraError(`template ${name}: no value for {{${key}}}`);
+      return values[key]!;
+    });
+  // A line that is only a placeholder which renders empty disappears, blank line and all.
+  return text
+    .split("\n")
+    .filter((line) => !/^\{\{\w+\}\}$/.test(line.trim()) || fill(line).trim() !== "")
+    .map(fill)
+    .join("\n");
+}
+
+/** Shell-quotes a command for `CMD ["sh", "-c", ...]` JSON form. */
+export function jsonString(s: string): string {
+  return JSON.stringify(s);
+}
+
+export function envLines(env: Record<string, string> | undefined): string {
+  return Object.entries(env ?? {}).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}`).join("\n");
+}
+
+/** Dependency files first, then the install with a cache mount: the layer survives source edits. */
+export function dependencyLayers(cacheFiles: string[], cacheDir: string, install: string | null): string {
+  if (!install) return cacheFiles.length > 0 ? `COPY ${cacheFiles.join(" ")} ./` : "";
+  return `${cacheFiles.length > 0 ? `COPY ${cacheFiles.join(" ")} ./\n` : ""}RUN --mount=type=cache,target=${cacheDir} ${install}`;
+}
