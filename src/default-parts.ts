@@ -1,27 +1,66 @@
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Builder } from "./builder/builder.ts";
 import type { Env } from "./config/env.ts";
 import type { Archiver, ImageNamer, Planner } from "./core/ports.ts";
 import type { Logger } from "./log/logger.ts";
-import { infraError } from "./core/errors.ts";
+import { planApps } from "./detect/registry.ts";
+import { createSourceArchive } from "./source/archive.ts";
+import { RegistryImageNamer } from "./registry/image-name.ts";
+import { startEmbeddedRegistry } from "./registry/embedded-registry.ts";
+import { HostBuilder } from "./builder/host/host-builder.ts";
 
 export interface Parts {
   builder: Builder;
   planner: Planner;
   archiver: Archiver;
   images: ImageNamer;
+  registry: string;
   close(): Promise<void>;
 }
 
-/** Filled in as the detection, archive, registry and builder modules land. */
-export async function createDefaultParts(_env: Env, _log: Logger, o: Partial<Parts>): Promise<Parts> {
-  const missing = (what: string) => () => {
-    throw infraError(`${what} is not wired yet`);
+export class UnavailableBuilderError extends Error {}
+
+const isLoopback = (hostPort: string) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(hostPort.split("/")[0]!);
+
+/** The embedded defaults: detection, archive, registry and builder, each replaceable by a test. */
+export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<Parts, "registry" | "close">>): Promise<Parts> {
+  const dataDir = env.MICROSHIP_DATA_DIR;
+  const embedded = env.MICROSHIP_REGISTRY ? null : await startEmbeddedRegistry({ dataDir, log });
+  const registry = env.MICROSHIP_REGISTRY ?? embedded!.address;
+  const insecure = [registry, env.MICROSHIP_BASE_IMAGE_MIRROR ?? ""].map((r) => r.split("/")[0]!).filter((r) => r && isLoopback(r));
+
+  const planner: Planner = { plan: (dir, config) => planApps(dir, config, { baseImageMirror: env.MICROSHIP_BASE_IMAGE_MIRROR ?? null }) };
+  const archiver: Archiver = {
+    async archive(appDir, plan, outPath) {
+      // Hypeman reads the Dockerfile from the tarball's root as well as from the request.
+      if (!plan.dockerfilePath && !existsSync(join(appDir, "Dockerfile"))) await writeFile(join(appDir, "Dockerfile"), plan.dockerfile);
+      return createSourceArchive(appDir, { outPath, dockerignore: plan.dockerignore });
+    },
   };
+  const builder = o.builder ?? createBuilder(env, join(dataDir, "builders"), insecure);
+  log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
   return {
-    builder: o.builder ?? ({ name: "none", describe: () => "none", build: missing("builder") } as unknown as Builder),
-    planner: o.planner ?? ({ plan: missing("planner") } as unknown as Planner),
-    archiver: o.archiver ?? ({ archive: missing("archiver") } as unknown as Archiver),
-    images: o.images ?? ({ target: missing("image naming") } as unknown as ImageNamer),
-    close: async () => {},
+    builder,
+    planner: o.planner ?? planner,
+    archiver: o.archiver ?? archiver,
+    images: o.images ?? new RegistryImageNamer(registry),
+    registry,
+    async close() {
+      await builder.close?.();
+      await embedded?.stop();
+    },
   };
+}
+
+function createBuilder(env: Env, dir: string, insecureRegistries: string[]): Builder {
+  switch (env.MICROSHIP_BUILDER) {
+    case "host":
+      return new HostBuilder({ dir: join(dir, "host"), insecureRegistries });
+    default:
+      throw new UnavailableBuilderError(
+        `MICROSHIP_BUILDER=${env.MICROSHIP_BUILDER} is not available in this version of microship yet. Set MICROSHIP_BUILDER=host to build with buildah on this machine (no VM isolation: for trusted repositories only).`,
+      );
+  }
 }

@@ -23,7 +23,8 @@ import { CheckRunReporter } from "./reporter/check-run-reporter.ts";
 import { GitCheckout } from "./source/checkout.ts";
 import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
-import { createDefaultParts } from "./default-parts.ts";
+import { createDefaultParts, UnavailableBuilderError } from "./default-parts.ts";
+import { renderDetectionStory } from "./detect/story.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -39,6 +40,8 @@ export interface Overrides {
 
 export interface RunningMicroship {
   url: string;
+  /** Where images are pushed: MICROSHIP_REGISTRY, or the embedded registry's address. */
+  registry: string;
   server: Server;
   pool: WorkerPool;
   store: SqliteStore;
@@ -83,6 +86,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       source: new GitCheckout({ tokens, gitBaseUrl, workDir }),
       config: new RepoConfigSource(clientFor),
       planner: parts.planner,
+      describePlan: renderDetectionStory,
       archiver: parts.archiver,
       builder: parts.builder,
       images: parts.images,
@@ -111,6 +115,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
 
   return {
     url: `http://127.0.0.1:${port}`,
+    registry: parts.registry,
     server,
     pool,
     store,
@@ -146,7 +151,16 @@ export async function main(): Promise<void> {
     await runSetup();
     return;
   }
-  const running = await startMicroship(env);
+  let running: RunningMicroship;
+  try {
+    running = await startMicroship(env);
+  } catch (err) {
+    if (err instanceof UnavailableBuilderError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
   const shutdown = async (signal: string) => {
     console.error(`${signal}: stopping microship`);
     await running.stop();

@@ -30,6 +30,8 @@ export interface PipelineDeps {
   /** Parent of the per-build scratch dirs. */
   workDir: string;
   buildTimeoutSeconds: number;
+  /** The detection story for the summary (what was chosen, from which file, how to override). */
+  describePlan?: (plan: import("./types.ts").BuildPlan) => string;
   /** Minimum time between two log-tail updates of one check run (GitHub's limits: 5 s). */
   progressIntervalMs: number;
 }
@@ -111,7 +113,7 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
     if (!planned.ok) throw planned.error;
     const plan = planned.plan;
     for (const m of plan.messages) log.system(`${m.level}: ${m.text}`);
-    const base: Partial<BuildOutcome> = { runtime: plan.runtime, detection: null, builder: deps.builder.describe(), messages: plan.messages };
+    const base: Partial<BuildOutcome> = { runtime: plan.runtime, detection: deps.describePlan?.(plan) ?? null, builder: deps.builder.describe(), messages: plan.messages };
     const timeoutSeconds = plan.timeoutSeconds ?? deps.buildTimeoutSeconds;
     const guard = deadline(signal, timeoutSeconds);
     try {

@@ -1,0 +1,51 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+
+export interface RunningImage {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs an image from a registry the way DESIGN.md 8 says works here: skopeo copy to an OCI
+ * layout, umoci unpack (as root, keeping owners), runc. The container shares the host's network
+ * namespace so a test can reach its port on loopback.
+ */
+export function runImage(ref: string, env: Record<string, string> = {}): RunningImage {
+  const dir = mkdtempSync(join(tmpdir(), "ms-run-"));
+  const id = `ms-e2e-${randomBytes(4).toString("hex")}`;
+  execFileSync("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
+  execFileSync("umoci", ["unpack", "--image", `${join(dir, "layout")}:img`, join(dir, "bundle")], { stdio: "ignore" });
+  const configPath = join(dir, "bundle", "config.json");
+  const config = JSON.parse(readFileSync(configPath, "utf8"));
+  config.process.terminal = false;
+  config.process.env = [...(config.process.env ?? []).filter((e: string) => !Object.keys(env).some((k) => e.startsWith(`${k}=`))), ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== "network");
+  // The host's resolver and hosts file, as a container engine would provide them.
+  config.mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["rbind", "ro"] });
+  writeFileSync(configPath, JSON.stringify(config));
+  let out = "";
+  const child: ChildProcess = spawn("runc", ["run", id], { cwd: join(dir, "bundle"), stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (c) => (out += c));
+  child.stderr!.on("data", (c) => (out += c));
+  return {
+    output: () => out,
+    async stop() {
+      try {
+        execFileSync("runc", ["kill", id, "KILL"], { stdio: "ignore" });
+      } catch {
+        // already exited
+      }
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+      try {
+        execFileSync("runc", ["delete", "--force", id], { stdio: "ignore" });
+      } catch {
+        // gone
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
