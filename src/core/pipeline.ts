@@ -8,6 +8,7 @@ import { BuildLog, ThrottledUpdater } from "./build-log.ts";
 import { LeaseLostError, timeoutError } from "./errors.ts";
 import { skipReason } from "./filters.ts";
 import { retrying } from "./retry.ts";
+import { annotateFromLog } from "./log-annotations.ts";
 import { outcomeFromError, worstConclusion } from "./outcome.ts";
 import type {
   Archiver, Checkout, ChecksReporter, ConfigSource, ImageNamer, LinkSigner, Metrics, OpLog, Planner, PlanOutcome, RunRef, SecretSource, SourceFetcher,
@@ -161,7 +162,9 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
         phases.build ??= Date.now() - t0;
       }
     } catch (err) {
-      return outcomeFromError(guard.signal.aborted && isTimeoutReason(guard.signal.reason) ? guard.signal.reason : err, { ...base, phases });
+      const failed = outcomeFromError(guard.signal.aborted && isTimeoutReason(guard.signal.reason) ? guard.signal.reason : err, { ...base, phases });
+      if (failed.error?.kind === "user") failed.messages = [...failed.messages, ...annotateFromLog(log.tail(), join(repoDir, plan.root), plan.root)];
+      return failed;
     } finally {
       guard.dispose();
     }

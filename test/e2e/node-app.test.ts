@@ -61,6 +61,47 @@ test("a signed push of an Express app becomes a running image in the registry, r
   assert.ok(!h.opLog().includes("ghs_") && !JSON.stringify(h.fake.checkRuns(OWNER, REPO)).includes("ghs_"), "no installation token leaked");
 });
 
+test("a failing build step fails the check, with the failing lines, the step, and an annotation on the file", { timeout: 600_000 }, async () => {
+  const app = files(FIXTURE);
+  const pkg = JSON.parse(app["package.json"]!);
+  pkg.scripts.build = "node scripts/build.js";
+  app["package.json"] = JSON.stringify(pkg, null, 2);
+  app["scripts/build.js"] = 'console.log("compiling");\nthrow new Error("boom: the bundle is broken");\n';
+  const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "broken", files: app });
+  await h.send("push", h.pushPayload({ sha, branch: "broken" }));
+  const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 540_000, "the failing build");
+  assert.equal(run.conclusion, "failure");
+  assert.equal(run.output.title, "Build step failed");
+  assert.match(run.output.text ?? "", /boom: the bundle is broken/);
+  assert.match(run.output.summary ?? "", /RUN npm run build/);
+  assert.ok(run.annotations.some((a) => a.path === "scripts/build.js" && a.start_line === 2), JSON.stringify(run.annotations));
+});
+
+test("a new push mid-build cancels the old build, and none of its processes is left", { timeout: 600_000 }, async () => {
+  const slow = files(FIXTURE);
+  const pkg = JSON.parse(slow["package.json"]!);
+  pkg.scripts.build = "node -e \"setTimeout(() => {}, 123457)\"";
+  slow["package.json"] = JSON.stringify(pkg, null, 2);
+  const old = h.fake.commit({ owner: OWNER, repo: REPO, branch: "racing", files: slow });
+  await h.send("push", h.pushPayload({ sha: old, branch: "racing" }));
+  await until(async () => (pgrep("123457") ? true : null), 300_000, () => "the slow build step never started");
+  const fresh = h.fake.commit({ owner: OWNER, repo: REPO, branch: "racing", files: files(FIXTURE) });
+  await h.send("push", h.pushPayload({ sha: fresh, branch: "racing" }));
+  const cancelled = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === old && r.status === "completed"), 60_000, "the old build to stop");
+  assert.equal(cancelled.conclusion, "cancelled");
+  await until(async () => (pgrep("123457") ? null : true), 10_000, () => "the old build's RUN step is still running");
+  const done = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === fresh && r.status === "completed"), 540_000, "the new build");
+  assert.equal(done.conclusion, "success");
+});
+
+function pgrep(marker: string): boolean {
+  try {
+    return execFileSync("pgrep", ["-f", marker], { encoding: "utf8" }).trim().length > 0;
+  } catch {
+    return false;
+  }
+}
+
 async function until<T>(fn: () => Promise<T | null>, ms: number, why: () => string): Promise<T> {
   const t0 = Date.now();
   for (;;) {
