@@ -5,9 +5,11 @@ set -euo pipefail
 
 PACKAGES=(
   git ca-certificates curl
-  buildah skopeo umoci runc docker-registry
+  buildah skopeo umoci runc podman docker-registry
   qemu-system-x86 qemu-utils debootstrap busybox-static e2fsprogs cpio kmod
   uidmap fuse-overlayfs containernetworking-plugins slirp4netns
+  # Test-only: the wheels of the local Python package index are built from these.
+  python3 python3-flask python3-gunicorn
 )
 
 missing=()
@@ -25,7 +27,21 @@ if [ "$(id -u)" -ne 0 ]; then
 else
   SUDO=
 fi
+
+# docker-registry's package would start a system registry with auth on :5000. A policy-rc.d that
+# denies every start keeps services down during the install; it is removed again on exit, and an
+# existing one is left as it is.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  $SUDO sh -c "printf '#!/bin/sh\nexit 101\n' > $POLICY && chmod 755 $POLICY"
+  trap '$SUDO rm -f "$POLICY"' EXIT
+fi
+
 echo "host-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+out=$(mktemp)
+if ! { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$out" 2>&1; then
+  cat "$out" >&2; rm -f "$out"; exit 1
+fi
+rm -f "$out"
