@@ -1,49 +1,50 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { x as untar } from "tar";
-import { execa } from "execa";
 import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../builder.ts";
 import { LogChannel } from "../log-lines.ts";
-import { buildahEnv, ensureTmp, type BuildahEnv } from "../buildah/buildah-env.ts";
+import { buildahEnv, ensureTmp, writeRegistriesConf, type BuildahEnv, type StorageDriver } from "../buildah/buildah-env.ts";
+import { toolEnv } from "../buildah/buildah-command.ts";
+import { fromRegistries, isLoopbackRegistry, needsPlainHttp, registryHost } from "../../registry/registry-host.ts";
 import { runStreaming } from "./run-streaming.ts";
-import { cancelledError, infraError, timeoutError, userError, isMicroshipError } from "../../core/errors.ts";
+import { budFailure } from "./bud-failure.ts";
+import { baseImageDigest, finalBaseImage, lockfileHashes } from "./provenance.ts";
+import { pushedSize } from "./pushed-size.ts";
+import { cancelledError, infraError, isMicroshipError, timeoutError } from "../../core/errors.ts";
 
 export interface HostBuilderOptions {
   /** Storage, configs and scratch space live here. */
   dir: string;
+  /** Registries reached over plain HTTP besides loopback ones (which always are). */
   insecureRegistries?: string[];
-  storageDriver?: "vfs" | "overlay";
+  storageDriver?: StorageDriver;
 }
 
-const LOCKFILES = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock", "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "requirements.txt"];
+// Enough of the log's end to find the failing step and buildah's error line.
+const TAIL_LINES = 200;
 
 /**
  * buildah on the host: no VM, the fastest path, for trusted repos and the test corpus
  * (DESIGN.md 6.3). Its own storage root, chroot isolation, layer cache, OCI push with the
- * registry's digest.
+ * registry's own digest.
  */
 export class HostBuilder implements Builder {
   readonly name = "host";
   private readonly env: BuildahEnv;
-  private readonly dir: string;
-  private version = "buildah";
+  private readonly insecure: string[];
+  private readonly version: string | null;
 
   constructor(o: HostBuilderOptions) {
-    this.dir = o.dir;
-    this.env = buildahEnv({ dir: o.dir, insecureRegistries: o.insecureRegistries, storageDriver: o.storageDriver });
+    this.insecure = o.insecureRegistries ?? [];
+    this.env = buildahEnv({ dir: o.dir, insecureRegistries: this.insecure, storageDriver: o.storageDriver });
     ensureTmp(this.env);
-    try {
-      this.version = execaSyncVersion();
-    } catch {
-      // reported when a build runs
-    }
+    this.version = probeVersion();
   }
 
   describe(): string {
-    return `${this.version} on the host, chroot isolation (no VM: for trusted repositories)`;
+    return `${this.version ?? "buildah"} on the host, ${this.env.storageDriver} storage (no VM isolation: trusted repos only)`;
   }
 
   build(input: BuildInput): BuildHandle {
@@ -53,26 +54,24 @@ export class HostBuilder implements Builder {
   }
 
   private async run(input: BuildInput, logs: LogChannel): Promise<BuildOutput> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(input.signal.reason ?? cancelledError("The build was cancelled."));
-    if (input.signal.aborted) onAbort();
-    input.signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(timeoutError(`The build took longer than its ${input.timeoutSeconds} s limit.`, {
-      title: `Build timed out after ${input.timeoutSeconds} s`,
-      hint: "Make the build faster, or raise `timeout` in .github/microship.yml.",
-    })), input.timeoutSeconds * 1000);
-    const work = await mkdtemp(join(this.env.env.TMPDIR!, `build-${input.buildId.slice(0, 8)}-`));
-    const procEnv = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", HOME: work, ...this.env.env };
-    const lines: LogLine[] = [];
+    if (!this.version) throw infraError("buildah is not installed on this host.", { title: "buildah missing", hint: "Install it with scripts/host-deps.sh (Debian: apt-get install buildah skopeo)." });
+    const stop = stopSignal(input);
+    const work = await mkdtemp(join(this.env.env.TMPDIR!, `build-${input.buildId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}-`));
+    const tail: LogLine[] = [];
     const onLine = (l: LogLine) => {
-      lines.push(l);
-      if (lines.length > 200) lines.shift();
+      tail.push(l);
+      if (tail.length > TAIL_LINES) tail.shift();
       logs.push(l);
     };
     try {
+      const registriesConf = join(work, "registries.conf");
+      const insecure = [...this.insecure, ...[...fromRegistries(input.dockerfile), registryHost(input.imageName)].filter(isLoopbackRegistry)];
+      writeRegistriesConf(registriesConf, insecure);
+      const env = toolEnv(this.env, { HOME: work, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRIES_CONFIG_PATH: registriesConf });
       const ctx = join(work, "context");
-      await execa("mkdir", ["-p", ctx]);
+      await mkdir(ctx);
       await untar({ file: input.source.path, cwd: ctx, strict: true, preservePaths: false });
+      // Always the text we were given, even when the archive has its own Dockerfile.
       const dockerfile = join(work, "Dockerfile.microship");
       await writeFile(dockerfile, input.dockerfile);
       const secretArgs: string[] = [];
@@ -81,92 +80,95 @@ export class HostBuilder implements Builder {
         await writeFile(f, s.value, { mode: 0o600 });
         secretArgs.push("--secret", `id=${s.id},src=${f}`);
       }
-      const local = `localhost/microship-build:${input.buildId}`;
+      const iidFile = join(work, "iid");
       const t0 = Date.now();
       logs.system(`buildah bud (${input.noCache ? "no cache" : "layer cache on"})`);
       const bud = await runStreaming("buildah", [
-        ...this.env.globalArgs, "bud", "--layers", "--isolation", "chroot", "--signature-policy", this.env.policyPath,
-        "--format", "oci", "-f", dockerfile, "-t", local,
+        ...this.env.globalArgs, "bud", "--layers", "--force-rm", "--isolation", "chroot", "--pull", "--signature-policy", this.env.policyPath,
+        "--format", "oci", "-f", dockerfile, "--iidfile", iidFile, "-t", `localhost/microship/${scopeTag(input.cacheScope)}:latest`,
         ...(input.noCache ? ["--no-cache"] : []),
         ...Object.entries(input.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
         ...secretArgs, ctx,
-      ], { env: procEnv, signal: controller.signal, onLine });
-      if (controller.signal.aborted) throw controller.signal.reason;
-      if (bud.exitCode !== 0) throw budFailure(lines, bud.exitCode);
+      ], { env, signal: stop.signal, onLine });
+      if (stop.signal.aborted) throw stop.signal.reason;
+      if (bud.exitCode !== 0) throw budFailure(tail, bud.exitCode);
+      const imageId = (await readFile(iidFile, "utf8")).trim();
       const buildMs = Date.now() - t0;
 
       const t1 = Date.now();
-      let digest = "";
+      const plainHttp = needsPlainHttp(input.imageName, this.insecure);
+      let digest: string | null = null;
       for (const tag of input.tags) {
         const digestFile = join(work, `digest-${tag}`);
         logs.system(`pushing ${input.imageName}:${tag}`);
         const push = await runStreaming("buildah", [
-          ...this.env.globalArgs, "push", "--signature-policy", this.env.policyPath, "--format", "oci", "--digestfile", digestFile, local, `docker://${input.imageName}:${tag}`,
-        ], { env: procEnv, signal: controller.signal, onLine });
-        if (controller.signal.aborted) throw controller.signal.reason;
-        if (push.exitCode !== 0) throw infraError(`pushing ${input.imageName}:${tag} failed (exit ${push.exitCode}): ${lastLines(lines, 3)}`);
-        digest = (await readFile(digestFile, "utf8")).trim();
+          ...this.env.globalArgs, "push", "--signature-policy", this.env.policyPath, "--format", "oci", "--digestfile", digestFile,
+          ...(plainHttp ? ["--tls-verify=false"] : []), imageId, `docker://${input.imageName}:${tag}`,
+        ], { env, signal: stop.signal, onLine });
+        if (stop.signal.aborted) throw stop.signal.reason;
+        if (push.exitCode !== 0) throw infraError(`Pushing ${input.imageName}:${tag} failed (exit ${push.exitCode}): ${tail.slice(-3).map((l) => l.text).join(" | ")}`, { title: "Push failed" });
+        digest ??= (await readFile(digestFile, "utf8")).trim();
       }
       const pushMs = Date.now() - t1;
-      await execa("buildah", [...this.env.globalArgs, "rmi", local], { env: procEnv, reject: false });
+      if (!digest) throw infraError("The build has no tags to push.");
+      const imageRef = `${input.imageName}@${digest}`;
+      const base = finalBaseImage(input.dockerfile);
       return {
-        imageRef: `${input.imageName}@${digest}`,
+        imageRef,
         digest,
         tags: input.tags,
-        sizeBytes: await this.imageSize(`${input.imageName}@${digest}`, procEnv),
-        provenance: { sourceHash: input.source.sha256, lockfileHashes: await lockfileHashes(ctx), baseImageDigest: input.baseImageDigest, builderVersion: this.version },
+        sizeBytes: await pushedSize(imageRef, { env, plainHttp }),
+        provenance: {
+          sourceHash: input.source.sha256,
+          lockfileHashes: await lockfileHashes(ctx),
+          baseImageDigest: input.baseImageDigest ?? (base ? await baseImageDigest(this.env, base) : null),
+          builderVersion: this.version,
+        },
         timings: { buildMs, pushMs },
       };
     } catch (err) {
-      if (controller.signal.aborted) throw controller.signal.reason;
+      if (stop.signal.aborted) throw stop.signal.reason;
       if (isMicroshipError(err)) throw err;
-      throw infraError(`the host builder failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const missing = (err as NodeJS.ErrnoException).code === "ENOENT" && (err as NodeJS.ErrnoException).path === "buildah";
+      throw infraError(missing ? "buildah is not installed on this host." : `The host builder failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     } finally {
-      clearTimeout(timer);
-      input.signal.removeEventListener("abort", onAbort);
+      stop.dispose();
       await rm(work, { recursive: true, force: true });
     }
   }
+}
 
-  private async imageSize(ref: string, env: Record<string, string>): Promise<number | null> {
-    const r = await execa("skopeo", ["inspect", "--raw", `docker://${ref}`], { env, reject: false });
-    if (r.exitCode !== 0) return null;
-    try {
-      const m = JSON.parse(r.stdout) as { config?: { size?: number }; layers?: { size?: number }[] };
-      return (m.config?.size ?? 0) + (m.layers ?? []).reduce((n, l) => n + (l.size ?? 0), 0);
-    } catch {
-      return null;
-    }
+/** One signal for both ways a build is stopped; its reason is the typed error to reject with. */
+function stopSignal(input: BuildInput): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(cancelledError("The build was cancelled.", { title: "Build cancelled" }));
+  if (input.signal.aborted) onAbort();
+  else input.signal.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(timeoutError(`The build took longer than its ${input.timeoutSeconds} s limit.`, {
+    title: `Build timed out after ${input.timeoutSeconds} s`,
+    hint: "Make the build faster, or raise `timeout` in .github/microship.yml.",
+  })), Math.min(input.timeoutSeconds * 1000, 2 ** 31 - 1));
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      input.signal.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+/** A local tag per cache scope, so the newest image of a scope has a name in storage. */
+function scopeTag(scope: string): string {
+  return scope.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "default";
+}
+
+/** A sync probe at construction, so describe() can name the version. */
+function probeVersion(): string | null {
+  try {
+    const out = execFileSync("buildah", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const m = /version\s+(\S+)/.exec(out);
+    return m ? `buildah ${m[1]}` : out.trim();
+  } catch {
+    return null;
   }
-}
-
-/** A sync probe at construction, so the summary can name the builder's version. */
-function execaSyncVersion(): string {
-  return execFileSync("buildah", ["--version"], { encoding: "utf8" }).split(" (")[0]!.trim();
-}
-
-/** The build's own failure is the user's: name the step, keep the lines that say why. */
-function budFailure(lines: LogLine[], exitCode: number | null) {
-  const step = [...lines].reverse().find((l) => /^STEP \d+\/\d+: /.test(l.text))?.text ?? null;
-  const why = [...lines].reverse().find((l) => /^(error|Error:)/.test(l.text))?.text ?? `buildah exited with ${exitCode}`;
-  if (/no such host|connection refused|i\/o timeout|manifest unknown|unauthorized/i.test(why) && step?.includes("FROM")) {
-    return userError(`The base image could not be pulled: ${why}`, { title: "Base image not found", hint: "Check the FROM line (or `base_image` in .github/microship.yml) names an image the builder can pull." });
-  }
-  return userError(step ? `${step} failed: ${why}` : why, {
-    title: "Build step failed",
-    hint: step ? `Fix the command in \`${step.replace(/^STEP \d+\/\d+: /, "")}\`; the log above shows its output.` : "The log above shows what failed.",
-  });
-}
-
-function lastLines(lines: LogLine[], n: number): string {
-  return lines.slice(-n).map((l) => l.text).join(" | ");
-}
-
-async function lockfileHashes(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of LOCKFILES) {
-    const p = join(dir, f);
-    if (existsSync(p)) out[f] = `sha256:${createHash("sha256").update(await readFile(p)).digest("hex")}`;
-  }
-  return out;
 }
