@@ -123,7 +123,8 @@ async function waitUntilUp(address: string, id: string, c: ResultPromise, timeou
   while (Date.now() - t0 < timeoutMs) {
     if (c.exitCode !== null || c.signalCode !== null) return "exited";
     try {
-      const r = await fetch(`http://${address}/v2/`);
+      // Bounded: whatever else holds the port may accept and never answer.
+      const r = await fetch(`http://${address}/v2/`, { signal: AbortSignal.timeout(1_000) });
       if (r.status === 200 && r.headers.get(ID_HEADER) === id) return "up";
     } catch {
       // not listening yet
