@@ -58,7 +58,9 @@ export class HostBuilder implements Builder {
     const stop = stopSignal(input);
     const work = await mkdtemp(join(this.env.env.TMPDIR!, `build-${input.buildId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}-`));
     const tail: LogLine[] = [];
-    const onLine = (l: LogLine) => {
+    const mask = secretMask(input.secrets.map((x) => x.value));
+    const onLine = (raw: LogLine) => {
+      const l = mask(raw);
       tail.push(l);
       if (tail.length > TAIL_LINES) tail.shift();
       logs.push(l);
@@ -155,6 +157,13 @@ function stopSignal(input: BuildInput): { signal: AbortSignal; dispose(): void }
       input.signal.removeEventListener("abort", onAbort);
     },
   };
+}
+
+/** A build that prints a secret gets it masked before the line goes anywhere. */
+function secretMask(values: string[]): (l: LogLine) => LogLine {
+  const secrets = values.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return (l) => l;
+  return (l) => (secrets.some((s) => l.text.includes(s)) ? { ...l, text: secrets.reduce((t, s) => t.replaceAll(s, "***"), l.text) } : l);
 }
 
 /** A local tag per cache scope, so the newest image of a scope has a name in storage. */
