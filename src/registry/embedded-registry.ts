@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
@@ -41,7 +41,7 @@ export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise
 
   const spawnOnce = () => {
     const logFile = { file: join(dir, "registry.log"), append: true };
-    const c = execa("docker-registry", ["serve", config], { stdin: "ignore", stdout: logFile, stderr: logFile, reject: false, cleanup: true, extendEnv: false, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+    const c = execa(...withParentDeath(["docker-registry", "serve", config]), { stdin: "ignore", stdout: logFile, stderr: logFile, reject: false, cleanup: true, extendEnv: false, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     child = c;
     return c;
   };
@@ -92,6 +92,15 @@ export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise
       rmSync(config, { force: true });
     },
   };
+}
+
+/**
+ * The registry dies with us, even when we are killed with SIGKILL and can't stop it: an orphan
+ * would keep the port and the storage. setpriv (util-linux, always on Debian) sets the
+ * parent-death signal before it execs.
+ */
+export function withParentDeath(argv: string[]): [string, string[]] {
+  return existsSync("/usr/bin/setpriv") ? ["/usr/bin/setpriv", ["--pdeathsig", "TERM", ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
 function registryConfig(dataDir: string, port: number, id: string): string {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedRegistry } from "../../../src/registry/embedded-registry.ts";
@@ -58,6 +59,31 @@ test("a fixed port that is taken fails as an infra error naming the fix", async 
     assert.deepEqual(await leftoverProcesses([dir]), []);
   } finally {
     blocker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a registry never outlives a parent killed with SIGKILL", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "ms-registry-"));
+  const script = `
+    import { startEmbeddedRegistry } from ${JSON.stringify(new URL("../../../src/registry/embedded-registry.ts", import.meta.url).href)};
+    const noop = () => {};
+    const log = { info: noop, warn: noop, error: noop, debug: noop, child: () => log };
+    const r = await startEmbeddedRegistry({ dataDir: ${JSON.stringify(dir)}, log });
+    process.stdout.write(r.address + "\\n");
+    setInterval(noop, 1000);
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      child.stdout.once("data", (c) => resolve(String(c).trim()));
+      child.once("exit", (code) => reject(new Error(`the child exited with ${code}`)));
+    });
+    assert.equal((await fetch(`http://${address}/v2/`)).status, 200);
+    child.kill("SIGKILL");
+    assert.deepEqual(await until(async () => ((await leftoverProcesses([dir])).length === 0 ? [] : null), 10_000), []);
+  } finally {
+    child.kill("SIGKILL");
     await rm(dir, { recursive: true, force: true });
   }
 });
