@@ -161,7 +161,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
       };
       // Abort once the step is running; backends that send logs late get a fixed delay instead.
       const fallback = setTimeout(abort, 20_000);
-      const o = await drive(backend.builder, i, (l) => l.text.includes(`started-${marker}`) && setTimeout(abort, 500));
+      const o = await drive(backend.builder, i, (l) => l.text === `started-${marker}` && setTimeout(abort, 500));
       clearTimeout(fallback);
       assert.ok(isMicroshipError(o.error) && o.error.kind === "cancelled", `a cancelled error, got ${describeError(o.error)}`);
       assert.ok(o.settledAt - abortedAt < 10_000, `settled ${o.settledAt - abortedAt} ms after the abort`);

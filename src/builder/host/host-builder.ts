@@ -56,7 +56,9 @@ export class HostBuilder implements Builder {
   private async run(input: BuildInput, logs: LogChannel): Promise<BuildOutput> {
     if (!this.version) throw infraError("buildah is not installed on this host.", { title: "buildah missing", hint: "Install it with scripts/host-deps.sh (Debian: apt-get install buildah skopeo)." });
     const stop = stopSignal(input);
-    const work = await mkdtemp(join(this.env.env.TMPDIR!, `build-${input.buildId.replace(/[^A-Za-z0-9]/g, "").slice(0, 12)}-`));
+    // The whole build id in the path (hence in buildah's argv) lets an operator, or a test, find
+    // every process of a build with `pgrep -f <build id>`.
+    const work = await mkdtemp(join(this.env.env.TMPDIR!, `build-${input.buildId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 64)}-`));
     const tail: LogLine[] = [];
     const mask = secretMask(input.secrets.map((x) => x.value));
     const onLine = (raw: LogLine) => {
@@ -91,7 +93,7 @@ export class HostBuilder implements Builder {
         ...(input.noCache ? ["--no-cache"] : []),
         ...Object.entries(input.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
         ...secretArgs, ctx,
-      ], { env, signal: stop.signal, onLine });
+      ], { env, spoolDir: work, signal: stop.signal, onLine });
       if (stop.signal.aborted) throw stop.signal.reason;
       if (bud.exitCode !== 0) throw budFailure(tail, bud.exitCode);
       const imageId = (await readFile(iidFile, "utf8")).trim();
@@ -106,7 +108,7 @@ export class HostBuilder implements Builder {
         const push = await runStreaming("buildah", [
           ...this.env.globalArgs, "push", "--signature-policy", this.env.policyPath, "--format", "oci", "--digestfile", digestFile,
           ...(plainHttp ? ["--tls-verify=false"] : []), imageId, `docker://${input.imageName}:${tag}`,
-        ], { env, signal: stop.signal, onLine });
+        ], { env, spoolDir: work, signal: stop.signal, onLine });
         if (stop.signal.aborted) throw stop.signal.reason;
         if (push.exitCode !== 0) throw infraError(`Pushing ${input.imageName}:${tag} failed (exit ${push.exitCode}): ${tail.slice(-3).map((l) => l.text).join(" | ")}`, { title: "Push failed" });
         digest ??= (await readFile(digestFile, "utf8")).trim();

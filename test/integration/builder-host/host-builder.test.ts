@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
 import { HostBuilder } from "../../../src/builder/host/host-builder.ts";
 import type { BuildInput, BuildOutput, LogLine } from "../../../src/builder/builder.ts";
 import { isMicroshipError, type MicroshipError } from "../../../src/core/errors.ts";
@@ -12,7 +13,7 @@ import { manifestDigest, manifestInfo } from "../../../src/registry/registry-cli
 import { ensureBaseImages, CACHE, type BaseImages } from "../../helpers/base-images.ts";
 import { contractArchive, type ContractArchive } from "../../helpers/contract-archive.ts";
 import { runImageOutput } from "../../helpers/run-image-output.ts";
-import { uniqueId } from "../../helpers/contract-probes.ts";
+import { leftoverProcesses, uniqueId } from "../../helpers/contract-probes.ts";
 import { quietLog } from "../../helpers/pipeline-doubles.ts";
 
 // What the contract leaves to each backend: the host's own messages, provenance and flags.
@@ -120,6 +121,15 @@ test("unchanged steps come from the layer cache; noCache builds them again", asy
   assert.ok(fresh.lines.some((l) => l.text === `ran-${m}`), "noCache runs the step again");
 });
 
+test("a huge log arrives whole while other builds keep the host busy", async () => {
+  const m = uniqueId();
+  const busy = (k: number) => drive(input(`FROM ${base.mirror}/busybox:latest\nRUN echo busy-${k}-${m} && seq 1 30000 | sed 's/^/noise-/'\n`, { noCache: true }));
+  const [huge] = await Promise.all([drive(input(`FROM ${base.mirror}/busybox:latest\nRUN echo ${m} >/dev/null && seq 1 100000 | sed 's/^/line-/'\n`, { noCache: true })), busy(1), busy(2)]);
+  const numbers = huge.lines.map((l) => /^line-(\d+)$/.exec(l.text)?.[1]).filter((x) => x !== undefined).map(Number);
+  assert.equal(numbers.length, 100_000);
+  assert.ok(numbers.every((x, k) => x === k + 1), "in order");
+});
+
 test("buildah missing is an infra error", async () => {
   const saved = process.env.PATH;
   process.env.PATH = "/nonexistent";
@@ -133,5 +143,35 @@ test("buildah missing is an infra error", async () => {
     await drained;
   } finally {
     process.env.PATH = saved;
+  }
+});
+
+test("a build dies with the app: killing it with SIGKILL leaves no process of the build", async () => {
+  const m = uniqueId();
+  const i = input(`FROM ${base.mirror}/busybox:latest\nRUN echo started-${m} && sleep 600\n`);
+  const script = `
+    import { HostBuilder } from ${JSON.stringify(new URL("../../../src/builder/host/host-builder.ts", import.meta.url).href)};
+    import { createReadStream } from "node:fs";
+    const input = ${JSON.stringify({ ...i, signal: undefined, source: { ...i.source, open: undefined } })};
+    input.signal = new AbortController().signal;
+    input.source.open = () => createReadStream(input.source.path);
+    const h = new HostBuilder({ dir: ${JSON.stringify(join(CACHE, "host-builder"))} }).build(input);
+    for await (const l of h.logs) process.stdout.write(l.text + "\\n");
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (c) => {
+        out += c;
+        // The step's own output, not buildah's STEP line that quotes it.
+        if (out.split("\n").includes(`started-${m}`)) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`the child exited with ${code}: ${out.slice(-2000)}`)));
+    });
+    child.kill("SIGKILL");
+    assert.deepEqual(await leftoverProcesses([m, i.buildId]), []);
+  } finally {
+    child.kill("SIGKILL");
   }
 });
