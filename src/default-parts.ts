@@ -10,6 +10,7 @@ import { createSourceArchive } from "./source/archive.ts";
 import { RegistryImageNamer } from "./registry/image-name.ts";
 import { startEmbeddedRegistry } from "./registry/embedded-registry.ts";
 import { HostBuilder } from "./builder/host/host-builder.ts";
+import { MicroVmBuilder } from "./builder/microvm/microvm-builder.ts";
 
 export interface Parts {
   builder: Builder;
@@ -39,7 +40,7 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
       return createSourceArchive(appDir, { outPath, dockerignore: plan.dockerignore });
     },
   };
-  const builder = o.builder ?? createBuilder(env, join(dataDir, "builders"), insecure);
+  const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);
   log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
   return {
     builder,
@@ -54,8 +55,18 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   };
 }
 
-function createBuilder(env: Env, dir: string, insecureRegistries: string[]): Builder {
+function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: string[]): Builder {
   switch (env.MICROSHIP_BUILDER) {
+    case "microvm":
+      return new MicroVmBuilder({
+        dataDir: join(dir, "microvm"),
+        log,
+        cpus: env.MICROSHIP_MICROVM_CPUS,
+        memoryMiB: env.MICROSHIP_MICROVM_MEMORY_MIB,
+        diskMiB: env.MICROSHIP_MICROVM_DISK_MIB,
+        accelerator: env.MICROSHIP_MICROVM_ACCEL,
+        insecureRegistries,
+      });
     case "host":
       return new HostBuilder({ dir: join(dir, "host"), insecureRegistries });
     default:

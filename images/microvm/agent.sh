@@ -27,13 +27,13 @@ emit_result() {
   local port line
   line=$(jq -cn --argjson success "$1" --arg digest "$2" --arg kind "$3" --arg error "$4" \
     --arg base "${5:-}" --arg bv "$(buildah --version 2>/dev/null | awk '{print "buildah " $3}')" \
-    --argjson duration "$(( $(date +%s%3N) - START_MS ))" '{
+    --argjson duration "$(( $(date +%s%3N) - START_MS ))" --argjson build "${BUILD_MS:-0}" --argjson push "${PUSH_MS:-0}" '{
       type: "result", success: $success,
       image_digest: (if $digest == "" then null else $digest end),
       error: (if $error == "" then null else $error end),
       error_kind: (if $kind == "" then null else $kind end),
       provenance: { base_image_digest: (if $base == "" then null else $base end), builder_version: $bv },
-      duration_ms: $duration }')
+      duration_ms: $duration, build_ms: $build, push_ms: $push }')
   if port=$(result_port); then
     printf '%s\n' "$line" > "$port"
   else
@@ -81,9 +81,11 @@ done < <(jq -r '(.secrets // [])[].id' "$CONFIG")
 echo "microship-agent: buildah bud ($(( ${#ARGS[@]} )) arguments, $n secrets)"
 
 TIMEOUT=$(cfg '.timeout_seconds // 0')
+T0=$(date +%s%3N)
 if [ "$TIMEOUT" -gt 0 ]; then timeout --signal=TERM --kill-after=10 "$TIMEOUT" buildah "${ARGS[@]}" /src 2>&1
 else buildah "${ARGS[@]}" /src 2>&1; fi
 rc=$?
+BUILD_MS=$(( $(date +%s%3N) - T0 ))
 rm -rf "$WORK/secrets"
 [ $rc -eq 124 ] && fail timeout "the build took longer than ${TIMEOUT} s"
 [ $rc -eq 0 ] || fail user "buildah bud exited with status $rc"
@@ -98,6 +100,7 @@ if [ -n "$BASE" ]; then
 fi
 
 DIGEST=""
+T1=$(date +%s%3N)
 for tag in $(cfg '(.tags // ["latest"])[]'); do
   echo "microship-agent: pushing $REGISTRY/$IMAGE:$tag"
   buildah push --format oci --digestfile "$WORK/digest" \
@@ -105,6 +108,7 @@ for tag in $(cfg '(.tags // ["latest"])[]'); do
     || fail infra "pushing $REGISTRY/$IMAGE:$tag failed"
   [ -n "$DIGEST" ] || DIGEST=$(cat "$WORK/digest")
 done
+PUSH_MS=$(( $(date +%s%3N) - T1 ))
 [ -n "$DIGEST" ] || fail infra "nothing was pushed"
 echo "microship-agent: pushed $DIGEST"
 emit_result true "$DIGEST" "" "" "$BASE_DIGEST"

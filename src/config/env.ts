@@ -29,6 +29,12 @@ export const envSchema = z.object({
   MICROSHIP_BUILD_TIMEOUT: positiveInt.max(86_400).default(900),
   /** Secret for log-page capability tokens; derived from the app's private key when unset. */
   MICROSHIP_LOG_SECRET: z.string().min(16).optional(),
+  /** The microvm builder's VM size; Hypeman's defaults. */
+  MICROSHIP_MICROVM_CPUS: positiveInt.max(64).default(2),
+  MICROSHIP_MICROVM_MEMORY_MIB: positiveInt.min(256).max(262_144).default(2048),
+  MICROSHIP_MICROVM_DISK_MIB: positiveInt.min(512).max(1_048_576).default(10_240),
+  /** Forces the microvm accelerator; detected from the host otherwise. */
+  MICROSHIP_MICROVM_ACCEL: z.enum(["kvm", "tcg"]).optional(),
   HYPEMAN_BASE_URL: z.url().optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),

@@ -1,0 +1,73 @@
+import type { BuildInput } from "../builder.ts";
+import { userError } from "../../core/errors.ts";
+import { fromRegistries, isLoopbackRegistry, registryHost } from "../../registry/registry-host.ts";
+import { finalBaseImage } from "../host/provenance.ts";
+
+/** QEMU's user-mode network puts the host's loopback at this address. */
+export const GUEST_HOST_ADDRESS = "10.0.2.2";
+
+/**
+ * /config/build.json: Hypeman's fields (job_id, dockerfile, registry_url, cache_scope, build_args,
+ * secrets, timeout_seconds, network_mode), plus what our agent needs to push by name and to reach
+ * the host's loopback registries from inside the VM.
+ */
+export interface GuestBuildConfig {
+  job_id: string;
+  dockerfile: string;
+  /** The registry of the image as the guest reaches it, e.g. 10.0.2.2:5000. */
+  registry_url: string;
+  /** The repository path inside registry_url, e.g. owner/repo. */
+  image_name: string;
+  tags: string[];
+  cache_scope: string;
+  build_args: Record<string, string>;
+  /** Only for builds not from a fork: the builder input's secrets are empty for forks. */
+  secrets: { id: string; value: string }[];
+  timeout_seconds: number;
+  network_mode: "egress";
+  no_cache: boolean;
+  /** The final stage's base as written, so the agent can report the digest it pulled. */
+  base_image: string | null;
+  base_image_digest: string | null;
+  /** Loopback registries named in FROM lines or the image name, as the guest reaches them. */
+  registry_rewrites: { from: string; to: string }[];
+  /** Registries spoken to over plain HTTP. */
+  insecure_registries: string[];
+}
+
+const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export function guestBuildConfig(input: BuildInput, o: { insecureRegistries?: readonly string[] } = {}): GuestBuildConfig {
+  for (const s of input.secrets) {
+    if (!SECRET_ID.test(s.id)) {
+      throw userError(`The build secret id "${s.id}" is not valid.`, { title: "Invalid secret id", hint: "Use letters, digits, dot, dash and underscore only." });
+    }
+  }
+  const imageHost = registryHost(input.imageName);
+  const loopback = [...new Set([imageHost, ...fromRegistries(input.dockerfile)])].filter(isLoopbackRegistry);
+  const rewrites = loopback.map((from) => ({ from, to: toGuest(from) }));
+  const registryUrl = isLoopbackRegistry(imageHost) ? toGuest(imageHost) : imageHost;
+  return {
+    job_id: input.buildId,
+    dockerfile: input.dockerfile,
+    registry_url: registryUrl,
+    image_name: input.imageName.startsWith(`${imageHost}/`) ? input.imageName.slice(imageHost.length + 1) : input.imageName,
+    tags: input.tags,
+    cache_scope: input.cacheScope,
+    build_args: input.buildArgs,
+    secrets: input.secrets.map((s) => ({ id: s.id, value: s.value })),
+    timeout_seconds: input.timeoutSeconds,
+    network_mode: "egress",
+    no_cache: input.noCache,
+    base_image: finalBaseImage(input.dockerfile),
+    base_image_digest: input.baseImageDigest,
+    registry_rewrites: rewrites,
+    insecure_registries: [...new Set([...rewrites.map((r) => r.to), ...(o.insecureRegistries ?? []).filter((r) => !isLoopbackRegistry(r))])],
+  };
+}
+
+/** 127.0.0.1:5000 or localhost:5000 on the host is 10.0.2.2:5000 from the guest. */
+function toGuest(host: string): string {
+  const port = /:(\d+)$/.exec(host)?.[1];
+  return port ? `${GUEST_HOST_ADDRESS}:${port}` : GUEST_HOST_ADDRESS;
+}

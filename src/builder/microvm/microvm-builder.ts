@@ -1,0 +1,211 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { x as untar } from "tar";
+import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../builder.ts";
+import type { OpLog } from "../../core/ports.ts";
+import { LogChannel } from "../log-lines.ts";
+import { cancelledError, infraError, isMicroshipError, timeoutError, userError, type MicroshipError } from "../../core/errors.ts";
+import { budFailure } from "../host/bud-failure.ts";
+import { lockfileHashes } from "../host/provenance.ts";
+import { manifestInfo } from "../../registry/registry-client.ts";
+import { registryHost } from "../../registry/registry-host.ts";
+import { detectAccelerator, type Accelerator } from "./accelerator.ts";
+import { ensureVmImage, type VmImage } from "./vm-image.ts";
+import { ext4FromDir, rootOverlay, scratchDisk } from "./disks.ts";
+import { guestBuildConfig } from "./guest-config.ts";
+import { qemuArgs } from "./qemu-args.ts";
+import { runVm, type VmOutcome } from "./run-vm.ts";
+
+export interface MicroVmBuilderOptions {
+  /** MICROSHIP_DATA_DIR: the VM image lives in <dataDir>/vm, per-build disks in <dataDir>/microvm. */
+  dataDir: string;
+  log?: OpLog;
+  /** Hypeman's defaults: 2 vCPUs, 2 GiB. */
+  cpus?: number;
+  memoryMiB?: number;
+  /** The scratch disk for buildah's storage (sparse: only what a build writes costs space). */
+  diskMiB?: number;
+  /** Non-loopback registries reached over plain HTTP. */
+  insecureRegistries?: string[];
+  /** "kvm" or "tcg" forces the accelerator (MICROSHIP_MICROVM_ACCEL); otherwise it is detected. */
+  accelerator?: string;
+  /** Added to a build's timeout for the boot and the push before QEMU is killed (default 60 s). */
+  graceSeconds?: number;
+  /** Where the first VM image build reports its progress (default: stderr). */
+  imageProgress?: (line: string) => void;
+  /** Tests and benchmarks see each QEMU process. */
+  onVmStart?: (pid: number, buildId: string) => void;
+}
+
+// Enough of the log's end to name the failing step and buildah's error.
+const TAIL_LINES = 200;
+
+/**
+ * Builds inside our own QEMU microVM on this host (DESIGN.md 6.2): one VM per build, booted from
+ * Debian's kernel and a builder root made from Debian packages, with the source, the config and a
+ * scratch disk attached. The guest agent streams the log on the serial console and reports one
+ * result line on its own port.
+ */
+export class MicroVmBuilder implements Builder {
+  readonly name = "microvm";
+  readonly accelerator: Accelerator;
+  private readonly o: MicroVmBuilderOptions;
+  private readonly cpus: number;
+  private readonly memoryMiB: number;
+  private readonly diskMiB: number;
+  private readonly running = new Set<AbortController>();
+  private image: VmImage | null = null;
+
+  constructor(o: MicroVmBuilderOptions) {
+    this.o = o;
+    this.cpus = o.cpus ?? 2;
+    this.memoryMiB = o.memoryMiB ?? 2048;
+    this.diskMiB = o.diskMiB ?? 10_240;
+    this.accelerator = detectAccelerator({ override: o.accelerator ?? process.env.MICROSHIP_MICROVM_ACCEL });
+    o.log?.info({ accelerator: this.accelerator.kind, reason: this.accelerator.reason }, `microvm builder: ${this.accelerator.reason}`);
+  }
+
+  describe(): string {
+    const kernel = this.image ? `, Debian kernel ${this.image.kernelVersion}` : "";
+    return `QEMU microvm, ${this.accelerator.reason}; ${this.cpus} vCPUs, ${this.memoryMiB} MiB${kernel}; buildah inside the VM`;
+  }
+
+  /** Builds the VM image now if it is missing (it is otherwise built by the first build). */
+  async prepare(): Promise<VmImage> {
+    this.image = await ensureVmImage({ dataDir: this.o.dataDir, progress: this.o.imageProgress });
+    return this.image;
+  }
+
+  build(input: BuildInput): BuildHandle {
+    const logs = new LogChannel();
+    const result = this.run(input, logs).finally(() => logs.close());
+    return { logs, result };
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.running) c.abort(cancelledError("The builder is shutting down."));
+  }
+
+  private async run(input: BuildInput, logs: LogChannel): Promise<BuildOutput> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(cancelledError("The build was cancelled.", { title: "Build cancelled" }));
+    if (input.signal.aborted) onAbort();
+    else input.signal.addEventListener("abort", onAbort, { once: true });
+    this.running.add(stop);
+    const tail: LogLine[] = [];
+    const onLine = (l: LogLine) => {
+      tail.push(l);
+      if (tail.length > TAIL_LINES) tail.shift();
+      logs.push(l);
+    };
+    let work: string | null = null;
+    let sockDir: string | null = null;
+    try {
+      if (!this.image) logs.system("preparing the builder VM image (the first time takes a few minutes)");
+      // A cancel must not wait for a first image build that takes minutes (it goes on for the next build).
+      const image = await Promise.race([this.prepare(), aborted(stop.signal)]);
+      const t0 = Date.now();
+      await mkdir(join(this.o.dataDir, "microvm"), { recursive: true });
+      work = await mkdtemp(join(this.o.dataDir, "microvm", "build-"));
+      // A unix socket path must stay under ~100 bytes, which a deep data dir can exceed.
+      sockDir = await mkdtemp(join(tmpdir(), "msvm-"));
+      const src = join(work, "src");
+      await mkdir(src);
+      await untar({ file: input.source.path, cwd: src, strict: true, preservePaths: false });
+      const lockfiles = await lockfileHashes(src);
+      const config = guestBuildConfig(input, { insecureRegistries: this.o.insecureRegistries });
+      const cfgDir = join(work, "config");
+      await mkdir(cfgDir, { mode: 0o700 });
+      await writeFile(join(cfgDir, "build.json"), JSON.stringify(config), { mode: 0o600 });
+      const disks = { root: join(work, "root.qcow2"), source: join(work, "src.ext4"), config: join(work, "config.ext4"), scratch: join(work, "scratch.ext4") };
+      await ext4FromDir(src, disks.source, { label: "src", extraMiB: 64 });
+      await ext4FromDir(cfgDir, disks.config, { label: "config" });
+      // The secrets now live only on the config disk, which goes with the work dir.
+      await rm(cfgDir, { recursive: true, force: true });
+      await rm(src, { recursive: true, force: true });
+      await scratchDisk(disks.scratch, this.diskMiB);
+      await rootOverlay(image.rootDisk, disks.root);
+      if (stop.signal.aborted) throw stop.signal.reason;
+
+      logs.system(`booting the builder VM (${this.accelerator.kind}, ${this.cpus} vCPUs, ${this.memoryMiB} MiB)`);
+      const deadlineMs = (input.timeoutSeconds + (this.o.graceSeconds ?? 60)) * 1000;
+      const outcome = await runVm({
+        args: qemuArgs({ accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks, resultSocket: join(sockDir, "result.sock") }),
+        resultSocket: join(sockDir, "result.sock"),
+        onLine,
+        signal: stop.signal,
+        deadlineMs,
+        onStart: (pid) => {
+          this.o.log?.debug({ buildId: input.buildId, pid }, "builder VM started");
+          this.o.onVmStart?.(pid, input.buildId);
+        },
+        onExtraResultLine: () => this.o.log?.warn({ buildId: input.buildId }, "the guest agent sent more than one result line; only the first counts"),
+      });
+      if (outcome.killedBy === "abort") throw stop.signal.reason;
+      const r = outcome.result;
+      if (!r) throw lostVm(outcome, deadlineMs, this.o.log, input.buildId);
+      if (!r.success) throw agentFailure(r.error_kind ?? "infra", r.error ?? "the build failed", tail, input.timeoutSeconds);
+      const digest = r.image_digest!;
+      const repo = config.image_name;
+      const registry = registryHost(input.imageName);
+      const size = await manifestInfo(registry, repo, digest).then((m) => m?.sizeBytes ?? null, () => null);
+      return {
+        imageRef: `${input.imageName}@${digest}`,
+        digest,
+        tags: input.tags,
+        sizeBytes: size,
+        provenance: {
+          sourceHash: input.source.sha256,
+          lockfileHashes: lockfiles,
+          baseImageDigest: input.baseImageDigest ?? r.provenance?.base_image_digest ?? null,
+          builderVersion: r.provenance?.builder_version ? `${r.provenance.builder_version} in a ${this.accelerator.kind} microVM` : `microvm (${this.accelerator.kind})`,
+        },
+        timings: { buildMs: r.build_ms ?? Date.now() - t0, pushMs: r.push_ms ?? 0 },
+      };
+    } catch (err) {
+      if (stop.signal.aborted) throw stop.signal.reason;
+      if (isMicroshipError(err)) throw err;
+      throw infraError(`The microVM builder failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      input.signal.removeEventListener("abort", onAbort);
+      this.running.delete(stop);
+      if (work) await rm(work, { recursive: true, force: true });
+      if (sockDir) await rm(sockDir, { recursive: true, force: true });
+    }
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+function agentFailure(kind: "user" | "infra" | "timeout", error: string, tail: readonly LogLine[], timeoutSeconds: number): MicroshipError {
+  if (kind === "timeout") {
+    return timeoutError(`The build took longer than its ${timeoutSeconds} s limit.`, {
+      title: `Build timed out after ${timeoutSeconds} s`,
+      hint: "Make the build faster, or raise `timeout` in .github/microship.yml.",
+    });
+  }
+  if (kind === "user") {
+    const e = budFailure(tail, /status (\d+)/.exec(error)?.[1] ? Number(/status (\d+)/.exec(error)![1]) : null);
+    return e.kind === "user" || e.kind === "infra" ? e : userError(error);
+  }
+  return infraError(`The builder VM reported: ${error}`, { title: "Builder VM failed" });
+}
+
+/** The VM ended, or was killed at the deadline, without a result: never the repo's fault. */
+function lostVm(outcome: VmOutcome, deadlineMs: number, log: OpLog | undefined, buildId: string): MicroshipError {
+  log?.error({ buildId, exitCode: outcome.exitCode, killedBy: outcome.killedBy, problem: outcome.problem, qemu: outcome.stderrTail }, "builder VM ended without a result");
+  if (outcome.problem) return infraError(`The builder VM sent an invalid result: ${outcome.problem}.`, { title: "Builder VM failed" });
+  if (outcome.killedBy === "deadline") {
+    return infraError(`The builder VM did not report within ${Math.round(deadlineMs / 1000)} s and was stopped.`, { title: "Builder VM hung", hint: "This is a fault of the build host, not of the repository; the operator has been told." });
+  }
+  return infraError(`The builder VM stopped without reporting a result (QEMU exit ${outcome.exitCode ?? "by signal"}).`, {
+    title: "Builder VM died",
+    hint: "This is a fault of the build host, not of the repository; the operator has been told.",
+  });
+}
