@@ -7,6 +7,7 @@ import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
+import { cleanupAll } from "../helpers/cleanup.ts";
 
 const FIXTURE = new URL("../fixtures/e2e/node-express/", import.meta.url).pathname;
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]));
@@ -20,8 +21,7 @@ before(async () => {
 });
 
 after(async () => {
-  await h?.stop();
-  await base?.stop();
+  await cleanupAll(() => h?.stop(), () => base?.stop());
 });
 
 test("a signed push of an Express app becomes a running image in the registry, reported on the check run", { timeout: 600_000 }, async () => {
@@ -71,7 +71,7 @@ test("a failing build step fails the check, with the failing lines, the step, an
   await h.send("push", h.pushPayload({ sha, branch: "broken" }));
   const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 540_000, "the failing build");
   assert.equal(run.conclusion, "failure");
-  assert.equal(run.output.title, "Build step failed");
+  assert.equal(run.output.title, "Build step failed", `${run.output.summary}\n${run.output.text?.slice(-4000)}`);
   assert.match(run.output.text ?? "", /boom: the bundle is broken/);
   assert.match(run.output.summary ?? "", /RUN npm run build/);
   assert.ok(run.annotations.some((a) => a.path === "scripts/build.js" && a.start_line === 2), JSON.stringify(run.annotations));

@@ -38,6 +38,7 @@ import { ensureBaseImages, type BaseImages } from "./base-images.ts";
 import { contractArchive, type ContractArchive } from "./contract-archive.ts";
 import { runImageOutput } from "./run-image-output.ts";
 import { leftoverProcesses, registryDigest, uniqueId } from "./contract-probes.ts";
+import { cleanupAll } from "./cleanup.ts";
 
 export interface ContractBackend {
   builder: Builder;
@@ -78,9 +79,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
     }, { timeout });
 
     after(async () => {
-      await backend?.cleanup();
-      await base?.stop();
-      await archive?.remove();
+      await cleanupAll(() => backend?.cleanup(), () => base?.stop(), () => archive?.remove());
     });
 
     const input = (over: Partial<BuildInput> & { dockerfile: string }): BuildInput => {

@@ -7,6 +7,8 @@ import { loadEnv } from "../../src/config/env.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { startGitHubFake, type GitHubFake } from "../fakes/github/github-fake.ts";
 import { appCredentials, type AppCredentials } from "../fakes/app-credentials.ts";
+import { cleanupAll } from "./cleanup.ts";
+import { unmountUnder } from "../../src/builder/buildah/release-storage.ts";
 import { sendWebhook, loadExample, withRepo } from "../fakes/webhooks.ts";
 
 export interface Harness {
@@ -81,9 +83,13 @@ export async function startHarness(overrides: Overrides = {}, env: Record<string
       return p;
     },
     async stop() {
-      await app.stop();
-      await fake.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await cleanupAll(
+        () => app.stop(),
+        () => fake.close(),
+        // A build the app could not stop cleanly may leave buildah's mounts behind.
+        () => unmountUnder(dataDir),
+        () => rm(dataDir, { recursive: true, force: true }),
+      );
     },
   };
 }

@@ -12,7 +12,8 @@ const PULL = /(pulling|initializing source|reading manifest|resolving).*(manifes
  */
 export function budFailure(tail: readonly LogLine[], exitCode: number | null): MicroshipError {
   const texts = tail.map((l) => l.text);
-  const step = lastMatch(texts, /^STEP \d+\/\d+: /);
+  // Multi-stage builds prefix each step with its stage: "[1/2] STEP 8/9: RUN npm run build".
+  const step = lastMatch(texts, STEP)?.replace(/^\[\d+\/\d+\] /, "") ?? steppedError(texts);
   const error = lastMatch(texts, /^(Error|error)[: ]/) ?? `buildah exited with ${exitCode}`;
   if (INFRA.test(error) || texts.some((t) => INFRA.test(t))) {
     return infraError(`The builder's storage failed: ${error}`, { title: "Builder storage failed", hint: "This is a fault of the build host, not of the repository; the operator has been told." });
@@ -25,13 +26,22 @@ export function budFailure(tail: readonly LogLine[], exitCode: number | null): M
   }
   const code = /exit status (\d+)/.exec(error)?.[1] ?? (exitCode === null ? null : String(exitCode));
   if (!step) return userError(error, { title: "Build failed", hint: "The log shows what failed." });
-  const instruction = step.replace(/^STEP \d+\/\d+: /, "");
+  const instruction = step.replace(/^STEP (\d+\/\d+: )?/, "");
   return userError(`${step} failed${code ? ` with exit code ${code}` : ""}.`, {
     title: "Build step failed",
     hint: /^RUN /i.test(instruction)
       ? `Fix the command \`${instruction.slice(4)}\`; the lines just above the failure in the log say why.`
       : `Fix \`${instruction}\` in the Dockerfile; the log says why.`,
   });
+}
+
+const STEP = /^(\[\d+\/\d+\] )?STEP \d+\/\d+: /;
+
+/** buildah's own error names the step when no STEP line survived in the tail. */
+function steppedError(texts: readonly string[]): string | null {
+  const m = lastMatch(texts, /building at STEP "/);
+  const instruction = m && /building at STEP "(.+)"/.exec(m)?.[1];
+  return instruction ? `STEP ${instruction}` : null;
 }
 
 function lastMatch(texts: readonly string[], re: RegExp): string | null {

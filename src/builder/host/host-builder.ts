@@ -7,6 +7,7 @@ import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../
 import { LogChannel } from "../log-lines.ts";
 import { buildahEnv, ensureTmp, writeRegistriesConf, type BuildahEnv, type StorageDriver } from "../buildah/buildah-env.ts";
 import { toolEnv } from "../buildah/buildah-command.ts";
+import { releaseStorage } from "../buildah/release-storage.ts";
 import { fromRegistries, isLoopbackRegistry, needsPlainHttp, registryHost } from "../../registry/registry-host.ts";
 import { runStreaming } from "./run-streaming.ts";
 import { budFailure } from "./bud-failure.ts";
@@ -35,8 +36,10 @@ export class HostBuilder implements Builder {
   private readonly env: BuildahEnv;
   private readonly insecure: string[];
   private readonly version: string | null;
+  private readonly dir: string;
 
   constructor(o: HostBuilderOptions) {
+    this.dir = o.dir;
     this.insecure = o.insecureRegistries ?? [];
     this.env = buildahEnv({ dir: o.dir, insecureRegistries: this.insecure, storageDriver: o.storageDriver });
     ensureTmp(this.env);
@@ -51,6 +54,11 @@ export class HostBuilder implements Builder {
     const logs = new LogChannel();
     const result = this.run(input, logs).finally(() => logs.close());
     return { logs, result };
+  }
+
+  /** Unmounts what failed and cancelled builds left mounted; the layer cache stays on disk. */
+  async close(): Promise<void> {
+    await releaseStorage(this.env, this.dir);
   }
 
   private async run(input: BuildInput, logs: LogChannel): Promise<BuildOutput> {

@@ -4,6 +4,7 @@ import { startHarness, OWNER, REPO, type Harness } from "../../helpers/microship
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer, waitForAbort } from "../../helpers/pipeline-doubles.ts";
 import { loadExample, withRepo, sendWebhook } from "../../fakes/webhooks.ts";
 import type { BuildInput } from "../../../src/builder/builder.ts";
+import { cleanupAll } from "../../helpers/cleanup.ts";
 
 let h: Harness;
 const inputs: BuildInput[] = [];
@@ -23,10 +24,12 @@ before(async () => {
 });
 
 after(async () => {
-  assert.deepEqual(h.fake.unknownCalls(), [], "no call outside the OpenAPI subset");
-  assert.deepEqual(h.fake.rejectedCalls().map((c) => `${c.method} ${c.path}`), [], "no request rejected by validation");
-  assert.ok(!h.opLog().includes("ghs_"), "no installation token in the operator log");
-  await h.stop();
+  await cleanupAll(
+    () => assert.deepEqual(h.fake.unknownCalls(), [], "no call outside the OpenAPI subset"),
+    () => assert.deepEqual(h.fake.rejectedCalls().map((c) => `${c.method} ${c.path}`), [], "no request rejected by validation"),
+    () => assert.ok(!h.opLog().includes("ghs_"), "no installation token in the operator log"),
+    () => h.stop(),
+  );
 });
 
 const runsFor = (sha: string) => h.fake.checkRuns(OWNER, REPO).filter((r) => r.head_sha === sha);

@@ -15,6 +15,7 @@ import { contractArchive, type ContractArchive } from "../../helpers/contract-ar
 import { runImageOutput } from "../../helpers/run-image-output.ts";
 import { leftoverProcesses, uniqueId } from "../../helpers/contract-probes.ts";
 import { quietLog } from "../../helpers/pipeline-doubles.ts";
+import { cleanupAll } from "../../helpers/cleanup.ts";
 
 // What the contract leaves to each backend: the host's own messages, provenance and flags.
 let base: BaseImages;
@@ -32,10 +33,13 @@ before(async () => {
 });
 
 after(async () => {
-  await registry?.stop();
-  await base?.stop();
-  await archive?.remove();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cleanupAll(
+    () => builder?.close(),
+    () => registry?.stop(),
+    () => base?.stop(),
+    () => archive?.remove(),
+    () => dir && rm(dir, { recursive: true, force: true }),
+  );
 });
 
 function input(dockerfile: string, over: Partial<BuildInput> = {}): BuildInput {

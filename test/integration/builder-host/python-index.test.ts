@@ -11,6 +11,7 @@ import { contractArchive, type ContractArchive } from "../../helpers/contract-ar
 import { runImageOutput } from "../../helpers/run-image-output.ts";
 import { uniqueId } from "../../helpers/contract-probes.ts";
 import { quietLog } from "../../helpers/pipeline-doubles.ts";
+import { cleanupAll } from "../../helpers/cleanup.ts";
 
 let base: BaseImages;
 let index: PythonIndex;
@@ -27,11 +28,13 @@ before(async () => {
 });
 
 after(async () => {
-  await registry?.stop();
-  await index?.stop();
-  await base?.stop();
-  await archive?.remove();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cleanupAll(
+    () => registry?.stop(),
+    () => index?.stop(),
+    () => base?.stop(),
+    () => archive?.remove(),
+    () => dir && rm(dir, { recursive: true, force: true }),
+  );
 });
 
 test("the local index serves what `pip install flask gunicorn` needs, in a venv of the python stand-in", { timeout: 600_000 }, async () => {
