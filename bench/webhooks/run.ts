@@ -7,7 +7,6 @@
  *  4. GitHub API calls for one 2-minute build with a steady log.
  * Run: node bench/webhooks/run.ts [--quick]. Results are written up in bench/README.md.
  */
-import { createServer } from "node:http";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,7 +14,6 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import autocannon from "autocannon";
-import { createNodeMiddleware, createProbot } from "probot";
 import { startGitHubFake } from "../../test/fakes/github/github-fake.ts";
 import { appCredentials } from "../../test/fakes/app-credentials.ts";
 import { loadExample, withRepo, sign, sendWebhook } from "../../test/fakes/webhooks.ts";
@@ -31,34 +29,51 @@ Object.assign(push, { ref: "refs/heads/main", after: sha, deleted: false });
 const body = JSON.stringify(push);
 const signature = sign(creds.webhookSecret, body);
 
-function child(dataDir: string, mode: string): Promise<{ url: string; pid: number; kill(): void }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [new URL("../../test/helpers/app-child.ts", import.meta.url).pathname], {
-      env: {
-        ...process.env, MS_CHILD_BUILDER: mode, APP_ID: String(creds.appId), PRIVATE_KEY: creds.privateKeyPem, WEBHOOK_SECRET: creds.webhookSecret,
-        GHE_HOST: fake.host, GHE_PROTOCOL: "http", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", MICROSHIP_DATA_DIR: dataDir,
-        MICROSHIP_BUILDER: "host", MICROSHIP_REGISTRY: "registry.bench:5000", MICROSHIP_CONCURRENCY: "1",
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    p.stdout!.on("data", (c) => {
-      out += c;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ url: m[1]!, pid: p.pid!, kill: () => p.kill("SIGKILL") });
-    });
-    p.on("exit", (code) => reject(new Error(`app exited ${code}`)));
+interface Child {
+  url: string;
+  pid: number;
+  /** Server-side request times and event-loop delay since the last call (server-timing.ts). */
+  timing(): Promise<{ n: number; p50: number; p99: number; max: number; loopP99: number; loopMax: number }>;
+  kill(): void;
+}
+
+const childEnv = { APP_ID: String(creds.appId), PRIVATE_KEY: creds.privateKeyPem, WEBHOOK_SECRET: creds.webhookSecret };
+
+function child(dataDir: string, mode: string): Promise<Child> {
+  return spawnServer(new URL("../../test/helpers/app-child.ts", import.meta.url).pathname, {
+    MS_CHILD_BUILDER: mode, ...childEnv,
+    GHE_HOST: fake.host, GHE_PROTOCOL: "http", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", MICROSHIP_DATA_DIR: dataDir,
+    MICROSHIP_BUILDER: "host", MICROSHIP_REGISTRY: "registry.bench:5000", MICROSHIP_CONCURRENCY: "1",
   });
 }
 
-async function bareProbot(): Promise<{ url: string; close(): void }> {
-  const probot = createProbot({ env: { APP_ID: String(creds.appId), PRIVATE_KEY: creds.privateKeyPem, WEBHOOK_SECRET: creds.webhookSecret, LOG_LEVEL: "warn" } });
-  const mw = await createNodeMiddleware((app) => app.on("push", async () => {}), { probot });
-  const server = createServer((req, res) => void mw(req, res, () => res.writeHead(404).end()));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${addr.port}`, close: () => server.close() };
+function spawnServer(script: string, env: Record<string, string>): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["--import", new URL("./server-timing.ts", import.meta.url).pathname, script], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    const waiters: Array<(t: any) => void> = [];
+    p.stdout!.on("data", (c) => {
+      out += c;
+      for (let m; (m = /TIMING (\{.*\})\n/.exec(out)); ) {
+        out = out.slice(m.index + m[0].length);
+        waiters.shift()?.(JSON.parse(m[1]!));
+      }
+      const ready = /READY (\S+)/.exec(out);
+      if (ready) {
+        out = out.slice(ready.index + ready[0].length);
+        resolve({
+          url: ready[1]!, pid: p.pid!, kill: () => p.kill("SIGKILL"),
+          timing: () => new Promise((r) => { waiters.push(r); p.kill("SIGUSR2"); }),
+        });
+      }
+    });
+    p.on("exit", (code) => reject(new Error(`${script} exited ${code}`)));
+  });
 }
+
 
 async function load(url: string, rate: number): Promise<{ p50: number; p99: number; ok: number; errors: number }> {
   const result = await autocannon({
@@ -77,16 +92,25 @@ const dataDir = await mkdtemp(join(tmpdir(), "ms-bench-"));
 try {
   // 1. ack latency
   const app = await child(dataDir, "ok");
-  const bare = await bareProbot();
-  report.push(`| rate | microship p50 | microship p99 | bare Probot p50 | bare Probot p99 | p99 difference | 2xx | stored |`, `|---|---|---|---|---|---|---|---|`);
+  const bare = await spawnServer(new URL("./bare-child.ts", import.meta.url).pathname, childEnv);
+  report.push(
+    `| rate | microship p50 | microship p99 | bare Probot p50 | bare Probot p99 | p99 difference | microship in-server p99 / max | bare in-server p99 / max | 2xx | stored |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
+  );
   for (const rate of [50, 200]) {
+    await app.timing();
+    await bare.timing();
     const before = countDeliveries(dataDir);
     const ours = await load(app.url, rate);
     const stored = countDeliveries(dataDir) - before;
+    const ourTiming = await app.timing();
     const theirs = await load(bare.url, rate);
-    report.push(`| ${rate}/s | ${ours.p50} ms | ${ours.p99} ms | ${theirs.p50} ms | ${theirs.p99} ms | ${ours.p99 - theirs.p99} ms | ${ours.ok} (${ours.errors} errors) | ${stored} |`);
+    const theirTiming = await bare.timing();
+    report.push(
+      `| ${rate}/s | ${ours.p50} ms | ${ours.p99} ms | ${theirs.p50} ms | ${theirs.p99} ms | ${ours.p99 - theirs.p99} ms | ${ourTiming.p99} / ${ourTiming.max} ms | ${theirTiming.p99} / ${theirTiming.max} ms | ${ours.ok} (${ours.errors} errors) | ${stored} |`,
+    );
   }
-  bare.close();
+  bare.kill();
 
   app.kill();
 
