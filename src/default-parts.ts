@@ -23,6 +23,9 @@ export interface Parts {
 
 export class UnavailableBuilderError extends Error {}
 
+/** Where the microvm builder keeps its VM image and per-build disks. */
+export const microvmDataDir = (env: Env) => join(env.MICROSHIP_DATA_DIR, "builders", "microvm");
+
 const isLoopback = (hostPort: string) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(hostPort.split("/")[0]!);
 
 /** The embedded defaults: detection, archive, registry and builder, each replaceable by a test. */
@@ -59,7 +62,7 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
   switch (env.MICROSHIP_BUILDER) {
     case "microvm":
       return new MicroVmBuilder({
-        dataDir: join(dir, "microvm"),
+        dataDir: microvmDataDir(env),
         log,
         cpus: env.MICROSHIP_MICROVM_CPUS,
         memoryMiB: env.MICROSHIP_MICROVM_MEMORY_MIB,

@@ -1,11 +1,13 @@
 import { planCommand } from "./commands/plan.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { imagesCommand } from "./commands/images.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
 /** Adding a subcommand is one file in commands/ and one line here. */
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   plan: { run: planCommand, help: "plan <dir> [--json]   show what microship would build, without GitHub" },
+  images: { run: imagesCommand, help: "images build-vm       build the microvm builder's VM image now (else the first build does)" },
   serve: { run: serveCommand, help: "serve                 run the GitHub App (same as npm start)" },
 };
 
