@@ -11,6 +11,7 @@ import { RegistryImageNamer } from "./registry/image-name.ts";
 import { startEmbeddedRegistry } from "./registry/embedded-registry.ts";
 import { HostBuilder } from "./builder/host/host-builder.ts";
 import { MicroVmBuilder } from "./builder/microvm/microvm-builder.ts";
+import { HypemanBuilder } from "./builder/hypeman/hypeman-builder.ts";
 
 export interface Parts {
   builder: Builder;
@@ -20,8 +21,6 @@ export interface Parts {
   registry: string;
   close(): Promise<void>;
 }
-
-export class UnavailableBuilderError extends Error {}
 
 /** Where the microvm builder keeps its VM image and per-build disks. */
 export const microvmDataDir = (env: Env) => join(env.MICROSHIP_DATA_DIR, "builders", "microvm");
@@ -70,11 +69,10 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
         accelerator: env.MICROSHIP_MICROVM_ACCEL,
         insecureRegistries,
       });
+    case "hypeman":
+      // loadEnv insists on HYPEMAN_BASE_URL with this builder.
+      return new HypemanBuilder({ baseURL: env.HYPEMAN_BASE_URL!, apiKey: env.HYPEMAN_API_KEY, log });
     case "host":
       return new HostBuilder({ dir: join(dir, "host"), insecureRegistries });
-    default:
-      throw new UnavailableBuilderError(
-        `MICROSHIP_BUILDER=${env.MICROSHIP_BUILDER} is not available in this version of microship yet. Set MICROSHIP_BUILDER=host to build with buildah on this machine (no VM isolation: for trusted repositories only).`,
-      );
   }
 }

@@ -23,7 +23,7 @@ import { CheckRunReporter } from "./reporter/check-run-reporter.ts";
 import { GitCheckout } from "./source/checkout.ts";
 import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
-import { createDefaultParts, UnavailableBuilderError } from "./default-parts.ts";
+import { createDefaultParts } from "./default-parts.ts";
 import { renderDetectionStory } from "./detect/story.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
@@ -151,16 +151,7 @@ export async function main(): Promise<void> {
     await runSetup();
     return;
   }
-  let running: RunningMicroship;
-  try {
-    running = await startMicroship(env);
-  } catch (err) {
-    if (err instanceof UnavailableBuilderError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const running = await startMicroship(env);
   const shutdown = async (signal: string) => {
     console.error(`${signal}: stopping microship`);
     await running.stop();

@@ -55,3 +55,17 @@ export async function listTags(registry: string, repository: string, o: Registry
   const body = (await r.json()) as { tags?: string[] | null };
   return body.tags ?? [];
 }
+
+/**
+ * Points `tag` at the manifest `digest` names, through the registry's API: a tag is only a name,
+ * so nothing is pulled or pushed but the manifest itself.
+ */
+export async function tagManifest(registry: string, repository: string, digest: string, tag: string, o: RegistryClientOptions = {}): Promise<void> {
+  const f = o.fetch ?? fetch;
+  const url = `${base(registry, o)}/${repository}/manifests`;
+  const got = await f(`${url}/${digest}`, { headers: { accept: ACCEPT } });
+  if (!got.ok) throw infraError(`The registry ${registry} answered ${got.status} for ${repository}@${digest}.`);
+  const body = Buffer.from(await got.arrayBuffer());
+  const put = await f(`${url}/${tag}`, { method: "PUT", headers: { "content-type": got.headers.get("content-type") ?? "application/vnd.oci.image.manifest.v1+json" }, body });
+  if (!put.ok) throw infraError(`The registry ${registry} answered ${put.status} tagging ${repository}:${tag}.`);
+}
