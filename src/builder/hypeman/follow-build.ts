@@ -1,18 +1,14 @@
-import type { Hypeman } from "@onkernel/hypeman";
-import { apiFailure, apiStatus, type ApiContext } from "./api-failure.ts";
+import { APIError, type Hypeman } from "@onkernel/hypeman";
+import type { OpLog } from "../../core/ports.ts";
 
 export const TERMINAL: ReadonlySet<string> = new Set(["ready", "failed", "cancelled"]);
 
 export interface FollowOptions {
-  client: Hypeman;
-  id: string;
   /** Aborted with the typed error the build ends with (cancel, deadline). */
   signal: AbortSignal;
-  api: ApiContext;
-  onLog(content: string, timestamp: string): void;
-  onStatus(status: Hypeman.BuildStatus, build?: Hypeman.Build): void;
-  /** A line for the build log about the stream itself. */
-  notice(text: string): void;
+  log?: OpLog;
+  onLog(event: Hypeman.BuildEvent): void;
+  onStatus(status: Hypeman.BuildStatus): void;
   /** A stream with no event for this long (heartbeats count) is taken for dead. */
   idleMs: number;
   /** First reconnect delay; doubled per attempt up to 30 s. */
@@ -21,12 +17,6 @@ export interface FollowOptions {
   reconnects: number;
   /** Polling interval, and how often the build's status is checked while following. */
   pollMs: number;
-}
-
-export interface Followed {
-  /** The build in its final state, from `GET /builds/{id}`. */
-  build: Hypeman.Build;
-  logLines: number;
 }
 
 type StreamEnd = "ended" | "dropped" | "refused";
@@ -41,19 +31,19 @@ type StreamEnd = "ended" | "dropped" | "refused";
  * stream did not carry the whole log (older servers send it only at the end; a dropped stream
  * misses some), the log is fetched once more with `follow=false`, past the same count.
  */
-export async function followBuild(o: FollowOptions): Promise<Followed> {
+export async function followBuild(client: Hypeman, id: string, o: FollowOptions): Promise<Hypeman.Build> {
   let seen = 0;
   let refused = 0;
   let polledFinal: Hypeman.Build | null = null;
 
   const get = async (): Promise<Hypeman.Build | null> => {
     try {
-      const b = await o.client.builds.get(o.id, { signal: o.signal, maxRetries: 1 });
-      o.onStatus(b.status, b);
+      const b = await client.builds.get(id, { signal: o.signal, maxRetries: 1 });
+      o.onStatus(b.status);
       return b;
     } catch (err) {
       if (o.signal.aborted) throw o.signal.reason;
-      if (isFatal(err)) throw apiFailure(err, "checking the build's status", o.api);
+      if (isFatal(err)) throw err;
       return null;
     }
   };
@@ -89,7 +79,7 @@ export async function followBuild(o: FollowOptions): Promise<Followed> {
     let sawTerminal = false;
     try {
       arm();
-      const events = await o.client.builds.events(o.id, { follow }, { signal: ac.signal, maxRetries: 0 });
+      const events = await client.builds.events(id, { follow }, { signal: ac.signal, maxRetries: 0 });
       connected = true;
       arm();
       for await (const ev of events) {
@@ -98,7 +88,7 @@ export async function followBuild(o: FollowOptions): Promise<Followed> {
           index++;
           if (index > seen) {
             seen = index;
-            o.onLog(ev.content ?? "", ev.timestamp);
+            o.onLog(ev);
           }
         } else if (ev.type === "status" && ev.status) {
           o.onStatus(ev.status);
@@ -109,7 +99,7 @@ export async function followBuild(o: FollowOptions): Promise<Followed> {
       return { end: idleFired ? "dropped" : "ended", sawTerminal };
     } catch (err) {
       if (o.signal.aborted) throw o.signal.reason;
-      if (isFatal(err)) throw apiFailure(err, "following the build's events", o.api);
+      if (isFatal(err)) throw err;
       return { end: connected ? "dropped" : "refused", sawTerminal };
     } finally {
       clearTimeout(idle);
@@ -118,12 +108,12 @@ export async function followBuild(o: FollowOptions): Promise<Followed> {
     }
   };
 
-  const finish = async (build: Hypeman.Build, complete: boolean): Promise<Followed> => {
+  const finish = async (build: Hypeman.Build, complete: boolean): Promise<Hypeman.Build> => {
     if (!complete || seen === 0) {
       const rest = await stream(false);
-      if (rest.end !== "ended") o.notice("The rest of the build log could not be fetched from the Hypeman server.");
+      if (rest.end !== "ended") o.log?.warn({ build: id }, "the rest of the build log could not be fetched from the Hypeman server");
     }
-    return { build, logLines: seen };
+    return build;
   };
 
   for (let attempt = 0; ; attempt++) {
@@ -133,10 +123,10 @@ export async function followBuild(o: FollowOptions): Promise<Followed> {
     if (final && TERMINAL.has(final.status)) return finish(final, end === "ended" && sawTerminal && !polledFinal);
     refused = end === "refused" ? refused + 1 : 0;
     if (refused > o.reconnects) {
-      o.notice(`The Hypeman event stream could not be reopened; polling the build's status every ${Math.round(o.pollMs / 100) / 10} s instead.`);
+      o.log?.warn({ build: id }, "the Hypeman event stream could not be reopened; polling the build's status instead");
       return finish(await poll(), false);
     }
-    if (end !== "refused") o.notice(`The Hypeman event stream ${end === "dropped" ? "dropped" : "ended early"}; reconnecting.`);
+    if (end !== "refused") o.log?.info({ build: id }, `the Hypeman event stream ${end === "dropped" ? "dropped" : "ended early"}; reconnecting`);
     await sleep(Math.min(o.backoffMs * 2 ** Math.min(attempt, 10), 30_000), o.signal);
   }
 
@@ -149,10 +139,9 @@ export async function followBuild(o: FollowOptions): Promise<Followed> {
   }
 }
 
-/** Answers that another try won't change. */
+/** Answers that another try won't change; the caller maps them to typed errors. */
 function isFatal(err: unknown): boolean {
-  const s = apiStatus(err);
-  return s === 401 || s === 403 || s === 404;
+  return err instanceof APIError && (err.status === 401 || err.status === 403 || err.status === 404);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
