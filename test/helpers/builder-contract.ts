@@ -32,13 +32,14 @@
  */
 import { describe, before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Builder, BuildInput, BuildOutput, LogLine } from "../../src/builder/builder.ts";
+import type { Builder, BuildInput, LogLine } from "../../src/builder/builder.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
 import { ensureBaseImages, type BaseImages } from "./base-images.ts";
 import { contractArchive, type ContractArchive } from "./contract-archive.ts";
 import { runImageOutput } from "./run-image-output.ts";
 import { leftoverProcesses, registryDigest, uniqueId } from "./contract-probes.ts";
 import { cleanupAll } from "./cleanup.ts";
+import { driveBuild } from "./drive-build.ts";
 
 export interface ContractBackend {
   builder: Builder;
@@ -55,13 +56,6 @@ export interface ContractOptions {
   deadlineSlackMs?: number;
 }
 
-interface Outcome {
-  lines: LogLine[];
-  result: BuildOutput | null;
-  error: unknown;
-  /** When the result settled, ms since the epoch. */
-  settledAt: number;
-}
 
 export function runBuilderContract(name: string, makeBuilder: (ctx: { base: BaseImages }) => Promise<ContractBackend>, options: ContractOptions = {}): void {
   const timeout = options.testTimeoutMs ?? 600_000;
@@ -107,7 +101,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
         dockerfile: `FROM ${from}\nCOPY hello.txt /hello.txt\nRUN echo build-says-${marker} && printf 'contract-ok-${marker}\\n' > /out.txt && cat /hello.txt >> /out.txt\nCMD ["cat", "/out.txt"]\n`,
         tags: [`t-${marker}`, `latest-${marker}`],
       });
-      const o = await drive(backend.builder, i);
+      const o = await driveBuild(backend.builder, i);
       assert.equal(o.error, null, `the build failed: ${describeError(o.error)}\n${tailText(o.lines)}`);
       const r = o.result!;
       assert.match(r.digest, /^sha256:[0-9a-f]{64}$/);
@@ -126,7 +120,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
 
     test("a failing RUN is the user's error, and its lines are in the logs", { timeout }, async () => {
       const marker = uniqueId();
-      const o = await drive(backend.builder, input({
+      const o = await driveBuild(backend.builder, input({
         dockerfile: `FROM ${from}\nRUN echo fine-${marker}\nRUN echo about-to-fail-${marker} && echo "why-it-failed-${marker}" >&2 && exit 7\nRUN echo never-${marker}\n`,
       }));
       assert.equal(o.result, null, "the build must fail");
@@ -141,7 +135,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
       const marker = uniqueId();
       const i = input({ dockerfile: `FROM ${from}\nRUN echo sleeping-${marker} && sleep 600\n`, timeoutSeconds: 3 });
       const t0 = Date.now();
-      const o = await drive(backend.builder, i);
+      const o = await driveBuild(backend.builder, i);
       assert.ok(isMicroshipError(o.error) && o.error.kind === "timeout", `a timeout error, got ${describeError(o.error)}`);
       assert.ok(o.settledAt - t0 < (3 + 10) * 1000 + (options.deadlineSlackMs ?? 0), `settled ${o.settledAt - t0} ms after the start`);
       assert.deepEqual(await leftoverProcesses([marker, i.buildId]), [], "no process of the build is left");
@@ -160,7 +154,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
       };
       // Abort once the step is running; backends that send logs late get a fixed delay instead.
       const fallback = setTimeout(abort, 20_000);
-      const o = await drive(backend.builder, i, (l) => l.text === `started-${marker}` && setTimeout(abort, 500));
+      const o = await driveBuild(backend.builder, i, (l) => l.text === `started-${marker}` && setTimeout(abort, 500));
       clearTimeout(fallback);
       assert.ok(isMicroshipError(o.error) && o.error.kind === "cancelled", `a cancelled error, got ${describeError(o.error)}`);
       assert.ok(o.settledAt - abortedAt < 10_000, `settled ${o.settledAt - abortedAt} ms after the abort`);
@@ -169,7 +163,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
 
     test("a huge log: 100,000 lines arrive in order, none lost", { timeout }, async () => {
       const marker = uniqueId();
-      const o = await drive(backend.builder, input({ dockerfile: `FROM ${from}\nRUN echo ${marker} >/dev/null && seq 1 100000 | sed 's/^/line-/'\n` }));
+      const o = await driveBuild(backend.builder, input({ dockerfile: `FROM ${from}\nRUN echo ${marker} >/dev/null && seq 1 100000 | sed 's/^/line-/'\n` }));
       assert.equal(o.error, null, describeError(o.error));
       const numbers = o.lines.map((l) => /^line-(\d+)$/.exec(l.text)?.[1]).filter((n) => n !== undefined).map(Number);
       assert.equal(numbers.length, 100_000, "every line arrives once");
@@ -178,7 +172,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
 
     test("non-UTF-8 bytes become U+FFFD", { timeout }, async () => {
       const marker = uniqueId();
-      const o = await drive(backend.builder, input({ dockerfile: `FROM ${from}\nRUN printf 'bad-\\377\\376-bytes-${marker}\\n'\n` }));
+      const o = await driveBuild(backend.builder, input({ dockerfile: `FROM ${from}\nRUN printf 'bad-\\377\\376-bytes-${marker}\\n'\n` }));
       assert.equal(o.error, null, describeError(o.error));
       const line = o.lines.find((l) => l.text.startsWith("bad-") && l.text.endsWith(`-bytes-${marker}`));
       assert.ok(line, tailText(o.lines));
@@ -187,7 +181,7 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
 
     test("ANSI escapes are removed", { timeout }, async () => {
       const marker = uniqueId();
-      const o = await drive(backend.builder, input({ dockerfile: `FROM ${from}\nRUN printf '\\033[1;31mred-${marker}\\033[0m and \\033]0;title\\007plain\\n'\n` }));
+      const o = await driveBuild(backend.builder, input({ dockerfile: `FROM ${from}\nRUN printf '\\033[1;31mred-${marker}\\033[0m and \\033]0;title\\007plain\\n'\n` }));
       assert.equal(o.error, null, describeError(o.error));
       const line = o.lines.find((l) => l.text.includes(`red-${marker}`) && !l.text.includes("printf"));
       assert.ok(line, tailText(o.lines));
@@ -197,27 +191,6 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
   });
 }
 
-/** Runs a build to its end, draining the logs as a consumer must. */
-async function drive(builder: Builder, input: BuildInput, onLine?: (l: LogLine) => unknown): Promise<Outcome> {
-  const handle = builder.build(input);
-  const lines: LogLine[] = [];
-  const drained = (async () => {
-    for await (const l of handle.logs) {
-      lines.push(l);
-      onLine?.(l);
-    }
-  })();
-  let result: BuildOutput | null = null;
-  let error: unknown = null;
-  try {
-    result = await handle.result;
-  } catch (err) {
-    error = err;
-  }
-  const settledAt = Date.now();
-  await drained;
-  return { lines, result, error, settledAt };
-}
 
 function hex(v: string | undefined): string | undefined {
   return v?.replace(/^sha256:/, "");

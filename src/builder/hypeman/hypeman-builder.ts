@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Hypeman, { toFile } from "@onkernel/hypeman";
 import type { Build, BuildStatus } from "@onkernel/hypeman/resources/builds";
 import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../builder.ts";
@@ -7,6 +10,7 @@ import { cancelledError, infraError, isMicroshipError, timeoutError, userError }
 import { registryHost } from "../../registry/registry-host.ts";
 import { manifestInfo, tagManifest } from "../../registry/registry-client.ts";
 import { followBuild } from "./follow-build.ts";
+import { withRootDockerfile } from "./root-dockerfile.ts";
 import { hypemanFailure } from "./hypeman-failure.ts";
 
 export interface HypemanBuilderOptions {
@@ -80,12 +84,13 @@ export class HypemanBuilder implements Builder {
         (input.timeoutSeconds + (this.o.graceSeconds ?? 60)) * 1000,
       );
     };
+    const scratch = await mkdtemp(join(tmpdir(), "ms-hypeman-"));
     try {
       const image = splitImageName(input.imageName);
       logs.system(`submitting to Hypeman at ${new URL(this.o.baseURL).host}`);
       const created = await this.client.builds.create(
         {
-          source: await toFile(input.source.open(), "source.tar.gz", { type: "application/gzip" }),
+          source: await toFile(await withRootDockerfile(input.source, input.dockerfile, scratch), "source.tar.gz", { type: "application/gzip" }),
           dockerfile: input.dockerfile,
           cache_scope: input.cacheScope,
           timeout_seconds: input.timeoutSeconds,
@@ -96,9 +101,11 @@ export class HypemanBuilder implements Builder {
           ...(input.runtime ? { runtime: input.runtime } : {}),
           tags: JSON.stringify({ "microship.build": input.buildId }),
         } as Parameters<Hypeman["builds"]["create"]>[0],
-        { signal: stop.signal, maxRetries: 0 },
+        // Not aborted by a cancel: a build the server accepted must come back with its id, to be cancelled.
+        { maxRetries: 0 },
       );
       id = created.id;
+      stop.signal.throwIfAborted();
       logs.system(`Hypeman build ${id}: ${created.status}${created.queue_position ? ` (position ${created.queue_position} in the queue)` : ""}`);
       let last: BuildStatus = created.status;
       if (last !== "queued") armDeadline();
@@ -130,6 +137,7 @@ export class HypemanBuilder implements Builder {
       if (isMicroshipError(err)) throw err;
       throw apiError(err, this.o.baseURL);
     } finally {
+      await rm(scratch, { recursive: true, force: true });
       if (deadline) clearTimeout(deadline);
       input.signal.removeEventListener("abort", onAbort);
       this.running.delete(stop);
@@ -142,7 +150,7 @@ export class HypemanBuilder implements Builder {
     if (b.status === "cancelled") throw infraError(`The Hypeman server cancelled build ${b.id}.`, { title: "Build cancelled by the server" });
     const digest = b.image_digest;
     if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw infraError(`Hypeman reported build ${b.id} ready without an image digest.`);
-    const served = b.image_ref ? splitImageName(b.image_ref.replace(/[@:][^/]*$/, "")) : image;
+    const served = servedImage(b.image_ref ?? null, image);
     const t1 = Date.now();
     let tags: string[] = [];
     let sizeBytes: number | null = null;
@@ -159,9 +167,11 @@ export class HypemanBuilder implements Builder {
       tags,
       sizeBytes,
       provenance: {
-        sourceHash: p.source_hash ?? input.source.sha256,
+        // The repo's archive, not the copy repacked with the chosen Dockerfile that Hypeman hashed.
+        sourceHash: input.source.sha256,
         lockfileHashes: p.lockfile_hashes ?? {},
-        baseImageDigest: p.base_image_digest ?? input.baseImageDigest,
+        // Hypeman sends unset provenance fields as "".
+        baseImageDigest: p.base_image_digest || input.baseImageDigest,
         builderVersion: p.buildkit_version ? `Hypeman, ${p.buildkit_version}` : "Hypeman",
       },
       timings: { buildMs: ranMs, pushMs: Date.now() - t1 },
@@ -177,6 +187,19 @@ export class HypemanBuilder implements Builder {
       if (status !== 404 && status !== 409 && status !== 500) this.o.log?.warn({ err: String(err), buildId: id }, "hypeman: cancel failed");
     }
   }
+}
+
+/**
+ * Where the server put the image. Hypeman answers `image_ref` as the name it pushed under in its
+ * own registry, without the registry's host (`octo/app`, or `builds/{id}`): that registry is the
+ * one microship is configured with.
+ */
+function servedImage(ref: string | null, asked: { registry: string; repository: string }): { registry: string; repository: string } {
+  if (!ref) return asked;
+  const name = ref.replace(/@sha256:[0-9a-f]+$/, "").replace(/:[\w][\w.-]*$/, "");
+  const host = registryHost(name);
+  if (host === "docker.io" && !name.startsWith("docker.io/")) return { registry: asked.registry, repository: name };
+  return splitImageName(name);
 }
 
 function splitImageName(name: string): { registry: string; repository: string } {

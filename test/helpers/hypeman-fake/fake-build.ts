@@ -84,7 +84,8 @@ export class FakeBuild {
       const out = await handle.result;
       await drained;
       this.imageDigest = out.digest;
-      this.imageRef = `${registry}/${name}@${out.digest}`;
+      // Hypeman answers the name it pushed under, without its registry's host.
+      this.imageRef = name;
       this.provenance = {
         source_hash: out.provenance.sourceHash,
         lockfile_hashes: out.provenance.lockfileHashes,

@@ -34,7 +34,7 @@ export interface HypemanFaults {
   refuseEvents: number;
   /** Log events are held back until the build ends (older servers). */
   logsAtEnd: boolean;
-  /** What DELETE answers for a build that already ended. */
+  /** What DELETE answers for a build that already ended (Hypeman answers 500; some proxies 409). */
   cancelFinished: 409 | 500;
   /** The final status event trails the record by this long (a cancel can arrive in between). */
   holdTerminalMs: number;
@@ -56,7 +56,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
   const dir = await mkdtemp(join(tmpdir(), "ms-hypeman-fake-"));
   const builds = new Map<string, FakeBuild>();
   const requests: HypemanFake["requests"] = [];
-  const faults: HypemanFaults = { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 409, holdTerminalMs: 0 };
+  const faults: HypemanFaults = { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 500, holdTerminalMs: 0 };
   const running = new Set<Promise<void>>();
   const streams = new Set<ServerResponse>();
 
@@ -112,14 +112,16 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     const path = join(dir, `${id}.tar.gz`);
     const bytes = Buffer.from(await source.arrayBuffer());
     await writeFile(path, bytes);
-    let names: string[];
+    let listing: { names: string[]; dockerfile: string | null };
     try {
-      names = await listTar(path);
+      listing = await listTar(path);
     } catch {
       return fail(400, "invalid_request", "source is not a tar.gz archive");
     }
-    const hasDockerfile = names.some((n) => n.replace(/^\.\//, "") === "Dockerfile");
-    if (!fields.dockerfile && !hasDockerfile) return fail(400, "invalid_request", "dockerfile required: none in the request and none at the root of the source");
+    const names = listing.names;
+    // As Hypeman does: the tarball's own Dockerfile wins; the field is for sources without one.
+    const dockerfile = listing.dockerfile ?? fields.dockerfile ?? null;
+    if (!dockerfile) return fail(400, "dockerfile_required", "dockerfile required: none in the request and none at the root of the source");
     let secretIds: string[] = [];
     if (fields.secrets) {
       try {
@@ -129,7 +131,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
       }
     }
     const build = new FakeBuild(id, {
-      dockerfile: fields.dockerfile ?? "", imageName: fields.image_name ?? null, cacheScope: fields.cache_scope ?? null,
+      dockerfile, imageName: fields.image_name ?? null, cacheScope: fields.cache_scope ?? null,
       timeoutSeconds: Number(fields.timeout_seconds ?? 600), secretIds, runtime: fields.runtime ?? null,
       baseImageDigest: fields.base_image_digest ?? null, fields,
     }, { logsAtEnd: faults.logsAtEnd, holdTerminalMs: faults.holdTerminalMs });
@@ -192,8 +194,20 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
   };
 }
 
-async function listTar(path: string): Promise<string[]> {
+async function listTar(path: string): Promise<{ names: string[]; dockerfile: string | null }> {
   const names: string[] = [];
-  await tarList({ file: path, strict: true, onReadEntry: (e: { path: string }) => void names.push(e.path) } as never);
-  return names;
+  let dockerfile: string | null = null;
+  await tarList({
+    file: path,
+    strict: true,
+    onReadEntry: (e: { path: string; on(ev: "data", fn: (c: Buffer) => void): void }) => {
+      names.push(e.path);
+      if (e.path.replace(/^\.\//, "") === "Dockerfile") {
+        const chunks: Buffer[] = [];
+        e.on("data", (c) => chunks.push(c));
+        e.on("end" as "data", () => (dockerfile = Buffer.concat(chunks).toString("utf8")));
+      }
+    },
+  } as never);
+  return { names, dockerfile };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as tarCreate } from "tar";
 import Hypeman, { toFile } from "@onkernel/hypeman";
-import type { BuildInput, BuildOutput, LogLine } from "../../../src/builder/builder.ts";
+import type { BuildInput } from "../../../src/builder/builder.ts";
 import { HypemanBuilder } from "../../../src/builder/hypeman/hypeman-builder.ts";
 import { HostBuilder } from "../../../src/builder/host/host-builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
@@ -17,12 +17,8 @@ import { ensureBaseImages, CACHE, type BaseImages } from "../../helpers/base-ima
 import { registryDigest, uniqueId } from "../../helpers/contract-probes.ts";
 import { quietLog } from "../../helpers/pipeline-doubles.ts";
 import { cleanupAll } from "../../helpers/cleanup.ts";
+import { driveBuild, type BuildOutcome } from "../../helpers/drive-build.ts";
 
-interface Run {
-  lines: LogLine[];
-  result: BuildOutput | null;
-  error: unknown;
-}
 
 describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
   let base: BaseImages;
@@ -49,14 +45,14 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     buildArgs: {}, cacheScope: "octo/app", noCache: false, timeoutSeconds: 120, secrets: [], runtime: "nodejs24", baseImageDigest: null,
     signal: new AbortController().signal, ...o,
   });
-  const reset = () => Object.assign(fake.faults, { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 409, holdTerminalMs: 0 });
+  const reset = () => Object.assign(fake.faults, { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 500, holdTerminalMs: 0 });
   const lastCreate = () => fake.requests.filter((r) => r.method === "POST" && r.path === "/builds").at(-1)!;
-  const texts = (r: Run) => r.lines.map((l) => l.text);
+  const texts = (r: BuildOutcome) => r.lines.map((l) => l.text);
 
   test("a build sends the documented fields, follows the statuses, and tags the registry's digest", async () => {
     reset();
     const marker = uniqueId();
-    const r = await drive(builder, input({ marker, secrets: [{ id: "npm_token", value: "never-sent-to-hypeman" }] }));
+    const r = await driveBuild(builder, input({ marker, secrets: [{ id: "npm_token", value: "never-sent-to-hypeman" }] }));
     assert.equal(r.error, null, String(r.error));
     const f = lastCreate().fields!;
     assert.match(f.dockerfile!, /^FROM .*busybox/);
@@ -74,7 +70,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
 
   test("a fork PR's build carries its own cache scope", async () => {
     reset();
-    const r = await drive(builder, input({ marker: uniqueId(), cacheScope: "octo/app/pr-7" }));
+    const r = await driveBuild(builder, input({ marker: uniqueId(), cacheScope: "octo/app/pr-7" }));
     assert.equal(r.error, null, String(r.error));
     assert.equal(lastCreate().fields!.cache_scope, "octo/app/pr-7");
   });
@@ -83,7 +79,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     reset();
     fake.faults.dropStreams = { count: 2, afterEvents: 3 };
     const marker = uniqueId();
-    const r = await drive(builder, input({ marker }));
+    const r = await driveBuild(builder, input({ marker }));
     assert.equal(r.error, null, String(r.error));
     for (let i = 1; i <= 6; i++) assert.equal(texts(r).filter((t) => t === `line-${i}-${marker}`).length, 1, `line ${i} exactly once`);
     const id = [...fake.builds.values()].at(-1)!.id;
@@ -94,7 +90,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     reset();
     fake.faults.dropStreams = { count: 1, afterEvents: 1 };
     fake.faults.refuseEvents = 1_000;
-    const r = await drive(builder, input({ marker: uniqueId() }));
+    const r = await driveBuild(builder, input({ marker: uniqueId() }));
     fake.faults.refuseEvents = 0;
     assert.equal(r.error, null, String(r.error));
     const id = [...fake.builds.values()].at(-1)!.id;
@@ -105,7 +101,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     reset();
     fake.faults.logsAtEnd = true;
     const marker = uniqueId();
-    const r = await drive(builder, input({ marker }));
+    const r = await driveBuild(builder, input({ marker }));
     assert.equal(r.error, null, String(r.error));
     for (let i = 1; i <= 6; i++) assert.ok(texts(r).includes(`line-${i}-${marker}`), `line ${i}`);
   });
@@ -113,7 +109,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
   test("a failing RUN is the user's error, named by its step", async () => {
     reset();
     const marker = uniqueId();
-    const r = await drive(builder, input({ marker, dockerfile: `FROM ${base.mirror}/busybox:latest\nRUN echo failing-${marker} && exit 4\n` }));
+    const r = await driveBuild(builder, input({ marker, dockerfile: `FROM ${base.mirror}/busybox:latest\nRUN echo failing-${marker} && exit 4\n` }));
     assert.ok(isMicroshipError(r.error), String(r.error));
     assert.equal(r.error.kind, "user");
     assert.equal(r.error.title, "Build step failed");
@@ -128,7 +124,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
       fake.faults.holdTerminalMs = 3_000;
       const controller = new AbortController();
       const before = fake.builds.size;
-      const pending = drive(builder, input({ marker: uniqueId(), signal: controller.signal }));
+      const pending = driveBuild(builder, input({ marker: uniqueId(), signal: controller.signal }));
       // Wait until the server has finished but its stream has not said so yet.
       for (let i = 0; i < 400 && !([...fake.builds.values()][before]?.terminal); i++) await new Promise((res) => setTimeout(res, 25));
       const t0 = Date.now();
@@ -144,7 +140,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
   test("a wrong token is the operator's problem, and the message says which setting", async () => {
     reset();
     const wrong = new HypemanBuilder({ baseURL: fake.url, apiKey: "not-a-jwt-secret-value", log: quietLog });
-    const r = await drive(wrong, input({ marker: uniqueId() }));
+    const r = await driveBuild(wrong, input({ marker: uniqueId() }));
     assert.ok(isMicroshipError(r.error), String(r.error));
     assert.equal(r.error.kind, "infra");
     assert.match(r.error.hint ?? "", /HYPEMAN_API_KEY/);
@@ -158,7 +154,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     const client = new Hypeman({ baseURL: fake.url, apiKey: fake.token(), maxRetries: 0 });
     await assert.rejects(client.builds.create({ source: await toFile(createReadStream(tar), "source.tar.gz") }), (e: { status?: number; error?: { code?: string; message?: string } }) => {
       assert.equal(e.status, 400);
-      assert.equal(e.error?.code, "invalid_request");
+      assert.equal(e.error?.code, "dockerfile_required");
       assert.match(e.error?.message ?? "", /dockerfile/i);
       return true;
     });
@@ -167,19 +163,3 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
   });
 });
 
-async function drive(builder: HypemanBuilder, input: BuildInput): Promise<Run> {
-  const handle = builder.build(input);
-  const lines: LogLine[] = [];
-  const drained = (async () => {
-    for await (const l of handle.logs) lines.push(l);
-  })();
-  let result: BuildOutput | null = null;
-  let error: unknown = null;
-  try {
-    result = await handle.result;
-  } catch (err) {
-    error = err;
-  }
-  await drained;
-  return { lines, result, error };
-}

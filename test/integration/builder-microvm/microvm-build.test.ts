@@ -6,12 +6,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as tarCreate } from "tar";
-import type { BuildInput, BuildOutput, LogLine, SourceArchive } from "../../../src/builder/builder.ts";
+import type { BuildInput, LogLine, SourceArchive } from "../../../src/builder/builder.ts";
 import { MicroVmBuilder } from "../../../src/builder/microvm/microvm-builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 import { startEmbeddedRegistry, type EmbeddedRegistry } from "../../../src/registry/embedded-registry.ts";
 import { CACHE, ensureBaseImages, type BaseImages } from "../../helpers/base-images.ts";
 import { cleanupAll } from "../../helpers/cleanup.ts";
+import { driveBuild, type BuildOutcome } from "../../helpers/drive-build.ts";
 import { quietLog } from "../../helpers/pipeline-doubles.ts";
 import { registryDigest, uniqueId } from "../../helpers/contract-probes.ts";
 import { runImageOutput } from "../../helpers/run-image-output.ts";
@@ -22,12 +23,6 @@ import { runImageOutput } from "../../helpers/run-image-output.ts";
  */
 const TIMEOUT = 900_000;
 
-interface Run {
-  lines: LogLine[];
-  result: BuildOutput | null;
-  error: unknown;
-  settledAt: number;
-}
 
 describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
   let base: BaseImages;
@@ -83,7 +78,7 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
         `CMD ["cat", "/app/hello.txt"]\n`,
       { secrets: [{ id: "npm_token", value: `secret-value-${marker}` }] },
     );
-    const r = await drive(builder, i);
+    const r = await driveBuild(builder, i);
     assert.equal(r.error, null, `${describeError(r.error)}\n${tail(r.lines)}`);
     const first = r.lines.find((l) => l.text === `first-${marker}`);
     const second = r.lines.find((l) => l.text === `second-${marker}`);
@@ -105,7 +100,7 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
 
   test("a failing RUN is the user's error, with its lines in the log", { timeout: TIMEOUT }, async () => {
     const marker = uniqueId();
-    const r = await drive(builder, input(`FROM ${base.mirror}/busybox:latest\nRUN echo about-to-fail-${marker} && exit 3\n`));
+    const r = await driveBuild(builder, input(`FROM ${base.mirror}/busybox:latest\nRUN echo about-to-fail-${marker} && exit 3\n`));
     assert.ok(isMicroshipError(r.error), describeError(r.error));
     assert.equal(r.error.kind, "user", describeError(r.error));
     assert.match(r.error.message, /RUN echo about-to-fail/);
@@ -116,7 +111,7 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
     const marker = uniqueId();
     const i = input(`FROM ${base.mirror}/busybox:latest\nRUN echo running-${marker} && sleep 600\n`);
     let killedAt = 0;
-    const r = await drive(builder, i, (l) => {
+    const r = await driveBuild(builder, i, (l) => {
       if (l.text === `running-${marker}` && !killedAt) {
         killedAt = Date.now();
         process.kill(vmPids.get(i.buildId)!, "SIGKILL");
@@ -132,7 +127,7 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
     const controller = new AbortController();
     const i = input(`FROM ${base.mirror}/busybox:latest\nRUN echo waiting-${marker} && sleep 600\n`, { signal: controller.signal });
     let abortedAt = 0;
-    const r = await drive(builder, i, (l) => {
+    const r = await driveBuild(builder, i, (l) => {
       if (l.text === `waiting-${marker}` && !abortedAt) {
         abortedAt = Date.now();
         controller.abort();
@@ -155,26 +150,6 @@ async function tinyApp(dir: string): Promise<SourceArchive> {
   return { open: () => createReadStream(path), path, sha256: createHash("sha256").update(readFileSync(path)).digest("hex"), sizeBytes: statSync(path).size, fileCount: 2 };
 }
 
-async function drive(builder: MicroVmBuilder, input: BuildInput, onLine?: (l: LogLine) => void): Promise<Run> {
-  const handle = builder.build(input);
-  const lines: LogLine[] = [];
-  const drained = (async () => {
-    for await (const l of handle.logs) {
-      lines.push(l);
-      onLine?.(l);
-    }
-  })();
-  let result: BuildOutput | null = null;
-  let error: unknown = null;
-  try {
-    result = await handle.result;
-  } catch (err) {
-    error = err;
-  }
-  const settledAt = Date.now();
-  await drained;
-  return { lines, result, error, settledAt };
-}
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
