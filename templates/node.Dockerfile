@@ -3,6 +3,7 @@
 FROM {{base_image}} AS build
 WORKDIR /app
 ARG NPM_CONFIG_REGISTRY
+{{build_args}}
 ENV NODE_ENV=development
 {{build_tools}}
 {{env}}
@@ -17,6 +18,7 @@ FROM {{base_image}}
 WORKDIR /app
 ENV NODE_ENV=production PORT={{port}}
 {{env}}
+{{runtime_setup}}
 COPY --from=build --chown=node:node /app /app
 USER node
 EXPOSE {{port}}

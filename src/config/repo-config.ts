@@ -7,6 +7,12 @@ import { userError, type MicroshipError } from "../core/errors.ts";
 export const REPO_CONFIG_PATH = ".github/microship.yml";
 
 const glob = z.string().min(1);
+// Names go into generated `ENV` and `ARG` lines, so they must be names a Dockerfile accepts.
+const varName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+const variables = () =>
+  z.record(varName, z.string(), {
+    error: (issue) => (issue.code === "invalid_key" ? "names must be letters, digits and '_', not starting with a digit" : undefined),
+  });
 
 const appFields = {
   root: z.string().min(1).describe("App directory relative to the repo root (monorepos). Default: the repo root.").optional(),
@@ -18,13 +24,13 @@ const appFields = {
   version: z.string().min(1).describe("Runtime version, e.g. \"22\" or \"3.12\". Overrides every version file.").optional(),
   dockerfile: z.string().min(1).describe("Path to a Dockerfile, relative to the app root. Skips detection.").optional(),
   base_image: z.string().min(1).describe("Base image for the generated Dockerfile, e.g. node:22-slim or an image pinned by digest.").optional(),
-  build_args: z.record(z.string(), z.string()).describe("Build arguments passed to the image build.").optional(),
+  build_args: variables().describe("Build arguments passed to the image build.").optional(),
   start: z.string().min(1).describe("Start command for the image, overriding detection.").optional(),
   branches: z.array(glob).describe("Build pushes only to branches matching one of these globs.").optional(),
   paths: z.array(glob).describe("Build only when a change touches a path matching one of these globs.").optional(),
   image: z.string().min(1).describe("Image name template; {owner}, {repo} and {app} are replaced.").optional(),
   timeout: z.number().int().min(30).max(7200).describe("Build timeout in seconds.").optional(),
-  env: z.record(z.string(), z.string()).describe("Non-secret environment for the build and the image.").optional(),
+  env: variables().describe("Non-secret environment for the build and the image.").optional(),
 };
 
 export const appConfigSchema = z.object(appFields).strict();
@@ -48,7 +54,11 @@ export const repoConfigSchema = z
       .describe("Several apps in one repo, each built and reported on its own.")
       .optional(),
   })
-  .strict();
+  .strict()
+  .meta({
+    title: "microship repository config",
+    description: "The .github/microship.yml of a repository built by microship. Top-level fields are defaults for every entry of `builds`.",
+  });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;
 export type RepoConfig = z.infer<typeof repoConfigSchema>;

@@ -3,6 +3,7 @@ import { isMicroshipError, toMicroshipError, userError } from "../core/errors.ts
 import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../config/repo-config.ts";
 import { DetectContext } from "./context.ts";
 import type { Provider } from "./provider.ts";
+import { checkAppRoot } from "./check-app-root.ts";
 import { dockerfileProvider } from "./providers/dockerfile/dockerfile-provider.ts";
 import { nodeProvider } from "./providers/node/node-provider.ts";
 import { pythonProvider } from "./providers/python/python-provider.ts";
@@ -31,6 +32,7 @@ export async function planApps(repoDir: string, config: RepoConfig | null, optio
 async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOptions): Promise<PlanOutcome> {
   const ctx = new DetectContext(repoDir, app, options.baseImageMirror ?? null);
   try {
+    await checkAppRoot(repoDir, app.root, app.name);
     const { provider, note } = await chooseProvider(ctx);
     const plan = await provider.plan(ctx);
     if (note) plan.messages.splice(1, 0, { level: "info", text: note });

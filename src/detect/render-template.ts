@@ -27,6 +27,19 @@ export function jsonString(s: string): string {
   return JSON.stringify(s);
 }
 
+/**
+ * The start command for `CMD ["sh", "-c", ...]`. A simple command is exec'd, so it is PID 1 and
+ * gets the SIGTERM of `docker stop` instead of a shell that ignores it.
+ */
+export function startCmd(command: string): string {
+  return JSON.stringify(/[;&|\n`]|\$\(|^\s*exec\s/.test(command) ? command : `exec ${command}`);
+}
+
+/** `ARG` lines, so the config's build_args reach the build stage's RUN steps. */
+export function argLines(args: Record<string, string> | undefined): string {
+  return Object.keys(args ?? {}).map((k) => `ARG ${k}`).join("\n");
+}
+
 export function envLines(env: Record<string, string> | undefined): string {
   return Object.entries(env ?? {}).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}`).join("\n");
 }

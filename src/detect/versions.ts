@@ -29,13 +29,17 @@ export function resolveNodeMajor(raw: string, source: string, file?: string): Ve
   return { value: major, source };
 }
 
-/** The newest supported Python x.y that satisfies a version or a PEP 440-style specifier set. */
+/** The supported Python x.y for a version or a PEP 440-style specifier set, or a user error listing the set. */
 export function resolvePython(raw: string, source: string, file?: string): VersionChoice {
   const spec = raw.trim().replace(/^python-?/i, "");
   const exact = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(spec);
   let match: string | undefined;
   if (exact) match = PYTHON_VERSIONS.find((v) => v === `${exact[1]}.${exact[2]}`);
-  else match = PYTHON_VERSIONS.find((v) => satisfiesPep440(v, spec));
+  else {
+    // A range prefers the default (the seed's python312 builder), else the newest it allows.
+    const allowed = PYTHON_VERSIONS.filter((v) => satisfiesPep440(v, /^\d+$/.test(spec) ? `==${spec}` : spec));
+    match = allowed.includes(PYTHON_DEFAULT) ? PYTHON_DEFAULT : allowed[0];
+  }
   if (!match) {
     throw userError(`Python ${raw} (from ${source}) is not supported; microship builds Python ${[...PYTHON_VERSIONS].reverse().join(", ")}.`, {
       title: "Unsupported Python version",
@@ -46,27 +50,33 @@ export function resolvePython(raw: string, source: string, file?: string): Versi
   return { value: match, source };
 }
 
-function satisfiesPep440(version: string, spec: string): boolean {
-  const v = semver.coerce(version)!;
+/**
+ * Whether some release of a Python x.y line satisfies a PEP 440 specifier set: the image has
+ * the newest patch of its line, so `>=3.11.4` allows 3.11 and `<3.12` does not allow 3.12.
+ */
+function satisfiesPep440(line: string, spec: string): boolean {
+  const lo = semver.coerce(line)!;
+  const hi = new semver.SemVer(`${lo.major}.${lo.minor}.999`);
+  const sameLine = (t: semver.SemVer) => lo.major === t.major && lo.minor === t.minor;
   return spec.split(",").map((s) => s.trim()).filter(Boolean).every((clause) => {
-    const m = /^(~=|==|!=|>=|<=|>|<)\s*([\d.*]+)$/.exec(clause);
+    const m = /^(~=|===|==|!=|>=|<=|>|<)\s*([\d.*]+)$/.exec(clause);
     if (!m) return false;
     const [, op, target] = m as unknown as [string, string, string];
     if (target.includes("*")) {
       const prefix = target.replace(/\.?\*$/, "");
-      const hit = version === prefix || version.startsWith(`${prefix}.`);
+      const hit = line === prefix || line.startsWith(`${prefix}.`);
       return op === "!=" ? !hit : hit;
     }
     const t = semver.coerce(target)!;
     const parts = target.split(".").length;
     switch (op) {
-      case ">=": return semver.gte(v, t);
-      case ">": return semver.gt(v, t) && !(parts <= 2 && `${v.major}.${v.minor}` === `${t.major}.${t.minor}`);
-      case "<=": return semver.lte(v, t) || `${v.major}.${v.minor}` === `${t.major}.${t.minor}`;
-      case "<": return semver.lt(v, t);
-      case "==": return `${v.major}.${v.minor}` === `${t.major}.${t.minor}`;
-      case "!=": return `${v.major}.${v.minor}` !== `${t.major}.${t.minor}`;
-      case "~=": return semver.gte(v, t) && (parts <= 2 ? v.major === t.major : v.major === t.major && v.minor === t.minor);
+      case ">=": return semver.gte(hi, t);
+      case ">": return semver.gt(hi, t);
+      case "<=": return semver.lte(lo, t);
+      case "<": return semver.lt(lo, t);
+      case "==": case "===": return parts === 1 ? lo.major === t.major : sameLine(t);
+      case "!=": return parts === 1 ? lo.major !== t.major : !sameLine(t);
+      case "~=": return semver.gte(hi, t) && (parts <= 2 ? lo.major === t.major : sameLine(t));
       default: return false;
     }
   });

@@ -4,7 +4,7 @@ import type { BuildPlan, UserMessage } from "../../../core/types.ts";
 import { userError } from "../../../core/errors.ts";
 import { nodePackageManager } from "./package-manager.ts";
 import { nodeVersion } from "./node-version.ts";
-import { renderTemplate, jsonString, envLines, dependencyLayers } from "../../render-template.ts";
+import { renderTemplate, startCmd, envLines, argLines, dependencyLayers } from "../../render-template.ts";
 import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 
 const ENTRY_FILES = ["index.js", "src/index.js", "main.js", "app.js", "server.js"];
@@ -39,6 +39,11 @@ export const nodeProvider: Provider = {
         hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
       });
     }
+    if (pm.berry && start.source !== "the Procfile's web line" && !start.source.includes("microship.yml") && /^node\s/.test(start.command) && (await plugAndPlay(ctx))) {
+      // Plug'n'Play leaves no node_modules: plain `node` can't resolve the dependencies.
+      start.command = `yarn ${start.command}`;
+      messages.push({ level: "info", text: "Yarn Plug'n'Play (no `nodeLinker: node-modules` in .yarnrc.yml): the app is started through `yarn node` so its dependencies resolve." });
+    }
     const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
     const native = NATIVE.filter((n) => n in deps);
     if (native.length > 0 || (await ctx.exists("binding.gyp"))) {
@@ -54,13 +59,16 @@ export const nodeProvider: Provider = {
       build_tools: native.length > 0 || (await ctx.exists("binding.gyp"))
         ? "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*"
         : "",
+      build_args: argLines(ctx.config.build_args),
       env: envLines(ctx.config.env),
       setup: pm.setup ?? "",
+      // Only a start command that goes through the package manager needs it in the image.
+      runtime_setup: pm.runtimeSetup && start.command.split(/\s+/)[0] === pm.run.split(" ")[0] ? pm.runtimeSetup : "",
       dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
       build: buildCommand ? `RUN ${buildCommand}` : "",
       prune: pm.name === "npm" && pm.lockfile ? "RUN npm prune --omit=dev" : "",
       port: PORT,
-      start: jsonString(start.command),
+      start: startCmd(start.command),
     });
     return {
       ...planBase(ctx),
@@ -84,8 +92,14 @@ async function startCommand(ctx: DetectContext, pkg: Record<string, any>, run: s
   if (ctx.config.start) return { command: ctx.config.start, source: "`start` in .github/microship.yml" };
   const web = await ctx.procfileWeb();
   if (web) return { command: web, source: "the Procfile's web line" };
-  if (typeof pkg.scripts?.start === "string") return { command: run === "npm run" ? "npm start" : `${run} start`, source: "scripts.start" };
+  // npm, pnpm and yarn have a `start` shorthand; bun's `bun start` is not the script.
+  if (typeof pkg.scripts?.start === "string") return { command: run === "bun run" ? "bun run start" : `${run.split(" ")[0]} start`, source: "scripts.start" };
   if (typeof pkg.main === "string" && (await ctx.exists(pkg.main))) return { command: `node ${pkg.main}`, source: "main in package.json" };
   const entry = await ctx.firstExisting(ENTRY_FILES);
   return entry ? { command: `node ${entry}`, source: entry } : null;
+}
+
+async function plugAndPlay(ctx: DetectContext): Promise<boolean> {
+  const rc = (await ctx.read(".yarnrc.yml")) ?? "";
+  return !/^nodeLinker:\s*["']?(node-modules|pnpm)\b/m.test(rc);
 }

@@ -13,7 +13,7 @@ export async function nodeVersion(ctx: DetectContext, pkg: Record<string, any>):
     if (text) return resolveNodeMajor(text.split(/\s+/)[0]!, ctx.rel(file), ctx.rel(file));
   }
   const tools = await ctx.read(".tool-versions");
-  const line = tools ? /^nodejs\s+(\S+)/m.exec(tools) : null;
+  const line = tools ? /^(?:nodejs|node)\s+(\S+)/m.exec(tools) : null;
   if (line) return resolveNodeMajor(line[1]!, ctx.rel(".tool-versions"), ctx.rel(".tool-versions"));
   return { value: NODE_DEFAULT, source: "default (current LTS)" };
 }

@@ -1,16 +1,21 @@
 import type { DetectContext } from "../../context.ts";
 import type { PackageManagerChoice, UserMessage } from "../../../core/types.ts";
+import { userError } from "../../../core/errors.ts";
+import { corepackSetup, bunSetup } from "./package-manager-setup.ts";
 
 export interface NodePm extends PackageManagerChoice {
   lockfile: string | null;
   install: string;
-  /** Commands run before install, e.g. enabling corepack. */
+  /** Dockerfile lines of the build stage before the install, e.g. enabling corepack. */
   setup: string | null;
+  /** Dockerfile lines of the runtime stage that make the manager available to the start command. */
+  runtimeSetup: string | null;
   run: string;
   cacheDir: string;
   berry: boolean;
 }
 
+// The order is the rule when several lockfiles are present and package.json doesn't say.
 const LOCKS: [string, string][] = [
   ["pnpm-lock.yaml", "pnpm"],
   ["bun.lockb", "bun"],
@@ -19,57 +24,90 @@ const LOCKS: [string, string][] = [
   ["package-lock.json", "npm"],
   ["npm-shrinkwrap.json", "npm"],
 ];
+const KNOWN = ["npm", "pnpm", "yarn", "bun"];
 
 /** packageManager (Corepack) wins, then the lockfile, then engines, then npm. */
 export async function nodePackageManager(ctx: DetectContext, pkg: Record<string, any>, messages: UserMessage[]): Promise<NodePm> {
+  const pkgFile = ctx.rel("package.json");
+  const present: [string, string][] = [];
+  for (const [file, pm] of LOCKS) if (await ctx.exists(file)) present.push([file, pm]);
+
   let name: string | null = null;
   let evidence = "";
+  let pinned: string | null = null;
   if (typeof pkg.packageManager === "string") {
-    name = pkg.packageManager.split("@")[0]!;
-    evidence = `"packageManager": "${pkg.packageManager}" in ${ctx.rel("package.json")}`;
-  }
-  let lockfile: string | null = null;
-  for (const [file, pm] of LOCKS) {
-    if (!(await ctx.exists(file))) continue;
-    if (!name) {
-      name = pm;
-      evidence = ctx.rel(file);
+    const m = /^(@?[^@]+)@(.+)$/.exec(pkg.packageManager.trim());
+    if (!m || !KNOWN.includes(m[1]!)) {
+      throw userError(`"packageManager": "${pkg.packageManager}" in ${pkgFile} is not one microship can use: it must be <name>@<version> with one of ${KNOWN.join(", ")}.`, {
+        title: "Unknown packageManager",
+        location: { file: pkgFile },
+        hint: `Set "packageManager" to e.g. "pnpm@9.12.0", or remove it to let the lockfile decide.`,
+      });
     }
-    if (pm === name) {
-      lockfile = file;
-      break;
-    }
-  }
-  if (!name) {
+    name = m[1]!;
+    pinned = m[2]!.split("+")[0]!;
+    evidence = `"packageManager": "${pkg.packageManager}" in ${pkgFile}`;
+  } else if (present.length > 0) {
+    name = present[0]![1];
+    evidence = ctx.rel(present[0]![0]);
+  } else {
     const engines = pkg.engines ?? {};
-    for (const pm of ["pnpm", "yarn", "bun"]) {
-      if (engines[pm]) {
-        name = pm;
-        evidence = `engines.${pm} in ${ctx.rel("package.json")}`;
-        break;
-      }
+    const pm = ["pnpm", "yarn", "bun"].find((p) => typeof engines[p] === "string");
+    if (pm) {
+      name = pm;
+      evidence = `engines.${pm} in ${pkgFile}`;
     }
   }
   if (!name) {
     name = "npm";
     evidence = "no lockfile or packageManager field (npm is the default)";
   }
-  const berry = name === "yarn" && ((await ctx.exists(".yarnrc.yml")) || /^yarn@[2-9]/.test(String(pkg.packageManager ?? "")));
+
+  const lockfile = present.find(([, pm]) => pm === name)?.[0] ?? null;
+  const ignored = present.filter(([, pm]) => pm !== name).map(([f, pm]) => `${ctx.rel(f)} (${pm})`);
+  if (ignored.length > 0) {
+    const why = pinned ? `"packageManager" in ${pkgFile} says ${name}` : `lockfiles are taken in the order pnpm, bun, yarn, npm`;
+    messages.push({ level: "warning", text: `Lockfiles of more than one package manager: ${name} is used because ${why}, and ${ignored.join(", ")} ${ignored.length > 1 ? "are" : "is"} ignored. Delete the stale lockfile, or set "packageManager" in package.json.`, file: pkgFile });
+  }
   if (!lockfile) {
-    messages.push({ level: "warning", text: `No lockfile found for ${name}: dependencies are installed without one, so builds may not be reproducible. Commit your lockfile.`, file: ctx.rel("package.json") });
+    messages.push({ level: "warning", text: `No lockfile for ${name}: dependencies are installed without one (\`${name} install\`), so builds may not be reproducible. Commit your lockfile.`, file: pkgFile });
   }
-  const corepack = "corepack enable";
+
+  const berry = name === "yarn" && ((await ctx.exists(".yarnrc.yml")) || /^[2-9]|^\d{2,}/.test(pinned ?? ""));
   switch (name) {
-    case "pnpm":
-      return { name, evidence, lockfile, berry, setup: `RUN ${corepack}`, install: lockfile ? "pnpm install --frozen-lockfile" : "pnpm install", run: "pnpm run", cacheDir: "/root/.local/share/pnpm/store" };
-    case "yarn":
+    case "pnpm": {
+      const { build, runtime } = corepackSetup(pinned ? null : await pnpmFromLockfile(ctx, lockfile));
+      return { name, evidence, lockfile, berry, setup: build, runtimeSetup: runtime, install: lockfile ? "pnpm install --frozen-lockfile" : "pnpm install", run: "pnpm run", cacheDir: "/root/.local/share/pnpm/store" };
+    }
+    case "yarn": {
+      const { build, runtime } = corepackSetup(pinned ? null : berry ? "yarn@stable" : "yarn@1");
+      const rc = berry && (await ctx.exists(".yarnrc.yml"));
       return {
-        name: berry ? "yarn (berry)" : "yarn", evidence: berry && (await ctx.exists(".yarnrc.yml")) ? `${evidence}, .yarnrc.yml` : evidence, lockfile, berry, setup: `RUN ${corepack}`,
-        install: lockfile ? (berry ? "yarn install --immutable" : "yarn install --frozen-lockfile") : "yarn install", run: "yarn run", cacheDir: berry ? "/root/.yarn/berry/cache" : "/usr/local/share/.cache/yarn",
+        name: berry ? "yarn (berry)" : "yarn", evidence: rc ? `${evidence}, ${ctx.rel(".yarnrc.yml")}` : evidence, lockfile, berry,
+        // Berry keeps the packages it loads at run time in its cache; a project-local cache puts them
+        // in the image, while the global folder becomes a mirror that the cache mount keeps warm.
+        setup: berry ? `${build}\nENV YARN_ENABLE_GLOBAL_CACHE=false` : build,
+        runtimeSetup: runtime,
+        install: lockfile ? (berry ? "yarn install --immutable" : "yarn install --frozen-lockfile") : "yarn install",
+        run: "yarn run",
+        cacheDir: berry ? "/root/.yarn/berry/cache" : "/usr/local/share/.cache/yarn",
       };
-    case "bun":
-      return { name, evidence, lockfile, berry, setup: "RUN npm install -g bun", install: lockfile ? "bun install --frozen-lockfile" : "bun install", run: "bun run", cacheDir: "/root/.bun/install/cache" };
+    }
+    case "bun": {
+      const setup = bunSetup(pinned);
+      return { name, evidence, lockfile, berry, setup, runtimeSetup: setup, install: lockfile ? "bun install --frozen-lockfile" : "bun install", run: "bun run", cacheDir: "/root/.bun/install/cache" };
+    }
     default:
-      return { name: "npm", evidence, lockfile, berry, setup: null, install: lockfile ? "npm ci" : "npm install", run: "npm run", cacheDir: "/root/.npm" };
+      return { name: "npm", evidence, lockfile, berry, setup: null, runtimeSetup: null, install: lockfile ? "npm ci" : "npm install", run: "npm run", cacheDir: "/root/.npm" };
   }
+}
+
+/** pnpm's lockfile format tells the major that wrote it; a newer pnpm may refuse it when frozen. */
+async function pnpmFromLockfile(ctx: DetectContext, lockfile: string | null): Promise<string> {
+  const text = lockfile ? await ctx.read(lockfile) : null;
+  const v = text ? /^lockfileVersion:\s*['"]?(\d+)/m.exec(text)?.[1] : undefined;
+  if (v === "5") return "pnpm@7";
+  if (v === "6") return "pnpm@8";
+  if (v === "9") return "pnpm@9";
+  return "pnpm@latest";
 }

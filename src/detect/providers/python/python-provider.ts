@@ -2,7 +2,7 @@ import type { Provider } from "../../provider.ts";
 import type { DetectContext } from "../../context.ts";
 import type { BuildPlan, UserMessage } from "../../../core/types.ts";
 import { userError } from "../../../core/errors.ts";
-import { renderTemplate, jsonString, envLines, dependencyLayers } from "../../render-template.ts";
+import { renderTemplate, startCmd, envLines, argLines, dependencyLayers } from "../../render-template.ts";
 import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 import { pythonDependencies } from "./python-deps.ts";
 import { pythonPackageManager } from "./python-package-manager.ts";
@@ -43,6 +43,7 @@ export const pythonProvider: Provider = {
         hint: `To fix it, ${pythonProvider.startCommandHelp}.`,
       });
     }
+    if (start.warning) messages.push({ level: "warning", text: start.warning });
     const runtime = `python${version.value.replace(".", "")}`;
     messages.unshift({ level: "info", text: `Python ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); start: \`${start.command}\` (from ${start.source}).` });
     const cacheFiles = [];
@@ -50,12 +51,13 @@ export const pythonProvider: Provider = {
     const dockerfile = renderTemplate("python", {
       runtime,
       base_image: ctx.baseImage(`python:${version.value}-slim`),
+      build_args: argLines(ctx.config.build_args),
       env: envLines(ctx.config.env),
       setup: pm.setup ?? "",
-      dependencies: dependencyLayers(cacheFiles, "/root/.cache/pip", pm.install === "true" ? null : pm.install),
-      install_after_copy: pm.installAfterCopy ? "RUN --mount=type=cache,target=/root/.cache/pip pip install ." : "",
+      dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
+      install_after_copy: pm.installAfterCopy ? `RUN --mount=type=cache,target=${pm.cacheDir} ${pm.installAfterCopy}` : "",
       port: PORT,
-      start: jsonString(start.command),
+      start: startCmd(start.command),
     });
     return {
       ...planBase(ctx),
@@ -63,7 +65,7 @@ export const pythonProvider: Provider = {
       provider: "python",
       version,
       packageManager: { name: pm.name, evidence: pm.evidence },
-      installCommand: pm.installAfterCopy ? "pip install ." : pm.install === "true" ? null : pm.install,
+      installCommand: pm.installAfterCopy ?? pm.install,
       buildCommand: null,
       startCommand: start.command,
       cacheFiles,

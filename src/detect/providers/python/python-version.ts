@@ -16,7 +16,7 @@ export async function pythonVersion(ctx: DetectContext): Promise<VersionChoice> 
   const requires = (pyproject?.project as any)?.["requires-python"];
   if (typeof requires === "string") return resolvePython(requires, `requires-python in ${ctx.rel("pyproject.toml")}`, ctx.rel("pyproject.toml"));
   const pipfile = await toml(ctx, "Pipfile");
-  const pipVersion = (pipfile?.requires as any)?.python_version;
+  const pipVersion = (pipfile?.requires as any)?.python_version ?? (pipfile?.requires as any)?.python_full_version;
   if (typeof pipVersion === "string") return resolvePython(pipVersion, `python_version in ${ctx.rel("Pipfile")}`, ctx.rel("Pipfile"));
   return { value: PYTHON_DEFAULT, source: "default" };
 }
