@@ -5,11 +5,12 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { planDirectory, directoryPlanJson } from "../../../src/detect/plan-directory.ts";
+import { planDirectory, directoryPlanJson, planOutcomeJson } from "../../../src/detect/plan-directory.ts";
 import { createSourceArchive } from "../../../src/source/archive.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 import { assertError, assertOutcome, type ExpectedApp } from "./corpus-expect.ts";
-import { assertGeneratedDockerfile, assertValidDockerfile } from "./dockerfile-checks.ts";
+import { assertGeneratedDockerfile, assertValidDockerfile, stages } from "./dockerfile-checks.ts";
+import type { BuildPlan } from "../../../src/core/types.ts";
 import { assertSnapshot } from "./snapshot.ts";
 
 /**
@@ -39,6 +40,8 @@ function prepare(name: string, expected: ExpectedApp): string {
   return dir;
 }
 
+const planJsonOf = (plan: BuildPlan) => planOutcomeJson({ ok: true, plan }) as Record<string, any>;
+const stageImages = (dockerfile: string) => stages(dockerfile).filter((x) => x.ins.getKeyword() === "FROM").map((x) => x.ins.getArgumentsContent()!.split(/\s+/)[0]);
 const planJson = async (dir: string) => directoryPlanJson(await planDirectory(dir, { baseImageMirror: null })) as Record<string, any>;
 
 test("the corpus has at least 40 apps", () => {
@@ -114,3 +117,13 @@ for (const name of ["unknown-runtime", "invalid-config-schema"]) {
     assertOutcome(r.json, expectedOf(name), `cli ${name}`);
   });
 }
+
+test("MICROSHIP_BASE_IMAGE_MIRROR's prefix stands in for Docker Hub in every FROM, and base_image still wins", async () => {
+  const mirror = "registry.internal:5000/hub/";
+  const plain = (await planDirectory(join(APPS, "python-pdm"), { baseImageMirror: mirror })).outcomes[0]!;
+  assert.ok(plain.ok);
+  assertGeneratedDockerfile(planJsonOf(plain.plan), "registry.internal:5000/hub/python:3.11-slim", "python-pdm mirrored");
+  const pinned = (await planDirectory(join(APPS, "node-base-image"), { baseImageMirror: mirror })).outcomes[0]!;
+  assert.ok(pinned.ok);
+  assert.deepEqual(stageImages(pinned.plan.dockerfile), [expectedOf("node-base-image").baseImage, expectedOf("node-base-image").baseImage]);
+});

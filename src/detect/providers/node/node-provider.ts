@@ -39,7 +39,7 @@ export const nodeProvider: Provider = {
         hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
       });
     }
-    if (pm.berry && start.source !== "the Procfile's web line" && !start.source.includes("microship.yml") && /^node\s/.test(start.command) && (await plugAndPlay(ctx))) {
+    if (pm.berry && !start.verbatim && /^node\s/.test(start.command) && (await plugAndPlay(ctx))) {
       // Plug'n'Play leaves no node_modules: plain `node` can't resolve the dependencies.
       start.command = `yarn ${start.command}`;
       messages.push({ level: "info", text: "Yarn Plug'n'Play (no `nodeLinker: node-modules` in .yarnrc.yml): the app is started through `yarn node` so its dependencies resolve." });
@@ -88,15 +88,22 @@ export const nodeProvider: Provider = {
   },
 };
 
-async function startCommand(ctx: DetectContext, pkg: Record<string, any>, run: string): Promise<{ command: string; source: string } | null> {
-  if (ctx.config.start) return { command: ctx.config.start, source: "`start` in .github/microship.yml" };
+interface NodeStart {
+  command: string;
+  source: string;
+  /** Written by the user (config or Procfile), so used exactly as written. */
+  verbatim: boolean;
+}
+
+async function startCommand(ctx: DetectContext, pkg: Record<string, any>, run: string): Promise<NodeStart | null> {
+  if (ctx.config.start) return { command: ctx.config.start, source: "`start` in .github/microship.yml", verbatim: true };
   const web = await ctx.procfileWeb();
-  if (web) return { command: web, source: "the Procfile's web line" };
+  if (web) return { command: web, source: "the Procfile's web line", verbatim: true };
   // npm, pnpm and yarn have a `start` shorthand; bun's `bun start` is not the script.
-  if (typeof pkg.scripts?.start === "string") return { command: run === "bun run" ? "bun run start" : `${run.split(" ")[0]} start`, source: "scripts.start" };
-  if (typeof pkg.main === "string" && (await ctx.exists(pkg.main))) return { command: `node ${pkg.main}`, source: "main in package.json" };
+  if (typeof pkg.scripts?.start === "string") return { command: run === "bun run" ? "bun run start" : `${run.split(" ")[0]} start`, source: "scripts.start", verbatim: false };
+  if (typeof pkg.main === "string" && (await ctx.exists(pkg.main))) return { command: `node ${pkg.main}`, source: `main in ${ctx.rel("package.json")}`, verbatim: false };
   const entry = await ctx.firstExisting(ENTRY_FILES);
-  return entry ? { command: `node ${entry}`, source: entry } : null;
+  return entry ? { command: `node ${entry}`, source: ctx.rel(entry), verbatim: false } : null;
 }
 
 async function plugAndPlay(ctx: DetectContext): Promise<boolean> {
