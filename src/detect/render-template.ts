@@ -35,9 +35,9 @@ export function startCmd(command: string): string {
   return JSON.stringify(/[;&|\n`]|\$\(|^\s*exec\s/.test(command) ? command : `exec ${command}`);
 }
 
-/** `ARG` lines, so the config's build_args reach the build stage's RUN steps. */
-export function argLines(args: Record<string, string> | undefined): string {
-  return Object.keys(args ?? {}).map((k) => `ARG ${k}`).join("\n");
+/** `ARG` lines, so the config's build_args reach the build stage's RUN steps; `declared` are in the template already. */
+export function argLines(args: Record<string, string> | undefined, declared: string[]): string {
+  return Object.keys(args ?? {}).filter((k) => !declared.includes(k)).map((k) => `ARG ${k}`).join("\n");
 }
 
 export function envLines(env: Record<string, string> | undefined): string {

@@ -25,12 +25,19 @@ export function assertValidDockerfile(text: string, where: string): void {
   assert.ok(firstFrom >= 0, `${where}: no FROM`);
   for (const { ins } of all.slice(0, firstFrom)) assert.equal(ins.getKeyword(), "ARG", `${where}: ${ins.getKeyword()} before the first FROM`);
   const names = new Set<string>();
+  const args = new Set<string>();
   for (const { ins } of all) {
     const keyword = ins.getKeyword();
     const line = ins.getRange().start.line + 1;
     assert.ok(KEYWORDS.has(keyword), `${where}:${line}: unknown instruction ${keyword}`);
     assert.ok((ins.getArgumentsContent() ?? "").trim() !== "", `${where}:${line}: ${keyword} without arguments`);
+    if (keyword === "ARG") {
+      const name = (ins.getArgumentsContent() ?? "").split("=")[0]!;
+      assert.ok(!args.has(name), `${where}:${line}: ARG ${name} declared twice in one stage`);
+      args.add(name);
+    }
     if (keyword === "FROM") {
+      args.clear();
       const from = ins as From;
       assert.ok(from.getImageName(), `${where}:${line}: FROM without an image`);
       const stage = from.getBuildStage();
