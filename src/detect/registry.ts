@@ -46,27 +46,48 @@ async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOpt
 async function chooseProvider(ctx: DetectContext): Promise<{ provider: Provider; note: string | null }> {
   const { runtime, dockerfile } = ctx.config;
   if (dockerfile) return { provider: dockerfileProvider, note: null };
-  if (runtime) return { provider: /^node/.test(runtime) ? nodeProvider : pythonProvider, note: `Runtime set by \`runtime: ${runtime}\` in .github/microship.yml.` };
+  if (runtime) {
+    const chosen = RUNTIME_PROVIDERS.find((p) => p.runtimeIds.test(runtime));
+    if (!chosen) {
+      throw userError(`\`runtime: ${runtime}\` in .github/microship.yml is not a runtime microship builds.`, {
+        title: "Unknown runtime",
+        location: { file: ".github/microship.yml" },
+        hint: `Use one of ${RUNTIME_PROVIDERS.map((p) => `\`${p.name}\``).join(", ")}, or a versioned id such as nodejs22 or python312; or set \`dockerfile:\`.`,
+      });
+    }
+    return { provider: chosen, note: `Runtime set by \`runtime: ${runtime}\` in .github/microship.yml.` };
+  }
   if (await dockerfileProvider.detect(ctx)) return { provider: dockerfileProvider, note: null };
   const matched: Provider[] = [];
   for (const p of RUNTIME_PROVIDERS) if (await p.detect(ctx)) matched.push(p);
   if (matched.length === 1) return { provider: matched[0]!, note: null };
   if (matched.length === 0) {
-    throw userError(`microship could not tell how to build ${ctx.root === "." ? "this repository" : `\`${ctx.root}\``}: it looked for a Dockerfile, package.json (Node), and requirements.txt, pyproject.toml, Pipfile, manage.py, main.py or app.py (Python), and found none.`, {
+    throw userError(`microship could not tell how to build ${ctx.root === "." ? "this repository" : `\`${ctx.root}\``}: it looked for ${listOf([dockerfileProvider, ...RUNTIME_PROVIDERS].map((p) => p.lookedFor), "and")}, and found none.`, {
       title: "Unknown runtime",
-      hint: "Add a Dockerfile, or set `runtime: node` or `runtime: python` in .github/microship.yml (with `root:` if the app is in a subdirectory).",
+      hint: `Add a Dockerfile, or set ${listOf(RUNTIME_PROVIDERS.map((p) => `\`runtime: ${p.name}\``), "or", false)} in .github/microship.yml (with \`root:\` if the app is in a subdirectory).`,
     });
   }
+  const all = matched.length === 2 ? "both" : "all of";
+  const files = `${all} ${listOf(matched.map((p) => p.label), "and", false)} files`;
   const evidence = await Promise.all(matched.map(async (p) => [p, await p.startEvidence(ctx)] as const));
   const withEvidence = evidence.filter(([, e]) => e !== null);
   if (withEvidence.length === 1) {
     const [chosen, why] = withEvidence[0]!;
-    return { provider: chosen, note: `Both Node and Python files are present; ${chosen.name} was chosen because of ${why}. Set \`runtime:\` to choose otherwise.` };
+    return { provider: chosen, note: `${files[0]!.toUpperCase()}${files.slice(1)} are present; ${chosen.name} was chosen because of ${why}. Set \`runtime:\` to choose otherwise.` };
   }
-  const detail = withEvidence.length === 0 ? "neither has a start command" : `both have start evidence (${withEvidence.map(([p, e]) => `${p.name}: ${e}`).join("; ")})`;
-  throw userError(`This app has both Node (package.json) and Python files, and ${detail}, so microship won't guess.`, {
-    title: "Node or Python? Set runtime",
+  const detail = withEvidence.length === 0
+    ? `${matched.length === 2 ? "neither has" : "none has"} a start command`
+    : `${withEvidence.length === 2 ? "both have" : "several have"} start evidence (${withEvidence.map(([p, e]) => `${p.name}: ${e}`).join("; ")})`;
+  throw userError(`This app has ${files}, and ${detail}, so microship won't guess.`, {
+    title: `${listOf(matched.map((p) => p.label), "or", false)}? Set runtime`,
     location: { file: ".github/microship.yml" },
-    hint: "Set `runtime: node` or `runtime: python` in .github/microship.yml.",
+    hint: `Set ${listOf(matched.map((p) => `\`runtime: ${p.name}\``), "or", false)} in .github/microship.yml.`,
   });
+}
+
+/** "a, b, and c"; with two items "a, and b" unless `serial` is false ("a and b"). */
+function listOf(items: string[], word: string, serial = true): string {
+  if (items.length <= 1) return items.join("");
+  if (items.length === 2) return `${items[0]}${serial ? "," : ""} ${word} ${items[1]}`;
+  return `${items.slice(0, -1).join(", ")}, ${word} ${items.at(-1)}`;
 }

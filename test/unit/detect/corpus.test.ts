@@ -9,7 +9,7 @@ import { planDirectory, directoryPlanJson, planOutcomeJson } from "../../../src/
 import { createSourceArchive } from "../../../src/source/archive.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 import { assertError, assertOutcome, type ExpectedApp } from "./corpus-expect.ts";
-import { assertGeneratedDockerfile, assertValidDockerfile, stages } from "./dockerfile-checks.ts";
+import { assertGeneratedDockerfile, assertValidDockerfile, runtimeFacts, stages } from "./dockerfile-checks.ts";
 import type { BuildPlan } from "../../../src/core/types.ts";
 import { assertSnapshot } from "./snapshot.ts";
 
@@ -61,8 +61,7 @@ for (const name of names) {
       const where = plan.app ? `${name} ${plan.app}` : name;
       assertValidDockerfile(plan.dockerfile, where);
       if (plan.runtime === "dockerfile") continue;
-      const official = plan.runtime.startsWith("node") ? `node:${plan.version.value}-slim` : `python:${plan.version.value}-slim`;
-      assertGeneratedDockerfile(plan, expected.baseImage ?? official, where);
+      assertGeneratedDockerfile(plan, expected.baseImage ?? runtimeFacts(plan.runtime).officialImage(plan.version.value), where);
       const snap = plan.app ? `${plan.app}.Dockerfile.snap` : "Dockerfile.snap";
       snapshots.push(snap);
       assertSnapshot(join(APPS, name, snap), plan.dockerfile, where);

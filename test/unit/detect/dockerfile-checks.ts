@@ -50,6 +50,18 @@ export function assertValidDockerfile(text: string, where: string): void {
   }
 }
 
+/** Per runtime family (the runtime id without its version): the official image and the port. */
+export const RUNTIMES: Record<string, { officialImage: (version: string) => string; port: string }> = {
+  nodejs: { officialImage: (v) => `node:${v}-slim`, port: "3000" },
+  python: { officialImage: (v) => `python:${v}-slim`, port: "8000" },
+};
+
+export function runtimeFacts(runtime: string): { officialImage: (version: string) => string; port: string } {
+  const facts = RUNTIMES[runtime.replace(/\d+$/, "")];
+  assert.ok(facts, `no entry for ${runtime} in RUNTIMES (test/unit/detect/dockerfile-checks.ts)`);
+  return facts;
+}
+
 /** Each package manager's download cache, which a BuildKit cache mount must keep. */
 export const CACHE_DIRS: Record<string, string> = {
   npm: "/root/.npm",
@@ -104,7 +116,7 @@ export function assertGeneratedDockerfile(plan: Record<string, any>, baseImage: 
   const users = final.filter((i) => i.getKeyword() === "USER").map((i) => (i.getArgumentsContent() ?? "").split(":")[0]);
   assert.ok(users.length > 0, `${where}: the runtime stage sets no USER`);
   assert.ok(!["root", "0"].includes(users.at(-1)!), `${where}: runs as ${users.at(-1)}`);
-  const port = plan.runtime.startsWith("node") ? "3000" : "8000";
+  const { port } = runtimeFacts(plan.runtime);
   const env = final.filter((i) => i.getKeyword() === "ENV").flatMap((i) => (i as Env).getProperties().map((p) => [p.getName(), p.getValue()]));
   assert.ok(env.some(([k, v]) => k === "PORT" && v === port), `${where}: no ENV PORT=${port}`);
   assert.ok(final.some((i) => i.getKeyword() === "EXPOSE" && i.getArgumentsContent() === port), `${where}: no EXPOSE ${port}`);

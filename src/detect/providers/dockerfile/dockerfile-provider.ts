@@ -7,6 +7,9 @@ import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 /** The repo's own Dockerfile, used as it is: at the app root, or the path `dockerfile:` names. */
 export const dockerfileProvider: Provider = {
   name: "dockerfile",
+  label: "Dockerfile",
+  runtimeIds: /^$/,
+  lookedFor: "a Dockerfile",
   startCommandHelp: "set CMD in your Dockerfile",
 
   async detect(ctx) {

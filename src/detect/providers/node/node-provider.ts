@@ -14,6 +14,9 @@ const PORT = "3000";
 
 export const nodeProvider: Provider = {
   name: "node",
+  label: "Node",
+  runtimeIds: /^(node|nodejs\d+)$/,
+  lookedFor: "package.json (Node)",
   startCommandHelp: "add a `start` script to package.json, or set `start:` in .github/microship.yml",
 
   detect: (ctx) => ctx.exists("package.json"),

@@ -14,6 +14,9 @@ const PORT = "8000";
 
 export const pythonProvider: Provider = {
   name: "python",
+  label: "Python",
+  runtimeIds: /^(python|python\d+)$/,
+  lookedFor: "requirements.txt, pyproject.toml, Pipfile, a lockfile, manage.py, main.py or app.py (Python)",
   startCommandHelp: "add a Procfile with a `web:` line, or set `start:` in .github/microship.yml",
 
   async detect(ctx) {
