@@ -32,7 +32,8 @@ export function jsonString(s: string): string {
  * gets the SIGTERM of `docker stop` instead of a shell that ignores it.
  */
 export function startCmd(command: string): string {
-  return JSON.stringify(/[;&|\n`]|\$\(|^\s*exec\s/.test(command) ? command : `exec ${command}`);
+  // Not for shell syntax, nor for `VAR=x cmd`: `exec VAR=x cmd` would try to run "VAR=x".
+  return JSON.stringify(/[;&|\n`<>()]|^\s*exec\s|^\s*[A-Za-z_]\w*=/.test(command) ? command : `exec ${command}`);
 }
 
 /** `ARG` lines, so the config's build_args reach the build stage's RUN steps; `declared` are in the template already. */
