@@ -2,7 +2,8 @@
 # microship's guest agent: runs once inside the builder microVM.
 # - reads /config/build.json (Hypeman's fields, plus image_name/tags and registry_rewrites);
 # - builds /src with `buildah bud` and pushes with `buildah push --digestfile`;
-# - every line of output goes to the serial console (stdout), which the host streams;
+# - every line of output goes to the virtio port named microship.log, which the host streams
+#   (the serial console, when that port is missing: it drops bytes when the host reads slowly);
 # - exactly one JSON result line goes to the virtio port named microship.result, never to the log.
 # Secrets are files under /run (tmpfs) passed as --secret; they are never echoed or used as ARGs.
 set -uo pipefail
@@ -12,13 +13,15 @@ WORK=/run/microship
 START_MS=$(date +%s%3N)
 RESULT_SENT=0
 
-result_port() {
+port_named() {
   local p
   for p in /sys/class/virtio-ports/*; do
-    [ "$(cat "$p/name" 2>/dev/null)" = microship.result ] && { echo "/dev/${p##*/}"; return 0; }
+    [ "$(cat "$p/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${p##*/}"; return 0; }
   done
   return 1
 }
+result_port() { port_named microship.result; }
+if LOG_PORT=$(port_named microship.log); then exec >"$LOG_PORT" 2>&1; fi
 
 # emit_result SUCCESS DIGEST ERROR_KIND ERROR [BASE_DIGEST]
 emit_result() {

@@ -131,8 +131,9 @@ export class MicroVmBuilder implements Builder {
       logs.system(`booting the builder VM (${this.accelerator.kind}, ${this.cpus} vCPUs, ${this.memoryMiB} MiB)`);
       const deadlineMs = (input.timeoutSeconds + (this.o.graceSeconds ?? 60)) * 1000;
       const outcome = await runVm({
-        args: qemuArgs({ accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks, resultSocket: join(sockDir, "result.sock") }),
+        args: qemuArgs({ accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks, resultSocket: join(sockDir, "result.sock"), logSocket: join(sockDir, "log.sock") }),
         resultSocket: join(sockDir, "result.sock"),
+        logSocket: join(sockDir, "log.sock"),
         onLine,
         signal: stop.signal,
         deadlineMs,

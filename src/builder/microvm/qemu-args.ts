@@ -17,11 +17,14 @@ export interface QemuArgsOptions {
   disks: VmDisks;
   /** Unix socket the host listens on; the guest's `microship.result` port connects to it. */
   resultSocket: string;
+  /** Where QEMU connects the guest's log port. */
+  logSocket: string;
 }
 
 /**
  * The QEMU command line of one builder VM: the `microvm` machine, virtio-mmio devices only, the
- * serial console on stdout for the log, and a virtio serial port for the one result line.
+ * serial console on stdout for the boot's own messages, a virtio serial port for the build log
+ * (flow-controlled: the UART drops bytes when the host reads slowly), and one for the result line.
  * Disks carry a virtio serial number, which the guest's init finds them by.
  */
 export function qemuArgs(o: QemuArgsOptions): string[] {
@@ -48,6 +51,8 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
     "-device", "virtio-net-device,netdev=net0",
     "-device", "virtio-rng-device",
     "-device", "virtio-serial-device",
+    "-chardev", `socket,id=log,path=${o.logSocket}`,
+    "-device", "virtserialport,chardev=log,name=microship.log",
     "-chardev", `socket,id=result,path=${o.resultSocket}`,
     "-device", "virtserialport,chardev=result,name=microship.result",
   ];

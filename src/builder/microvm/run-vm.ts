@@ -4,6 +4,7 @@ import type { LogLine } from "../builder.ts";
 import { LineSplitter } from "../log-lines.ts";
 import { infraError } from "../../core/errors.ts";
 import { listenResultChannel } from "./result-channel.ts";
+import { listenLogChannel } from "./log-channel.ts";
 import type { AgentResult } from "./agent-result.ts";
 
 export interface RunVmOptions {
@@ -11,6 +12,8 @@ export interface RunVmOptions {
   args: string[];
   /** Where QEMU connects the guest's result port; the host listens there first. */
   resultSocket: string;
+  /** Where QEMU connects the guest's log port; its lines go to onLine too. */
+  logSocket: string;
   /** Every line of the serial console, as it arrives. */
   onLine(line: LogLine): void;
   /** Aborting kills QEMU at once. */
@@ -39,6 +42,7 @@ export interface VmOutcome {
 /** Boots one builder VM and waits for it to end, one way or another. Never leaves QEMU running. */
 export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
   const channel = await listenResultChannel(o.resultSocket, { onExtraLine: o.onExtraResultLine });
+  const logChannel = await listenLogChannel(o.logSocket, o.onLine);
   const child = spawn(o.qemu ?? "qemu-system-x86_64", o.args, { stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid) o.onStart?.(child.pid);
   let killedBy: KilledBy | null = null;
@@ -85,5 +89,6 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
     if (grace) clearTimeout(grace);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await channel.close();
+    await logChannel.close();
   }
 }

@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runBuilderContract } from "../../helpers/builder-contract.ts";
+import { MicroVmBuilder } from "../../../src/builder/microvm/microvm-builder.ts";
+import { startEmbeddedRegistry } from "../../../src/registry/embedded-registry.ts";
+import { quietLog } from "../../helpers/pipeline-doubles.ts";
+import { CACHE } from "../../helpers/base-images.ts";
+
+// The same cases as every backend, each build in its own microVM (TCG on this kind of host).
+runBuilderContract(
+  "microvm",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ms-microvm-contract-"));
+    const registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
+    // The VM image is a cache like the base images, shared with the other microvm tests.
+    const builder = new MicroVmBuilder({ dataDir: join(CACHE, "microvm"), log: quietLog, imageProgress: (l) => process.stderr.write(`${l}\n`) });
+    await builder.prepare();
+    return {
+      builder,
+      registry: registry.address,
+      async cleanup() {
+        await builder.close();
+        await registry.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  // The timeout case's deadline clock starts when the guest agent starts the build; the boot comes first.
+  { testTimeoutMs: 900_000, deadlineSlackMs: 30_000 },
+);
