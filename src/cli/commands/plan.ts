@@ -1,9 +1,7 @@
 import { resolve } from "node:path";
-import { planApps } from "../../detect/registry.ts";
-import { loadRepoConfigFromDir } from "../../detect/load-repo-config.ts";
+import { planDirectory, directoryPlanJson } from "../../detect/plan-directory.ts";
 import { renderDetectionStory } from "../../detect/story.ts";
 import type { PlanOutcome } from "../../core/ports.ts";
-import type { BuildPlan } from "../../core/types.ts";
 
 /**
  * `microship plan <dir> [--json]`: what would be built, without GitHub. With --json it prints
@@ -13,30 +11,10 @@ import type { BuildPlan } from "../../core/types.ts";
 export async function planCommand(args: string[]): Promise<number> {
   const json = args.includes("--json");
   const dir = resolve(args.find((a) => !a.startsWith("--")) ?? ".");
-  const config = await loadRepoConfigFromDir(dir);
-  const outcomes: PlanOutcome[] = config && !config.ok
-    ? [{ ok: false, app: null, error: config.error }]
-    : await planApps(dir, config?.config ?? null, { baseImageMirror: process.env.MICROSHIP_BASE_IMAGE_MIRROR ?? null });
-  const multi = Boolean(config?.ok && config.config.builds);
-  if (json) {
-    const items = outcomes.map(toJson);
-    process.stdout.write(`${JSON.stringify(multi ? { apps: items } : items[0], null, 2)}\n`);
-  } else {
-    for (const o of outcomes) process.stdout.write(`${toText(o)}\n`);
-  }
-  return outcomes.every((o) => o.ok) ? 0 : 2;
-}
-
-function toJson(o: PlanOutcome): Record<string, unknown> {
-  if (!o.ok) {
-    return { ...(o.app ? { app: o.app } : {}), error: { kind: o.error.kind, message: o.error.message, title: o.error.title ?? null, hint: o.error.hint ?? null, location: o.error.location ?? null } };
-  }
-  const p: BuildPlan = o.plan;
-  return {
-    app: p.app, root: p.root, runtime: p.runtime, version: p.version, packageManager: p.packageManager, installCommand: p.installCommand,
-    buildCommand: p.buildCommand, startCommand: p.startCommand, cacheFiles: p.cacheFiles, dockerfilePath: p.dockerfilePath,
-    dockerfile: p.dockerfile, dockerignore: p.dockerignore, messages: p.messages,
-  };
+  const result = await planDirectory(dir, { baseImageMirror: process.env.MICROSHIP_BASE_IMAGE_MIRROR ?? null });
+  if (json) process.stdout.write(`${JSON.stringify(directoryPlanJson(result), null, 2)}\n`);
+  else for (const o of result.outcomes) process.stdout.write(`${toText(o)}\n`);
+  return result.outcomes.every((o) => o.ok) ? 0 : 2;
 }
 
 function toText(o: PlanOutcome): string {
