@@ -15,6 +15,7 @@ import { ensureVmImage, type VmImage } from "./vm-image.ts";
 import { ext4FromDir, rootOverlay, scratchDisk } from "./disks.ts";
 import { guestBuildConfig } from "./guest-config.ts";
 import { qemuArgs } from "./qemu-args.ts";
+import { hostTscKhz } from "./host-tsc.ts";
 import { runVm, type VmOutcome } from "./run-vm.ts";
 
 export interface MicroVmBuilderOptions {
@@ -32,6 +33,8 @@ export interface MicroVmBuilderOptions {
   accelerator?: string;
   /** Added to a build's timeout for the boot and the push before QEMU is killed (default 60 s). */
   graceSeconds?: number;
+  /** How long a VM may take to boot before a fresh one is tried (default 60 s). */
+  bootTimeoutMs?: number;
   /** Where the first VM image build reports its progress (default: stderr). */
   imageProgress?: (line: string) => void;
   /** Tests and benchmarks see each QEMU process. */
@@ -40,6 +43,9 @@ export interface MicroVmBuilderOptions {
 
 // Enough of the log's end to name the failing step and buildah's error.
 const TAIL_LINES = 200;
+// Boot to "booted" takes about 2 s under TCG and well under 1 s with KVM; a minute is a stall.
+const BOOT_TIMEOUT_MS = 60_000;
+const BOOT_ATTEMPTS = 2;
 
 /**
  * Builds inside our own QEMU microVM on this host (DESIGN.md 6.2): one VM per build, booted from
@@ -50,6 +56,7 @@ const TAIL_LINES = 200;
 export class MicroVmBuilder implements Builder {
   readonly name = "microvm";
   readonly accelerator: Accelerator;
+  private readonly tscKhz = hostTscKhz();
   private readonly o: MicroVmBuilderOptions;
   private readonly cpus: number;
   private readonly memoryMiB: number;
@@ -128,24 +135,37 @@ export class MicroVmBuilder implements Builder {
       await rootOverlay(image.rootDisk, disks.root);
       if (stop.signal.aborted) throw stop.signal.reason;
 
-      logs.system(`booting the builder VM (${this.accelerator.kind}, ${this.cpus} vCPUs, ${this.memoryMiB} MiB)`);
       const deadlineMs = (input.timeoutSeconds + (this.o.graceSeconds ?? 60)) * 1000;
-      const outcome = await runVm({
-        args: qemuArgs({ accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks, resultSocket: join(sockDir, "result.sock"), logSocket: join(sockDir, "log.sock") }),
-        resultSocket: join(sockDir, "result.sock"),
-        logSocket: join(sockDir, "log.sock"),
-        onLine,
-        signal: stop.signal,
-        deadlineMs,
-        onStart: (pid) => {
-          this.o.log?.debug({ buildId: input.buildId, pid }, "builder VM started");
-          this.o.onVmStart?.(pid, input.buildId);
-        },
-        onExtraResultLine: () => this.o.log?.warn({ buildId: input.buildId }, "the guest agent sent more than one result line; only the first counts"),
-      });
+      const bootDeadlineMs = this.o.bootTimeoutMs ?? BOOT_TIMEOUT_MS;
+      let outcome: VmOutcome | null = null;
+      for (let attempt = 1; attempt <= BOOT_ATTEMPTS; attempt++) {
+        if (attempt > 1) {
+          this.o.log?.warn({ buildId: input.buildId, bootDeadlineMs }, "builder VM did not boot in time; starting a fresh one");
+          logs.system(`the builder VM did not boot within ${Math.round(bootDeadlineMs / 1000)} s; starting a fresh one`);
+          await rm(disks.root, { force: true });
+          await rootOverlay(image.rootDisk, disks.root);
+        }
+        logs.system(`booting the builder VM (${this.accelerator.kind}, ${this.cpus} vCPUs, ${this.memoryMiB} MiB)`);
+        outcome = await runVm({
+          args: qemuArgs({ accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks, resultSocket: join(sockDir, "result.sock"), logSocket: join(sockDir, "log.sock"), tscKhz: this.tscKhz }),
+          resultSocket: join(sockDir, "result.sock"),
+          logSocket: join(sockDir, "log.sock"),
+          onLine,
+          signal: stop.signal,
+          deadlineMs,
+          bootDeadlineMs,
+          onStart: (pid) => {
+            this.o.log?.debug({ buildId: input.buildId, pid, attempt }, "builder VM started");
+            this.o.onVmStart?.(pid, input.buildId);
+          },
+          onExtraResultLine: () => this.o.log?.warn({ buildId: input.buildId }, "the guest agent sent more than one result line; only the first counts"),
+        });
+        if (outcome.killedBy !== "boot") break;
+      }
+      if (!outcome) throw new Error("unreachable: no VM attempt");
       if (outcome.killedBy === "abort") throw stop.signal.reason;
       const r = outcome.result;
-      if (!r) throw lostVm(outcome, deadlineMs, this.o.log, input.buildId);
+      if (!r) throw lostVm(outcome, { deadlineMs, bootDeadlineMs }, this.o.log, input.buildId);
       if (!r.success) throw agentFailure(r.error_kind ?? "infra", r.error ?? "the build failed", tail, input.timeoutSeconds);
       const digest = r.image_digest!;
       const repo = config.image_name;
@@ -199,11 +219,14 @@ function agentFailure(kind: "user" | "infra" | "timeout", error: string, tail: r
 }
 
 /** The VM ended, or was killed at the deadline, without a result: never the repo's fault. */
-function lostVm(outcome: VmOutcome, deadlineMs: number, log: OpLog | undefined, buildId: string): MicroshipError {
+function lostVm(outcome: VmOutcome, limits: { deadlineMs: number; bootDeadlineMs: number }, log: OpLog | undefined, buildId: string): MicroshipError {
   log?.error({ buildId, exitCode: outcome.exitCode, killedBy: outcome.killedBy, problem: outcome.problem, qemu: outcome.stderrTail }, "builder VM ended without a result");
   if (outcome.problem) return infraError(`The builder VM sent an invalid result: ${outcome.problem}.`, { title: "Builder VM failed" });
+  if (outcome.killedBy === "boot") {
+    return infraError(`The builder VM did not boot within ${Math.round(limits.bootDeadlineMs / 1000)} s, ${BOOT_ATTEMPTS} times, and was stopped.`, { title: "Builder VM did not boot", hint: "This is a fault of the build host, not of the repository; the operator has been told." });
+  }
   if (outcome.killedBy === "deadline") {
-    return infraError(`The builder VM did not report within ${Math.round(deadlineMs / 1000)} s and was stopped.`, { title: "Builder VM hung", hint: "This is a fault of the build host, not of the repository; the operator has been told." });
+    return infraError(`The builder VM did not report within ${Math.round(limits.deadlineMs / 1000)} s and was stopped.`, { title: "Builder VM hung", hint: "This is a fault of the build host, not of the repository; the operator has been told." });
   }
   return infraError(`The builder VM stopped without reporting a result (QEMU exit ${outcome.exitCode ?? "by signal"}).`, {
     title: "Builder VM died",

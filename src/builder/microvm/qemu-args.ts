@@ -19,6 +19,8 @@ export interface QemuArgsOptions {
   resultSocket: string;
   /** Where QEMU connects the guest's log port. */
   logSocket: string;
+  /** The host's TSC rate, given to a TCG guest so that its kernel needn't measure it (host-tsc.ts). */
+  tscKhz?: number | null;
 }
 
 /**
@@ -42,7 +44,7 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
     "-kernel", o.kernel,
     "-initrd", o.initramfs,
     // panic=-1 reboots on a kernel panic, and -no-reboot turns that into QEMU exiting.
-    "-append", "console=ttyS0 quiet loglevel=3 panic=-1",
+    "-append", ["console=ttyS0 quiet loglevel=3 panic=-1", ...(o.accel === "tcg" && o.tscKhz ? [`tsc_early_khz=${o.tscKhz}`] : [])].join(" "),
     ...disk("root", o.disks.root, "qcow2"),
     ...disk("src", o.disks.source, "raw"),
     ...disk("config", o.disks.config, "raw", true),

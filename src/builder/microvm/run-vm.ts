@@ -20,6 +20,11 @@ export interface RunVmOptions {
   signal: AbortSignal;
   /** The outer deadline: QEMU can pause instead of exiting, so it is killed by pid then. */
   deadlineMs: number;
+  /**
+   * How long the guest may take to reach its init's "booted" line. A kernel that stalls early
+   * prints nothing and would otherwise hold the build until the outer deadline.
+   */
+  bootDeadlineMs?: number;
   /** How long the guest may take to power off once it has reported. */
   exitGraceMs?: number;
   onStart?(pid: number): void;
@@ -27,7 +32,10 @@ export interface RunVmOptions {
   onExtraResultLine?(line: string): void;
 }
 
-export type KilledBy = "abort" | "deadline" | "after-result";
+export type KilledBy = "abort" | "boot" | "deadline" | "after-result";
+
+/** What the initramfs's init prints once the disks are mounted (images/microvm/init.sh). */
+const BOOTED = /^microvm: booted in /;
 
 export interface VmOutcome {
   result: AgentResult | null;
@@ -42,7 +50,15 @@ export interface VmOutcome {
 /** Boots one builder VM and waits for it to end, one way or another. Never leaves QEMU running. */
 export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
   const channel = await listenResultChannel(o.resultSocket, { onExtraLine: o.onExtraResultLine });
-  const logChannel = await listenLogChannel(o.logSocket, o.onLine);
+  let bootTimer: NodeJS.Timeout | null = null;
+  const booted = () => {
+    if (bootTimer) clearTimeout(bootTimer);
+    bootTimer = null;
+  };
+  const logChannel = await listenLogChannel(o.logSocket, (l) => {
+    booted();
+    o.onLine(l);
+  });
   const child = spawn(o.qemu ?? "qemu-system-x86_64", o.args, { stdio: ["ignore", "pipe", "pipe"] });
   if (child.pid) o.onStart?.(child.pid);
   let killedBy: KilledBy | null = null;
@@ -52,7 +68,10 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
     killedBy = why;
     child.kill("SIGKILL");
   };
-  const serial = new LineSplitter("stdout", o.onLine);
+  const serial = new LineSplitter("stdout", (l) => {
+    if (BOOTED.test(l.text)) booted();
+    o.onLine(l);
+  });
   child.stdout.on("data", (c: Buffer) => serial.write(c));
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString("utf8")).slice(-4000)));
@@ -61,6 +80,7 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
   if (o.signal.aborted) onAbort();
   else o.signal.addEventListener("abort", onAbort, { once: true });
   const deadline = setTimeout(() => kill("deadline"), Math.min(o.deadlineMs, 2 ** 31 - 1));
+  if (o.bootDeadlineMs !== undefined && o.bootDeadlineMs < o.deadlineMs) bootTimer = setTimeout(() => kill("boot"), o.bootDeadlineMs);
   let grace: NodeJS.Timeout | null = null;
   void channel.settled.then(() => {
     if (!done) grace = setTimeout(() => kill("after-result"), o.exitGraceMs ?? 10_000);
@@ -86,6 +106,7 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
     done = true;
     o.signal.removeEventListener("abort", onAbort);
     clearTimeout(deadline);
+    booted();
     if (grace) clearTimeout(grace);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await channel.close();
