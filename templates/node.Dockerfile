@@ -2,7 +2,6 @@
 # Build stage: dependencies first (cached unless the manifests change), then the source.
 FROM {{base_image}} AS build
 WORKDIR /app
-ARG NPM_CONFIG_REGISTRY
 {{build_args}}
 ENV NODE_ENV=development
 {{build_tools}}

@@ -3,8 +3,6 @@
 # (cached unless the manifests change), then the source.
 FROM {{base_image}} AS build
 WORKDIR /app
-ARG PIP_INDEX_URL
-ARG PIP_TRUSTED_HOST
 {{build_args}}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 {{env}}

@@ -36,9 +36,9 @@ export function startCmd(command: string): string {
   return JSON.stringify(/[;&|\n`<>()]|^\s*exec\s|^\s*[A-Za-z_]\w*=/.test(command) ? command : `exec ${command}`);
 }
 
-/** `ARG` lines, so the config's build_args reach the build stage's RUN steps; `declared` are in the template already. */
-export function argLines(args: Record<string, string> | undefined, declared: string[]): string {
-  return Object.keys(args ?? {}).filter((k) => !declared.includes(k)).map((k) => `ARG ${k}`).join("\n");
+/** `ARG` lines for the config's build_args only, so they reach the build stage's RUN steps; an ARG nobody passes would draw a buildah warning into every log. */
+export function argLines(args: Record<string, string> | undefined): string {
+  return Object.keys(args ?? {}).map((k) => `ARG ${k}`).join("\n");
 }
 
 export function envLines(env: Record<string, string> | undefined): string {

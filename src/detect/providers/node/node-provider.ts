@@ -62,7 +62,7 @@ export const nodeProvider: Provider = {
       build_tools: native.length > 0 || (await ctx.exists("binding.gyp"))
         ? "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*"
         : "",
-      build_args: argLines(ctx.config.build_args, ["NPM_CONFIG_REGISTRY"]),
+      build_args: argLines(ctx.config.build_args),
       env: envLines(ctx.config.env),
       setup: pm.setup ?? "",
       // Only a start command that goes through the package manager needs it in the image.

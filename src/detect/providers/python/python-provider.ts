@@ -54,7 +54,7 @@ export const pythonProvider: Provider = {
     const dockerfile = renderTemplate("python", {
       runtime,
       base_image: ctx.baseImage(`python:${version.value}-slim`),
-      build_args: argLines(ctx.config.build_args, ["PIP_INDEX_URL", "PIP_TRUSTED_HOST"]),
+      build_args: argLines(ctx.config.build_args),
       env: envLines(ctx.config.env),
       setup: pm.setup ?? "",
       dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
