@@ -36,7 +36,7 @@ export const busybox: Recipe = {
 
 export const node: Recipe = {
   ref: "node:24-slim",
-  version: "3",
+  version: "4",
   make: (cache) => ({
     name: "localhost/node:24-slim",
     tar: debianRootfsTar(cache),
@@ -48,9 +48,14 @@ export const node: Recipe = {
       chmodSync(bin, 0o755);
       const npmDir = join(mnt, "usr/local/lib/node_modules/npm");
       mkdirSync(npmDir, { recursive: true });
-      execFileSync("tar", ["-xzf", npmTarball(cache), "-C", npmDir, "--strip-components=1", "--no-same-owner"]);
+      execFileSync("tar", ["-xzf", npmTarball(cache, "npm@11"), "-C", npmDir, "--strip-components=1", "--no-same-owner"]);
       symlinkSync("../lib/node_modules/npm/bin/npm-cli.js", join(mnt, "usr/local/bin/npm"));
       symlinkSync("../lib/node_modules/npm/bin/npx-cli.js", join(mnt, "usr/local/bin/npx"));
+      // The official image ships corepack too; pnpm and yarn templates start with `corepack enable`.
+      const corepackDir = join(mnt, "usr/local/lib/node_modules/corepack");
+      mkdirSync(corepackDir, { recursive: true });
+      execFileSync("tar", ["-xzf", npmTarball(cache, "corepack@0"), "-C", corepackDir, "--strip-components=1", "--no-same-owner"]);
+      symlinkSync("../lib/node_modules/corepack/dist/corepack.js", join(mnt, "usr/local/bin/corepack"));
       // The official image has a `node` user and group with id 1000.
       appendFileSync(join(mnt, "etc/passwd"), "node:x:1000:1000::/home/node:/bin/bash\n");
       appendFileSync(join(mnt, "etc/group"), "node:x:1000:\n");
@@ -134,12 +139,13 @@ function nodeVersion(): string {
   return execFileSync(nodeBinary(), ["--version"], { encoding: "utf8" }).trim().replace(/^v/, "");
 }
 
-/** npm 11 from the npm registry (`npm pack`), cached: it is the one download a cold build makes there. */
-function npmTarball(cache: string): string {
+/** A package from the npm registry (`npm pack`), cached: the only downloads a cold build makes there. */
+function npmTarball(cache: string, spec: "npm@11" | "corepack@0"): string {
   const dir = join(cache, "npm-pack");
-  const found = existsSync(dir) ? readdirSync(dir).find((f) => /^npm-11\..*\.tgz$/.test(f)) : undefined;
+  const [name, major] = spec.split("@");
+  const found = existsSync(dir) ? readdirSync(dir).find((f) => new RegExp(`^${name}-${major}\\..*\\.tgz$`).test(f)) : undefined;
   if (found) return join(dir, found);
   mkdirSync(dir, { recursive: true });
-  const name = execFileSync("npm", ["pack", "npm@11", "--silent"], { cwd: dir, encoding: "utf8" }).trim().split("\n").pop()!;
-  return join(dir, name);
+  const file = execFileSync("npm", ["pack", spec, "--silent"], { cwd: dir, encoding: "utf8" }).trim().split("\n").pop()!;
+  return join(dir, file);
 }

@@ -1,0 +1,114 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
+import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
+import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
+import { runImage } from "../helpers/run-image.ts";
+import { freePort } from "../../src/registry/free-port.ts";
+import { cleanupAll } from "../helpers/cleanup.ts";
+
+/**
+ * A handful of detection-corpus apps, pushed as they are and built for real with the Dockerfile
+ * microship renders for them, then run: each answers with text only its detected start command
+ * can produce. They are the ones whose base image exists here (node:24-slim, python:3.11-slim)
+ * and whose packages come from the npm registry or our local Python index.
+ */
+const CORPUS = new URL("../fixtures/apps/", import.meta.url).pathname;
+
+interface Case {
+  app: string;
+  /** What GET / answers when the detected start command runs. */
+  body: RegExp;
+  /** The plan's story, as the check run's summary tells it. */
+  summary: RegExp[];
+  /** Set in .github/microship.yml, as a team behind its own mirrors would. */
+  buildArgs?: (index: PythonIndex) => Record<string, string>;
+}
+
+// Only the npm registry is reachable here (not repo.yarnpkg.com, where corepack looks yarn up by
+// default), through a mirror whose metadata carries no signatures, which corepack refuses unless
+// told not to check them. A team behind its own npm mirror sets the same two build args.
+const npmMirror = () => ({ COREPACK_NPM_REGISTRY: "https://registry.npmjs.org", COREPACK_INTEGRITY_KEYS: "0" });
+// PyPI is out of reach: the local index stands in for the team's internal mirror.
+const pythonIndex = (index: PythonIndex) => ({ PIP_INDEX_URL: index.url, PIP_TRUSTED_HOST: index.trustedHost });
+
+const CASES: Case[] = [
+  // npm ci from package-lock.json; the start command comes from the Procfile's web line, not `npm start`.
+  { app: "node-procfile", body: /^Procfile web on \d+\n$/, summary: [/npm \(from package-lock\.json\)/, /node server\.js --port \$PORT/] },
+  // npm install with no lockfile: express really comes from the registry.
+  { app: "node-no-lockfile", body: /^express without a lockfile\n$/, summary: [/npm install/] },
+  // The build script writes the file the start command runs.
+  { app: "node-build-script", body: /^written by npm run build\n$/, summary: [/npm run build/] },
+  // pnpm through corepack, TypeScript compiled by the build script.
+  { app: "node-pnpm-build", body: /^compiled by tsc in pnpm run build\n$/, summary: [/pnpm/, /pnpm run build/], buildArgs: npmMirror },
+  // yarn 1 through corepack, from yarn.lock.
+  { app: "node-yarn-classic", body: /^yarn classic\n$/, summary: [/yarn/], buildArgs: npmMirror },
+  // Python from .python-version, requests from requirements.txt.
+  { app: "python-python-version", body: /^requests 2\.\d+\.\d+\n$/, summary: [/python311/, /\.python-version/, /pip/], buildArgs: pythonIndex },
+];
+
+let base: BaseImages;
+let index: PythonIndex;
+let h: Harness;
+
+before(async () => {
+  base = await ensureBaseImages();
+  index = await startPythonIndex(["requests"]);
+  h = await startHarness({}, { MICROSHIP_BUILDER: "host", MICROSHIP_BASE_IMAGE_MIRROR: base.mirror, MICROSHIP_BUILD_TIMEOUT: "600" });
+});
+
+after(async () => {
+  await cleanupAll(() => h?.stop(), () => index?.stop(), () => base?.stop());
+});
+
+for (const c of CASES) {
+  test(`corpus app ${c.app} builds with its rendered Dockerfile and runs its detected start command`, { timeout: 600_000 }, async () => {
+    const files = appFiles(join(CORPUS, c.app));
+    if (c.buildArgs) {
+      assert.ok(!files[".github/microship.yml"], "these apps have no config of their own to merge with");
+      files[".github/microship.yml"] = `build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;
+    }
+    const branch = `corpus-${c.app}`;
+    const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch, files });
+    assert.equal((await h.send("push", h.pushPayload({ sha, branch }))).status, 200);
+    const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 540_000, `the build of ${c.app}`);
+    const summary = run.output.summary ?? "";
+    assert.equal(run.conclusion, "success", `${summary}\n${run.output.text?.slice(-4000)}`);
+    for (const re of c.summary) assert.match(summary, re);
+    // An ARG the template declares but nobody passes would put buildah's warning in every log.
+    assert.doesNotMatch(run.output.text ?? "", /build argument/);
+
+    const name = `${OWNER}/${REPO}`;
+    const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
+    assert.ok(digest, summary);
+    const port = await freePort();
+    const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) });
+    try {
+      let body = "";
+      for (let i = 0; i < 240 && !body; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);
+        if (r?.ok) body = await r.text();
+      }
+      assert.match(body, c.body, container.output());
+    } finally {
+      await container.stop();
+    }
+  });
+}
+
+/** The app's tree as pushed: everything but the corpus's own expectations. */
+function appFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (e !== "expected.json" && !e.endsWith(".snap")) out[relative(dir, p)] = readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
