@@ -189,6 +189,8 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
       for (const s of streams) s.destroy();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      // The fake owns the builder it runs builds on; closing it lets go of buildah's mounts.
+      await o.builder.close?.();
       await rm(dir, { recursive: true, force: true });
     },
   };
