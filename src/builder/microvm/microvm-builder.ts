@@ -12,7 +12,8 @@ import { manifestInfo } from "../../registry/registry-client.ts";
 import { registryHost } from "../../registry/registry-host.ts";
 import { detectAccelerator, type Accelerator } from "./accelerator.ts";
 import { ensureVmImage, type VmImage } from "./vm-image.ts";
-import { ext4FromDir, rootOverlay, scratchDisk } from "./disks.ts";
+import { ext4FromDir, rootOverlay } from "./disks.ts";
+import { leaseLayerCache, type CacheUse, type LayerCacheLease } from "./layer-cache.ts";
 import { guestBuildConfig } from "./guest-config.ts";
 import { qemuArgs } from "./qemu-args.ts";
 import { hostTscKhz } from "./host-tsc.ts";
@@ -108,6 +109,7 @@ export class MicroVmBuilder implements Builder {
     };
     let work: string | null = null;
     let sockDir: string | null = null;
+    let cache: LayerCacheLease | null = null;
     try {
       if (!this.image) logs.system("preparing the builder VM image (the first time takes a few minutes)");
       // A cancel must not wait for a first image build that takes minutes (it goes on for the next build).
@@ -131,7 +133,8 @@ export class MicroVmBuilder implements Builder {
       // The secrets now live only on the config disk, which goes with the work dir.
       await rm(cfgDir, { recursive: true, force: true });
       await rm(src, { recursive: true, force: true });
-      await scratchDisk(disks.scratch, this.diskMiB);
+      cache = await leaseLayerCache({ dir: join(this.o.dataDir, "microvm", "cache"), scope: input.cacheScope, noCache: input.noCache, scratch: disks.scratch, sizeMiB: this.diskMiB });
+      logs.system(CACHE_USE[cache.use](input.cacheScope));
       await rootOverlay(image.rootDisk, disks.root);
       if (stop.signal.aborted) throw stop.signal.reason;
 
@@ -165,6 +168,8 @@ export class MicroVmBuilder implements Builder {
       if (!outcome) throw new Error("unreachable: no VM attempt");
       if (outcome.killedBy === "abort") throw stop.signal.reason;
       const r = outcome.result;
+      // Only a guest that reported and powered off by itself has unmounted the disk cleanly.
+      if (r && outcome.killedBy === null) await cache.keep().catch((err) => this.o.log?.warn({ err, buildId: input.buildId }, "could not keep the layer cache"));
       if (!r) throw lostVm(outcome, { deadlineMs, bootDeadlineMs }, this.o.log, input.buildId);
       if (!r.success) throw agentFailure(r.error_kind ?? "infra", r.error ?? "the build failed", tail, input.timeoutSeconds);
       const digest = r.image_digest!;
@@ -191,11 +196,20 @@ export class MicroVmBuilder implements Builder {
     } finally {
       input.signal.removeEventListener("abort", onAbort);
       this.running.delete(stop);
+      await cache?.release();
       if (work) await rm(work, { recursive: true, force: true });
       if (sockDir) await rm(sockDir, { recursive: true, force: true });
     }
   }
 }
+
+const CACHE_USE: Record<CacheUse, (scope: string) => string> = {
+  reused: (s) => `layer cache of ${s}: reused from an earlier build`,
+  empty: (s) => `layer cache of ${s}: none yet; this build starts it`,
+  busy: (s) => `layer cache of ${s}: another build holds it; building without it`,
+  reset: (s) => `layer cache of ${s}: dropped, as --no-cache asks; this build starts a new one`,
+  full: (s) => `layer cache of ${s}: it had filled 70% of the VM disk; starting a new one`,
+};
 
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {

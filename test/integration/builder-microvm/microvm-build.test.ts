@@ -107,6 +107,30 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
     assert.ok(r.lines.some((l) => l.text === `about-to-fail-${marker}`), tail(r.lines));
   });
 
+  test("a rebuild in the same cache scope reuses the layers of the last one; another scope and --no-cache don't", { timeout: TIMEOUT }, async () => {
+    const marker = uniqueId();
+    const scope = `tests/cache-${marker}`;
+    const dockerfile = `FROM ${base.mirror}/busybox:latest\nRUN echo step-ran-${marker}\n`;
+    const ran = (o: BuildOutcome) => o.lines.some((l) => l.text === `step-ran-${marker}`);
+    const said = (o: BuildOutcome, what: RegExp) => o.lines.some((l) => what.test(l.text));
+
+    const first = await driveBuild(builder, input(dockerfile, { cacheScope: scope }));
+    assert.equal(first.error, null, tail(first.lines));
+    assert.ok(ran(first) && said(first, /layer cache of tests\/cache-.*: none yet/), tail(first.lines));
+
+    const second = await driveBuild(builder, input(dockerfile, { cacheScope: scope }));
+    assert.equal(second.error, null, tail(second.lines));
+    assert.ok(said(second, /reused from an earlier build/), tail(second.lines));
+    assert.ok(!ran(second) && said(second, /Using cache/), `the RUN step ran again:\n${tail(second.lines)}`);
+    assert.equal(second.result!.digest, first.result!.digest, "the same layers give the same image");
+
+    const other = await driveBuild(builder, input(dockerfile, { cacheScope: `${scope}/pr-1` }));
+    assert.ok(ran(other), `a fork PR's scope must not read the base's cache:\n${tail(other.lines)}`);
+
+    const fresh = await driveBuild(builder, input(dockerfile, { cacheScope: scope, noCache: true }));
+    assert.ok(ran(fresh) && said(fresh, /dropped, as --no-cache asks/), tail(fresh.lines));
+  });
+
   test("a VM killed mid-build is an infra error, long before the timeout", { timeout: TIMEOUT }, async () => {
     const marker = uniqueId();
     const i = input(`FROM ${base.mirror}/busybox:latest\nRUN echo running-${marker} && sleep 600\n`);

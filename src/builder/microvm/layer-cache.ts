@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { scratchDisk } from "./disks.ts";
+
+export type CacheUse = "reused" | "empty" | "busy" | "reset" | "full";
+
+export interface LayerCacheLease {
+  /** What this build starts from, for the user's log. */
+  use: CacheUse;
+  /** Keep the build's scratch disk as the scope's cache: only after the guest reported and unmounted it. */
+  keep(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * One buildah storage disk per cache scope, kept between microVM builds so that a rebuild's
+ * unchanged steps are "Using cache" instead of running again. A fork PR's scope is its own
+ * (core/pipeline.ts), so it never reads or writes the base repository's cache.
+ *
+ * A disk is used by one build at a time: another build of the same scope starts empty rather
+ * than wait. A VM that ended without reporting may have left it half-written, so it is kept only
+ * when the caller says so; a disk past FULL_SHARE of its size starts over before it runs out.
+ */
+const FULL_SHARE = 0.7;
+
+export async function leaseLayerCache(o: { dir: string; scope: string; noCache: boolean; scratch: string; sizeMiB: number }): Promise<LayerCacheLease> {
+  await mkdir(o.dir, { recursive: true });
+  const name = createHash("sha256").update(o.scope).digest("hex").slice(0, 24);
+  const disk = join(o.dir, `${name}.ext4`);
+  const lock = join(o.dir, `${name}.lock`);
+  if (!(await tryLock(lock))) {
+    await scratchDisk(o.scratch, o.sizeMiB);
+    return { use: "busy", keep: async () => undefined, release: async () => undefined };
+  }
+  let use: CacheUse = "empty";
+  const held = await stat(disk).catch(() => null);
+  if (held && o.noCache) use = "reset";
+  else if (held && held.blocks * 512 > o.sizeMiB * 1024 * 1024 * FULL_SHARE) use = "full";
+  else if (held) use = "reused";
+  if (use === "reused") await rename(disk, o.scratch);
+  else {
+    await rm(disk, { force: true });
+    await scratchDisk(o.scratch, o.sizeMiB);
+  }
+  return {
+    use,
+    keep: () => rename(o.scratch, disk),
+    release: () => rm(lock, { recursive: true, force: true }),
+  };
+}
+
+/** mkdir is atomic across processes; a lock whose owner died is taken over. */
+async function tryLock(path: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, "pid"), String(process.pid));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = Number(await readFile(join(path, "pid"), "utf8").catch(() => ""));
+      if (!pid || alive(pid)) return false;
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
