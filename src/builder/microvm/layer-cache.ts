@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { scratchDisk } from "./disks.ts";
 
@@ -23,9 +23,12 @@ export interface LayerCacheLease {
  * when the caller says so; a disk past FULL_SHARE of its size starts over before it runs out.
  */
 const FULL_SHARE = 0.7;
+// A scope nobody built in this long (a merged PR's, most often) gives its disk space back.
+const UNUSED_MS = 7 * 24 * 3600 * 1000;
 
 export async function leaseLayerCache(o: { dir: string; scope: string; noCache: boolean; scratch: string; sizeMiB: number }): Promise<LayerCacheLease> {
   await mkdir(o.dir, { recursive: true });
+  await pruneUnused(o.dir, Date.now() - UNUSED_MS);
   const name = createHash("sha256").update(o.scope).digest("hex").slice(0, 24);
   const disk = join(o.dir, `${name}.ext4`);
   const lock = join(o.dir, `${name}.lock`);
@@ -33,21 +36,37 @@ export async function leaseLayerCache(o: { dir: string; scope: string; noCache: 
     await scratchDisk(o.scratch, o.sizeMiB);
     return { use: "busy", keep: async () => undefined, release: async () => undefined };
   }
+  const release = () => rm(lock, { recursive: true, force: true });
   let use: CacheUse = "empty";
-  const held = await stat(disk).catch(() => null);
-  if (held && o.noCache) use = "reset";
-  else if (held && held.blocks * 512 > o.sizeMiB * 1024 * 1024 * FULL_SHARE) use = "full";
-  else if (held) use = "reused";
-  if (use === "reused") await rename(disk, o.scratch);
-  else {
-    await rm(disk, { force: true });
-    await scratchDisk(o.scratch, o.sizeMiB);
+  try {
+    const held = await stat(disk).catch(() => null);
+    if (held && o.noCache) use = "reset";
+    else if (held && held.blocks * 512 > o.sizeMiB * 1024 * 1024 * FULL_SHARE) use = "full";
+    else if (held) use = "reused";
+    // Another process may prune a week-old disk between the stat and here.
+    if (use === "reused" && !(await rename(disk, o.scratch).then(() => true, () => false))) use = "empty";
+    if (use !== "reused") {
+      await rm(disk, { force: true });
+      await scratchDisk(o.scratch, o.sizeMiB);
+    }
+  } catch (err) {
+    await release();
+    throw err;
   }
   return {
     use,
     keep: () => rename(o.scratch, disk),
-    release: () => rm(lock, { recursive: true, force: true }),
+    release,
   };
+}
+
+async function pruneUnused(dir: string, before: number): Promise<void> {
+  for (const f of await readdir(dir)) {
+    if (!f.endsWith(".ext4")) continue;
+    const st = await stat(join(dir, f)).catch(() => null);
+    // A disk in use is in a build's work dir, not here, so whatever is here is idle.
+    if (st && st.mtimeMs < before) await rm(join(dir, f), { force: true });
+  }
 }
 
 /** mkdir is atomic across processes; a lock whose owner died is taken over. */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
@@ -80,6 +80,23 @@ test("a disk past 70% of its size starts over before a build runs out of space i
     const a = await t.lease("o/r");
     assert.equal(a.use, "full");
     await a.release();
+  } finally {
+    t.done();
+  }
+});
+
+test("a scope unused for a week gives its disk back", async () => {
+  const t = setup();
+  try {
+    const a = await t.lease("o/r/pr-1");
+    await a.keep();
+    await a.release();
+    const dir = join(t.root, "cache");
+    const disk = join(dir, readdirSync(dir).find((f) => f.endsWith(".ext4"))!);
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    utimesSync(disk, eightDaysAgo, eightDaysAgo);
+    await (await t.lease("o/r")).release();
+    assert.ok(!existsSync(disk), "the old PR's disk is gone");
   } finally {
     t.done();
   }
