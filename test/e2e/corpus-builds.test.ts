@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { runImage } from "../helpers/run-image.ts";
+import { firstBody, runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
@@ -86,12 +86,7 @@ for (const c of CASES) {
     const port = await freePort();
     const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) });
     try {
-      let body = "";
-      for (let i = 0; i < 240 && !body; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);
-        if (r?.ok) body = await r.text();
-      }
+      const body = await firstBody(port, 60_000);
       assert.match(body, c.body, container.output());
     } finally {
       await container.stop();

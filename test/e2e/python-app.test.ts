@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { runImage } from "../helpers/run-image.ts";
+import { firstBody, runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
@@ -46,12 +46,7 @@ test("a signed push of a Flask app with gunicorn becomes a running image", { tim
   const port = await freePort();
   const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) });
   try {
-    let body = "";
-    for (let i = 0; i < 120 && !body; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);
-      if (r?.ok) body = await r.text();
-    }
+    const body = await firstBody(port, 30_000);
     assert.equal(body, "hello from microship e2e on python 3.11\n", container.output());
   } finally {
     await container.stop();

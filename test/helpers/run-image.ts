@@ -49,3 +49,13 @@ export function runImage(ref: string, env: Record<string, string> = {}): Running
     },
   };
 }
+
+/** The first 2xx body of GET / on the port, asked every 250 ms while the app starts; "" if none came in time. */
+export async function firstBody(port: number, timeoutMs: number): Promise<string> {
+  for (let i = 0; i < timeoutMs / 250; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);
+    if (r?.ok) return r.text();
+  }
+  return "";
+}

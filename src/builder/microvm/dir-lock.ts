@@ -7,24 +7,26 @@ import { setTimeout as sleep } from "node:timers/promises";
  * held while one of them builds the VM image. mkdir is atomic; a lock whose owner died is taken over.
  */
 export async function withDirLock<T>(path: string, fn: () => Promise<T>, o: { pollMs?: number } = {}): Promise<T> {
-  for (;;) {
-    try {
-      await mkdir(path);
-      await writeFile(join(path, "pid"), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      if (!(await ownerAlive(path))) {
-        await rm(path, { recursive: true, force: true });
-        continue;
-      }
-      await sleep(o.pollMs ?? 1_000);
-    }
-  }
+  while (!(await tryDirLock(path))) await sleep(o.pollMs ?? 1_000);
   try {
     return await fn();
   } finally {
     await rm(path, { recursive: true, force: true });
+  }
+}
+
+/** Takes the lock if it is free or its owner died; false at once if a live process holds it. */
+export async function tryDirLock(path: string): Promise<boolean> {
+  for (;;) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, "pid"), String(process.pid));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (await ownerAlive(path)) return false;
+      await rm(path, { recursive: true, force: true });
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { scratchDisk } from "./disks.ts";
+import { tryDirLock } from "./dir-lock.ts";
 
 export type CacheUse = "reused" | "empty" | "busy" | "reset" | "full";
 
@@ -32,7 +33,7 @@ export async function leaseLayerCache(o: { dir: string; scope: string; noCache: 
   const name = createHash("sha256").update(o.scope).digest("hex").slice(0, 24);
   const disk = join(o.dir, `${name}.ext4`);
   const lock = join(o.dir, `${name}.lock`);
-  if (!(await tryLock(lock))) {
+  if (!(await tryDirLock(lock))) {
     await scratchDisk(o.scratch, o.sizeMiB);
     return { use: "busy", keep: async () => undefined, release: async () => undefined };
   }
@@ -66,31 +67,5 @@ async function pruneUnused(dir: string, before: number): Promise<void> {
     const st = await stat(join(dir, f)).catch(() => null);
     // A disk in use is in a build's work dir, not here, so whatever is here is idle.
     if (st && st.mtimeMs < before) await rm(join(dir, f), { force: true });
-  }
-}
-
-/** mkdir is atomic across processes; a lock whose owner died is taken over. */
-async function tryLock(path: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await mkdir(path);
-      await writeFile(join(path, "pid"), String(process.pid));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const pid = Number(await readFile(join(path, "pid"), "utf8").catch(() => ""));
-      if (!pid || alive(pid)) return false;
-      await rm(path, { recursive: true, force: true });
-    }
-  }
-  return false;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
