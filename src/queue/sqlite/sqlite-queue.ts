@@ -24,7 +24,7 @@ export class SqliteQueue implements Queue {
 
   async claim({ workerId, leaseMs, maxRunning, now = Date.now() }: ClaimOptions): Promise<BuildRecord | null> {
     return this.sql.transaction(() => {
-      const db = this.sql.db;
+      const db = this.sql;
       const running = Number((db.prepare("SELECT COUNT(*) AS n FROM builds WHERE state = 'running'").get() as Row).n);
       if (running >= maxRunning) return null;
       const row = db.prepare(NEXT_JOB).get() as Row | undefined;
@@ -38,7 +38,7 @@ export class SqliteQueue implements Queue {
   }
 
   async heartbeat(id: string, workerId: string, leaseMs: number, now: number = Date.now()): Promise<HeartbeatResult> {
-    const db = this.sql.db;
+    const db = this.sql;
     const r = db
       .prepare("UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'running'")
       .run(now + leaseMs, id, workerId);
@@ -48,7 +48,7 @@ export class SqliteQueue implements Queue {
 
   async recoverExpired(maxTries: number, now: number = Date.now()): Promise<{ requeued: BuildRecord[]; abandoned: BuildRecord[] }> {
     return this.sql.transaction(() => {
-      const db = this.sql.db;
+      const db = this.sql;
       const rows = db.prepare("SELECT * FROM builds WHERE state = 'running' AND lease_expires_at < ?").all(now) as Row[];
       const requeued: BuildRecord[] = [];
       const abandoned: BuildRecord[] = [];
@@ -68,6 +68,6 @@ export class SqliteQueue implements Queue {
   }
 
   async depth(): Promise<number> {
-    return Number((this.sql.db.prepare("SELECT COUNT(*) AS n FROM builds WHERE state = 'queued'").get() as Row).n);
+    return Number((this.sql.prepare("SELECT COUNT(*) AS n FROM builds WHERE state = 'queued'").get() as Row).n);
   }
 }

@@ -14,7 +14,7 @@ export class SqliteStore implements Store {
   }
 
   private get db() {
-    return this.sql.db;
+    return this.sql;
   }
 
   async submit(request: BuildRequest, now: number = Date.now()): Promise<SubmitResult> {
