@@ -6,8 +6,13 @@ import { renderLogTail } from "./render-log.ts";
 import { renderRunningSummary, renderSummary } from "./render-summary.ts";
 
 /** The little of Octokit the reporter needs: installation-authenticated `request`. */
+/** `background`: may wait behind any other write of the installation (live log tails). */
+export interface RequestHints {
+  background?: boolean;
+}
+
 export interface GitHubRequester {
-  request(route: string, params?: Record<string, unknown>): Promise<{ data: any }>;
+  request(route: string, params?: Record<string, unknown>, hints?: RequestHints): Promise<{ data: any }>;
 }
 
 export type ClientFor = (installationId: number) => Promise<GitHubRequester>;
@@ -81,7 +86,7 @@ export class CheckRunReporter implements ChecksReporter {
         summary: renderRunningSummary(run.build, null, phase, details),
         text: renderLogTail(tail, "Log (live tail)"),
       },
-    });
+    }, { background: true });
   }
 
   async completed(run: RunRef & { checkRunId: number }, outcome: BuildOutcome, tail: LogLine[], detailsUrl: string): Promise<void> {
