@@ -1,7 +1,8 @@
 /**
  * microship in a child process, so a test can kill it mid-build with SIGKILL. The builder is
  * scripted by MS_CHILD_BUILDER: "hang" never finishes, "ok" succeeds at once, "steady" logs a
- * line a second for MS_CHILD_STEADY_SECONDS and then succeeds.
+ * line a second for MS_CHILD_STEADY_SECONDS and then succeeds. MS_CHILD_PROGRESS_MS sets the
+ * live tail interval (tests shorten it; the benchmark keeps the production 5 s).
  */
 import { startMicroship } from "../../src/main.ts";
 import { loadEnv } from "../../src/config/env.ts";
@@ -20,5 +21,5 @@ const builder = new ScriptedBuilder(async (input, log) => {
   }
   return { digest: `sha256:${"c".repeat(64)}` };
 });
-const app = await startMicroship(loadEnv(process.env), { builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer, progressIntervalMs: mode === "steady" ? 5_000 : 200, pollMs: 200, leaseMs: 1_500 });
+const app = await startMicroship(loadEnv(process.env), { builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer, progressIntervalMs: Number(process.env.MS_CHILD_PROGRESS_MS ?? (mode === "steady" ? 5_000 : 200)), pollMs: 200, leaseMs: 1_500 });
 process.stdout.write(`READY ${app.url}\n`);
