@@ -5,12 +5,12 @@ import { annotationsFor, ANNOTATIONS_PER_REQUEST, chunk } from "./annotations.ts
 import { renderLogTail } from "./render-log.ts";
 import { renderRunningSummary, renderSummary } from "./render-summary.ts";
 
-/** The little of Octokit the reporter needs: installation-authenticated `request`. */
 /** `background`: may wait behind any other write of the installation (live log tails). */
 export interface RequestHints {
   background?: boolean;
 }
 
+/** The little of Octokit the reporter needs: installation-authenticated `request`. */
 export interface GitHubRequester {
   request(route: string, params?: Record<string, unknown>, hints?: RequestHints): Promise<{ data: any }>;
 }
