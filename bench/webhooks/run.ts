@@ -2,7 +2,8 @@
  * Webhook benchmark (issue: the app on GitHub). Measures, on loopback:
  *  1. ack latency of signed `push` deliveries at 50 and 200 per second, against a bare Probot
  *     app whose handler does nothing, and that every acknowledged delivery was stored once;
- *  2. first feedback: delivery sent → `queued` check run at the GitHub fake;
+ *  2. first feedback: delivery sent → `queued` check run at the GitHub fake, with the
+ *     installation's writes idle and with three of its builds streaming live tails;
  *  3. RSS of the microship process idle and with 500 queued builds;
  *  4. GitHub API calls for one 2-minute build with a steady log.
  * Run: node bench/webhooks/run.ts [--quick] [--ack-only]. Results are written up in bench/README.md.
