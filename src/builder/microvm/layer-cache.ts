@@ -23,7 +23,7 @@ export interface LayerCacheLease {
  * than wait. A VM that ended without reporting may have left it half-written, so it is kept only
  * when the caller says so; a disk past FULL_SHARE of its size starts over before it runs out.
  */
-const FULL_SHARE = 0.7;
+export const FULL_SHARE = 0.7;
 // A scope nobody built in this long (a merged PR's, most often) gives its disk space back.
 const UNUSED_MS = 7 * 24 * 3600 * 1000;
 

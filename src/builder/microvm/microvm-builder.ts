@@ -13,7 +13,7 @@ import { registryHost } from "../../registry/registry-host.ts";
 import { detectAccelerator, type Accelerator } from "./accelerator.ts";
 import { ensureVmImage, type VmImage } from "./vm-image.ts";
 import { ext4FromDir, rootOverlay } from "./disks.ts";
-import { leaseLayerCache, type CacheUse, type LayerCacheLease } from "./layer-cache.ts";
+import { FULL_SHARE, leaseLayerCache, type CacheUse, type LayerCacheLease } from "./layer-cache.ts";
 import { guestBuildConfig } from "./guest-config.ts";
 import { qemuArgs } from "./qemu-args.ts";
 import { hostTscKhz } from "./host-tsc.ts";
@@ -208,7 +208,7 @@ const CACHE_USE: Record<CacheUse, (scope: string) => string> = {
   empty: (s) => `layer cache of ${s}: none yet; this build starts it`,
   busy: (s) => `layer cache of ${s}: another build holds it; building without it`,
   reset: (s) => `layer cache of ${s}: dropped, as --no-cache asks; this build starts a new one`,
-  full: (s) => `layer cache of ${s}: it had filled 70% of the VM disk; starting a new one`,
+  full: (s) => `layer cache of ${s}: it had filled ${FULL_SHARE * 100}% of the VM disk; starting a new one`,
 };
 
 function aborted(signal: AbortSignal): Promise<never> {
