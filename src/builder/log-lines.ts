@@ -8,17 +8,47 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 export function cleanLogText(text: string): string {
   // A carriage return inside a line is a progress bar redrawing itself: keep the last frame.
-  const lastFrame = text.includes("\r") ? text.split("\r").filter((s) => s.length > 0).pop() ?? "" : text;
+  let lastFrame = text;
+  if (text.includes("\r")) {
+    let end = text.length;
+    while (end > 0 && text.charCodeAt(end - 1) === 13) end--;
+    lastFrame = text.slice(text.lastIndexOf("\r", end - 1) + 1, end);
+  }
   return lastFrame.replace(ANSI, "").replace(CONTROL, "");
+}
+
+/** The longest line kept, in UTF-16 units; the rest of a longer line is counted and dropped. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+const cutMarker = (bytes: number) => ` … [line cut: ${bytes} bytes]`;
+
+/** Where to cut `text` to at most `max` units without splitting a surrogate pair. */
+function cutAt(text: string, max: number): number {
+  if (text.length <= max) return text.length;
+  const c = text.charCodeAt(max - 1);
+  return c >= 0xd800 && c <= 0xdbff ? max - 1 : max;
+}
+
+/** Cuts a line longer than MAX_LINE_CHARS, saying how much was dropped. */
+export function cutLine(text: string): string {
+  if (text.length <= MAX_LINE_CHARS) return text;
+  const at = cutAt(text, MAX_LINE_CHARS);
+  return text.slice(0, at) + cutMarker(Buffer.byteLength(text.slice(at)));
 }
 
 /**
  * Turns a byte stream into clean lines. Invalid UTF-8 becomes U+FFFD (StringDecoder does that,
  * and keeps a multi-byte character that straddles two chunks whole).
+ *
+ * Build output is hostile: each chunk is searched once for newlines, the start of a line is
+ * kept as a list of pieces (never re-joined per chunk), and a line stops growing at
+ * MAX_LINE_CHARS, so a 64 MiB line with no newline costs one pass and 64 KiB of memory.
  */
 export class LineSplitter {
   private readonly decoder = new StringDecoder("utf8");
-  private pending = "";
+  private pieces: string[] = [];
+  private kept = 0;
+  private dropped = 0;
   private readonly stream: LogStream;
   private readonly emit: (line: LogLine) => void;
   private readonly now: () => number;
@@ -30,23 +60,39 @@ export class LineSplitter {
   }
 
   write(chunk: Buffer | string): void {
-    this.pending += typeof chunk === "string" ? chunk : this.decoder.write(chunk);
-    let nl = this.pending.indexOf("\n");
-    while (nl !== -1) {
-      this.push(this.pending.slice(0, nl));
-      this.pending = this.pending.slice(nl + 1);
-      nl = this.pending.indexOf("\n");
+    const text = typeof chunk === "string" ? chunk : this.decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      this.take(text, start, nl);
+      this.push();
+      start = nl + 1;
     }
+    this.take(text, start, text.length);
   }
 
   end(): void {
-    this.pending += this.decoder.end();
-    if (this.pending.length > 0) this.push(this.pending);
-    this.pending = "";
+    this.take(this.decoder.end(), 0);
+    if (this.kept > 0 || this.dropped > 0) this.push();
   }
 
-  private push(raw: string): void {
-    this.emit({ ts: this.now(), stream: this.stream, text: cleanLogText(raw) });
+  private take(text: string, from: number, to = text.length): void {
+    if (from >= to) return;
+    let keep = 0;
+    if (this.dropped === 0 && this.kept < MAX_LINE_CHARS) {
+      keep = to - from <= MAX_LINE_CHARS - this.kept ? to - from : cutAt(text.slice(from, to), MAX_LINE_CHARS - this.kept);
+      this.pieces.push(text.slice(from, from + keep));
+      this.kept += keep;
+    }
+    if (from + keep < to) this.dropped += Buffer.byteLength(text.slice(from + keep, to));
+  }
+
+  private push(): void {
+    const raw = this.pieces.length === 1 ? this.pieces[0]! : this.pieces.join("");
+    const text = cleanLogText(raw) + (this.dropped > 0 ? cutMarker(this.dropped) : "");
+    this.pieces = [];
+    this.kept = 0;
+    this.dropped = 0;
+    this.emit({ ts: this.now(), stream: this.stream, text });
   }
 }
 
