@@ -29,9 +29,12 @@ function cutAt(text: string, max: number): number {
   return c >= 0xd800 && c <= 0xdbff ? max - 1 : max;
 }
 
-/** Cuts a line longer than MAX_LINE_CHARS, saying how much was dropped. */
+/** Room for the marker, so a line that was cut once is never cut again further down. */
+const MARKER_ROOM = 48;
+
+/** Cuts a line longer than MAX_LINE_CHARS (and its marker), saying how much was dropped. */
 export function cutLine(text: string): string {
-  if (text.length <= MAX_LINE_CHARS) return text;
+  if (text.length <= MAX_LINE_CHARS + MARKER_ROOM) return text;
   const at = cutAt(text, MAX_LINE_CHARS);
   return text.slice(0, at) + cutMarker(Buffer.byteLength(text.slice(at)));
 }

@@ -1,27 +1,66 @@
 import type { LogLine } from "../builder/builder.ts";
 import type { Store } from "../store/store.ts";
 import { redact } from "../log/redact.ts";
+import { cutLine } from "../builder/log-lines.ts";
 
 const TAIL_LINES = 2_000;
+/** The tail feeds the check run (65,535 characters at most) and the failure annotations. */
+const TAIL_CHARS = 1024 * 1024;
 const FLUSH_LINES = 500;
+const FLUSH_BYTES = 1024 * 1024;
 const FLUSH_MS = 1_000;
+/** What a stored line costs beyond its text: its JSON keys, timestamp and stream. */
+const LINE_OVERHEAD = 48;
+/** Room kept past the cap for microship's own lines, so the stored log still says how the build ended. */
+const SYSTEM_RESERVE = 256 * 1024;
+
+export const DEFAULT_LOG_MAX_BYTES = 50_000_000;
+
+export interface BuildLogOptions {
+  /** Bytes of log stored for one build (default 50 MB); past them one line says so and the rest is dropped. */
+  maxBytes?: number;
+  /** Told about the first batch that could not be stored; later failures of the same log are not repeated. */
+  onError?: (err: unknown) => void;
+}
+
+interface TailEntry {
+  line: LogLine;
+  /** Scrubbed on the way to storage, or when the tail is first read after the cap. */
+  clean: LogLine | null;
+}
 
 /**
  * The user's build log: what the check run and the log page show. It is kept apart from the
  * operator log, scrubbed of secrets, persisted in batches, and its tail is kept for updates.
+ *
+ * A build's output is hostile, so everything here is bounded: lines are cut at 64 KiB, the tail
+ * by lines and characters, batches by lines and bytes, and what one build stores by `maxBytes`.
+ * Past that cap the build goes on and the tail keeps moving (the check run shows the end), but
+ * nothing more is stored. A batch the store refuses is reported, never thrown: a rejected flush
+ * nobody awaits would take the process down.
  */
 export class BuildLog {
   private readonly store: Store;
   private readonly buildId: string;
-  private readonly tailLines: LogLine[] = [];
+  private readonly maxBytes: number;
+  private readonly onError: ((err: unknown) => void) | undefined;
+  private tailEntries: TailEntry[] = [];
+  private tailHead = 0;
+  private tailChars = 0;
   private pending: LogLine[] = [];
+  private pendingBytes = 0;
+  private stored = 0;
+  private truncated = false;
+  private failed = false;
   private lastFlush = Date.now();
   private flushing: Promise<void> = Promise.resolve();
   private written = 0;
 
-  constructor(store: Store, buildId: string) {
+  constructor(store: Store, buildId: string, o: BuildLogOptions = {}) {
     this.store = store;
     this.buildId = buildId;
+    this.maxBytes = o.maxBytes ?? DEFAULT_LOG_MAX_BYTES;
+    this.onError = o.onError;
   }
 
   /** Lines written since the log was created: the throttled updater uses it to skip idle updates. */
@@ -29,13 +68,26 @@ export class BuildLog {
     return this.written;
   }
 
+  /** Bytes handed to the store so far (an estimate of their JSON size). */
+  get storedBytes(): number {
+    return this.stored;
+  }
+
   add(line: LogLine): void {
-    const clean = { ...line, text: redact(line.text) };
+    const text = cutLine(line.text);
+    const raw = text === line.text ? line : { ...line, text };
     this.written++;
-    this.tailLines.push(clean);
-    if (this.tailLines.length > TAIL_LINES) this.tailLines.splice(0, this.tailLines.length - TAIL_LINES);
-    this.pending.push(clean);
-    if (this.pending.length >= FLUSH_LINES || Date.now() - this.lastFlush >= FLUSH_MS) void this.flush();
+    const entry: TailEntry = { line: raw, clean: null };
+    this.pushTail(entry);
+    if (this.truncated && raw.stream !== "system") return;
+    const size = Buffer.byteLength(raw.text) + LINE_OVERHEAD;
+    const room = this.maxBytes + (raw.stream === "system" ? SYSTEM_RESERVE : 0) - this.stored;
+    if (size > room) {
+      if (!this.truncated) this.truncate();
+      return;
+    }
+    entry.clean = { ...raw, text: redact(raw.text) };
+    this.store1(entry.clean, size);
   }
 
   system(text: string): void {
@@ -43,15 +95,66 @@ export class BuildLog {
   }
 
   tail(): LogLine[] {
-    return [...this.tailLines];
+    const out: LogLine[] = [];
+    for (let i = this.tailHead; i < this.tailEntries.length; i++) {
+      const e = this.tailEntries[i]!;
+      e.clean ??= { ...e.line, text: redact(e.line.text) };
+      out.push(e.clean);
+    }
+    return out;
   }
 
+  /** Stores what is pending. Never rejects: a failure goes to `onError`. */
   flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     this.lastFlush = Date.now();
-    this.flushing = this.flushing.then(() => this.store.appendLog(this.buildId, batch));
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing
+      .then(() => this.store.appendLog(this.buildId, batch))
+      .catch((err: unknown) => this.report(err));
     return this.flushing;
+  }
+
+  private store1(line: LogLine, size: number): void {
+    this.stored += size;
+    this.pending.push(line);
+    this.pendingBytes += size;
+    if (this.pending.length >= FLUSH_LINES || this.pendingBytes >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) void this.flush();
+  }
+
+  private truncate(): void {
+    this.truncated = true;
+    const mb = Math.round(this.maxBytes / 1_000_000);
+    const note: LogLine = { ts: Date.now(), stream: "system", text: `log truncated at ${mb} MB; the build goes on` };
+    this.pushTail({ line: note, clean: note });
+    this.store1(note, Buffer.byteLength(note.text) + LINE_OVERHEAD);
+    void this.flush();
+  }
+
+  private pushTail(entry: TailEntry): void {
+    this.tailEntries.push(entry);
+    this.tailChars += entry.line.text.length;
+    while (this.tailEntries.length - this.tailHead > TAIL_LINES || (this.tailChars > TAIL_CHARS && this.tailEntries.length - this.tailHead > 1)) {
+      this.tailChars -= this.tailEntries[this.tailHead]!.line.text.length;
+      this.tailEntries[this.tailHead++] = undefined as never;
+    }
+    // Compact now and then, so dropping the oldest line stays O(1) on average.
+    if (this.tailHead > TAIL_LINES) {
+      this.tailEntries = this.tailEntries.slice(this.tailHead);
+      this.tailHead = 0;
+    }
+  }
+
+  private report(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    try {
+      this.onError?.(err);
+    } catch {
+      // The reporter of a failure must not become one.
+    }
   }
 }
 

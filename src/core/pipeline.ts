@@ -45,7 +45,7 @@ type RunWithId = RunRef & { checkRunId: number };
  */
 export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps: PipelineDeps): Promise<BuildOutcome> {
   const { store, reporter, log: opLog } = deps;
-  const log = new BuildLog(store, build.id);
+  const log = new BuildLog(store, build.id, { onError: (err) => opLog.error({ err, buildId: build.id }, "the build log could not be stored; the build goes on") });
   const phases: PhaseTimings = { queue: (build.startedAt ?? Date.now()) - build.createdAt };
   let phase: Phase = "clone";
   const timed = async <T>(name: Phase, fn: () => Promise<T>): Promise<T> => {
