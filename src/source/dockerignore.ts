@@ -3,37 +3,24 @@
  * that matter: every pattern is anchored at the context root (`foo` excludes ./foo only), a
  * pattern that matches a parent directory matches everything below it, and the last matching
  * pattern wins, so `!docs/keep.md` re-includes a file inside an excluded `docs`.
- * The `ignore` package implements .gitignore, where that re-inclusion is impossible.
+ * The `ignore` package implements .gitignore, where that re-inclusion is impossible, and
+ * picomatch's regexes backtrack on patterns such as `**a**a**a`: compile-glob.ts matches in
+ * linear time instead.
+ *
+ * The file comes from the repository, so its size is bounded, and a pattern that can't be
+ * compiled (`[z-a]`, an unclosed `[`) is the user's error on its line, as it is for Docker.
  */
-interface Rule {
-  regex: RegExp;
-  exclusion: boolean;
-}
+import { userError } from "../core/errors.ts";
+import { compileGlob, GlobBudget, GlobCostError, GlobSyntaxError, type Glob } from "./compile-glob.ts";
 
-function toRegex(pattern: string): RegExp {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === "*") {
-      if (pattern[i + 1] === "*") {
-        i++;
-        if (pattern[i + 1] === "/") {
-          i++;
-          re += "(?:.*/)?";
-        } else re += ".*";
-      } else re += "[^/]*";
-    } else if (ch === "?") re += "[^/]";
-    else if (ch === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end === -1) re += "\\[";
-      else {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else if (ch === "\\" && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
-    else re += ch.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
+export const MAX_DOCKERIGNORE_LINES = 10_000;
+export const MAX_DOCKERIGNORE_LINE_CHARS = 4096;
+
+interface Rule {
+  glob: Glob;
+  exclusion: boolean;
+  line: number;
+  text: string;
 }
 
 function clean(p: string): string {
@@ -46,28 +33,55 @@ function clean(p: string): string {
   return parts.join("/");
 }
 
-export function parseDockerignore(text: string): Rule[] {
+function invalid(file: string, line: number, detail: string, hint: string) {
+  return userError(`${file}:${line}: ${detail}.`, { title: "Invalid .dockerignore", location: { file, line }, hint });
+}
+
+/** `file` names the .dockerignore in messages, relative to the repository. */
+export function parseDockerignore(text: string, file = ".dockerignore"): Rule[] {
+  if (text.length > MAX_DOCKERIGNORE_LINES * (MAX_DOCKERIGNORE_LINE_CHARS + 2)) {
+    throw invalid(file, 1, `the file is larger than ${MAX_DOCKERIGNORE_LINES} lines of ${MAX_DOCKERIGNORE_LINE_CHARS} characters`, "Keep it to the patterns the build needs.");
+  }
+  const lines = text.split(/\r?\n/);
+  if (lines.length > MAX_DOCKERIGNORE_LINES + 1 || (lines.length === MAX_DOCKERIGNORE_LINES + 1 && lines.at(-1) !== "")) {
+    throw invalid(file, MAX_DOCKERIGNORE_LINES + 1, `the file has more than ${MAX_DOCKERIGNORE_LINES} lines`, "Keep it to the patterns the build needs: a directory's pattern covers everything below it.");
+  }
   const rules: Rule[] = [];
-  for (const raw of text.split(/\r?\n/)) {
+  const budget = new GlobBudget();
+  lines.forEach((raw, i) => {
+    if (raw.length > MAX_DOCKERIGNORE_LINE_CHARS) {
+      throw invalid(file, i + 1, `the line is longer than ${MAX_DOCKERIGNORE_LINE_CHARS} characters`, "Shorten the pattern; `*` and `**` stand for any run of characters.");
+    }
     const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
+    if (!line || line.startsWith("#")) return;
     const exclusion = line.startsWith("!");
     const pattern = clean((exclusion ? line.slice(1) : line).trim());
-    if (!pattern) continue;
-    rules.push({ regex: toRegex(pattern), exclusion });
-  }
+    if (!pattern) return;
+    try {
+      rules.push({ glob: compileGlob(pattern, budget), exclusion, line: i + 1, text: line });
+    } catch (err) {
+      if (!(err instanceof GlobSyntaxError)) throw err;
+      throw invalid(file, i + 1, `\`${line.slice(0, 200)}\` is not a valid pattern: ${err.message}`, "Fix or remove the pattern; Docker refuses it too.");
+    }
+  });
   return rules;
 }
 
 /** True when `relPath` (slash-separated, relative to the context) is left out of the context. */
-export function dockerignoreMatcher(text: string): (relPath: string, isDir: boolean) => boolean {
-  const rules = parseDockerignore(text);
+export function dockerignoreMatcher(text: string, file?: string): (relPath: string, isDir: boolean) => boolean {
+  const name = file ?? ".dockerignore";
+  const rules = parseDockerignore(text, name);
   return (relPath) => {
-    const segments = relPath.split("/");
-    const prefixes = segments.map((_, i) => segments.slice(0, i + 1).join("/"));
     let excluded = false;
     for (const rule of rules) {
-      if (prefixes.some((p) => rule.regex.test(p))) excluded = !rule.exclusion;
+      // As moby: only a rule that could change the answer is tried.
+      if (rule.exclusion !== excluded) continue;
+      try {
+        if (rule.glob.matchesOrParent(relPath)) excluded = !rule.exclusion;
+      } catch (err) {
+        if (!(err instanceof GlobCostError)) throw err;
+        throw invalid(name, rule.line, `\`${rule.text.slice(0, 200)}\` is too costly to match: ${err.message}`, "Simplify the pattern: fewer `*` and `**` before a long run of fixed characters.");
+      }
     }
     return excluded;
   };
