@@ -1,5 +1,6 @@
 import { APIError, type Hypeman } from "@onkernel/hypeman";
 import type { OpLog } from "../../core/ports.ts";
+import { MAX_LINE_CHARS, cutLine } from "../log-lines.ts";
 
 export const TERMINAL: ReadonlySet<string> = new Set(["ready", "failed", "cancelled"]);
 
@@ -88,7 +89,7 @@ export async function followBuild(client: Hypeman, id: string, o: FollowOptions)
           index++;
           if (index > seen) {
             seen = index;
-            o.onLog(ev);
+            o.onLog(boundedLines(ev));
           }
         } else if (ev.type === "status" && ev.status) {
           o.onStatus(ev.status);
@@ -137,6 +138,16 @@ export async function followBuild(client: Hypeman, id: string, o: FollowOptions)
       await sleep(o.pollMs, o.signal);
     }
   }
+}
+
+/**
+ * An event's lines, each cut at MAX_LINE_CHARS: the server relays the build's output as it
+ * came, and one line of it can be as long as the build likes.
+ */
+function boundedLines(ev: Hypeman.BuildEvent): Hypeman.BuildEvent {
+  const content = ev.content;
+  if (!content || content.length <= MAX_LINE_CHARS) return ev;
+  return { ...ev, content: content.split("\n").map(cutLine).join("\n") };
 }
 
 /** Answers that another try won't change; the caller maps them to typed errors. */
