@@ -68,11 +68,6 @@ export class BuildLog {
     return this.written;
   }
 
-  /** Bytes handed to the store so far (an estimate of their JSON size). */
-  get storedBytes(): number {
-    return this.stored;
-  }
-
   add(line: LogLine): void {
     const text = cutLine(line.text);
     const raw = text === line.text ? line : { ...line, text };
