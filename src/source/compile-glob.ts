@@ -9,7 +9,8 @@
  * The pattern language is the old translation's, close to moby/patternmatcher's: `*` is `[^/]*`,
  * `?` is `[^/]`, `**` then `/` is an optional run ending in `/`, any other `**` is `.*`, `[...]`
  * is a character class (`!` or `^` negates; like moby's regex class it can match `/`), and `\`
- * takes the next character literally.
+ * takes the next character literally. Unlike a regex `.`, the `**` runs take a newline too: a
+ * file name with one in it is no way around a pattern.
  */
 
 /** A pattern the matcher can't compile; the message is said to the user. */
@@ -33,7 +34,6 @@ interface Token {
 }
 
 const SLASH = 47;
-const NEWLINE = 10;
 
 export interface Glob {
   /** True when the path, or a prefix of it that ends at a `/`, matches the whole pattern. */
