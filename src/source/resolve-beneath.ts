@@ -40,8 +40,8 @@ export async function resolveBeneath(root: string, relPath: string): Promise<Res
       pending.push(...target.split("/").reverse());
       continue;
     }
-    // A file in the middle of a path: the lookup fails, as ENOTDIR would.
-    if (pending.some((p) => p !== "" && p !== ".") && !st.isDirectory()) return { kind: "missing", viaLink: hops > 0 };
+    // A file with anything after it, even `/.` or `/`, fails the lookup, as ENOTDIR would.
+    if (pending.length > 0 && !st.isDirectory()) return { kind: "missing", viaLink: hops > 0 };
     at.push(part);
   }
   return { kind: "inside", path: join(root, ...at), rel: at.join("/"), viaLink: hops > 0 };
