@@ -43,7 +43,8 @@ const EPOCH = new Date("2000-01-01T00:00:00Z");
  */
 export async function createSourceArchive(appDir: string, o: ArchiveOptions): Promise<SourceArchive & { dockerignoreUsed: "repo" | "generated" | "none" }> {
   const root = await realpath(appDir);
-  const repoPath = (rel: string) => (!o.appRoot || o.appRoot === "." ? rel : `${o.appRoot.replace(/\/+$/, "")}/${rel}`);
+  // Names come from the repository: shown escaped, so none can break a message's markdown.
+  const repoPath = (rel: string) => shownPath(!o.appRoot || o.appRoot === "." ? rel : `${o.appRoot.replace(/\/+$/, "")}/${rel}`);
   const own = await safeReadFile(root, ".dockerignore", { noLink: true, maxBytes: CONFIG_MAX_BYTES, display: repoPath(".dockerignore") });
   const ignoreText = own ?? o.dockerignore ?? null;
   const ignored = ignoreText ? dockerignoreMatcher(ignoreText) : () => false;

@@ -7,7 +7,7 @@ import { cancelledError, isMicroshipError, transientError, userError } from "../
 import { redact } from "../log/redact.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES } from "./archive.ts";
 import { checkTreeSize } from "./tree-size.ts";
-import { watchDirSize } from "./watch-dir-size.ts";
+import { sizeOf, watchDirSize } from "./watch-dir-size.ts";
 
 export interface TokenProvider {
   /** An installation token, fresh enough for the whole fetch. */
@@ -97,11 +97,13 @@ export class GitCheckout implements SourceFetcher {
     // Fork heads live only under pull/N/head of the base repo; everything else is fetched by sha.
     const what = request.fetchRef ? `+${request.fetchRef}:refs/remotes/origin/pr-head` : request.sha;
     let tooBig: Error | null = null;
-    const unwatch = watchDirSize(join(dir, ".git", "objects"), this.o.maxFetchBytes, () => {
-      tooBig = userError(`The commit's objects are larger than ${mib(this.o.maxFetchBytes)} MiB, so the fetch was stopped.`, {
-        title: "Source too large",
-        hint: "Keep build outputs, large assets and vendored trees out of the repository, or ask your operator to raise the checkout caps.",
-      });
+    const objects = join(dir, ".git", "objects");
+    const refuse = () => userError(`The commit's objects are larger than ${mib(this.o.maxFetchBytes)} MiB, so the fetch was stopped.`, {
+      title: "Source too large",
+      hint: "Keep build outputs, large assets and vendored trees out of the repository, or ask your operator to raise the checkout caps.",
+    });
+    const unwatch = watchDirSize(objects, this.o.maxFetchBytes, () => {
+      tooBig = refuse();
       stop.abort();
     });
     try {
@@ -114,6 +116,8 @@ export class GitCheckout implements SourceFetcher {
     }
     try {
       if (tooBig) throw tooBig;
+      // A fetch quicker than the watch's period is measured once it is done.
+      if ((await sizeOf(objects)) > this.o.maxFetchBytes) throw refuse();
       // ls-tree reads only local objects: it gets no token.
       const local = { PATH: env.PATH!, HOME: env.HOME!, LANG: "C.UTF-8", GIT_CONFIG_NOSYSTEM: "1" };
       await checkTreeSize(dir, request.sha, { maxBytes: this.o.maxBytes, maxFiles: this.o.maxFiles }, local, signal);

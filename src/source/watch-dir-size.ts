@@ -26,7 +26,8 @@ export function watchDirSize(dir: string, maxBytes: number, onOver: (bytes: numb
   };
 }
 
-async function sizeOf(dir: string): Promise<number> {
+/** Bytes of the files under `dir`, 0 when it is gone. */
+export async function sizeOf(dir: string): Promise<number> {
   let total = 0;
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const abs = join(dir, e.name);
