@@ -91,7 +91,7 @@ test("a fetch past its cap is killed while it runs, and its files removed", asyn
 test("a commit within the caps checks out as before", async (t) => {
   const f = await fake(t);
   const sha = f.commit({ owner: OWNER, repo: REPO, branch: "main", files: { "index.js": "1", "a/b.txt": "2" } });
-  const c = checkout(t, f, { maxFiles: 2, maxBytes: 2 });
+  const c = checkout(t, f, { maxFiles: 2, maxBytes: 2, maxFetchBytes: 1024 * 1024 });
   const out = await c.source.checkout(buildRequest({ owner: OWNER, repo: REPO, sha, installationId: 77 }), new AbortController().signal);
   t.after(() => out.cleanup());
   assert.deepEqual(readdirSync(out.dir).sort(), [".git", "a", "index.js"]);
