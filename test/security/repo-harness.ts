@@ -22,8 +22,12 @@ export interface CompletedRun {
 }
 
 /** Commits `files` on `branch`, sends the signed push, and waits for the completed check run. */
-export async function pushAndWait(h: Harness, branch: string, files: Record<string, FileSpec>, timeoutMs = 30_000): Promise<CompletedRun> {
-  const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch, files });
+export function pushAndWait(h: Harness, branch: string, files: Record<string, FileSpec>, timeoutMs = 30_000): Promise<CompletedRun> {
+  return sendAndWait(h, h.fake.commit({ owner: OWNER, repo: REPO, branch, files }), branch, timeoutMs);
+}
+
+/** Sends the signed push of a commit already in the fake, and waits for the completed check run. */
+export async function sendAndWait(h: Harness, sha: string, branch: string, timeoutMs = 30_000): Promise<CompletedRun> {
   const res = await h.send("push", h.pushPayload({ sha, branch }));
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
   const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), timeoutMs, `the check run of ${branch}`);

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSourceArchive } from "../../src/source/archive.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
+import { OWNER, REPO } from "../helpers/microship-harness.ts";
+import { pushAndWait, sendAndWait, startRepoHarness } from "./repo-harness.ts";
 
 /**
  * Hole 14 (part): repository faults that surfaced as service faults. A file name that is not
@@ -55,4 +57,29 @@ test("a .dockerignore that keeps something still archives", async (t) => {
   writeFileSync(join(dir, "index.js"), "1");
   const a = await createSourceArchive(dir, { outPath: out, dockerfile: "FROM x\n" });
   assert.equal(a.fileCount, 2);
+});
+
+test("through the running app: a pushed file name that is not UTF-8, and a .dockerignore that leaves nothing, fail the check as the repository's fault, naming the file", async (t) => {
+  const { h } = await startRepoHarness();
+  t.after(() => h.stop());
+  // The fake's commit helper takes names as strings; a Latin-1 name needs git's plumbing.
+  const gitDir = h.fake.repos.path(OWNER, REPO);
+  const git = (args: string[], input?: string | Buffer) => execFileSync("git", ["--git-dir", gitDir, ...args], { input }).toString().trim();
+  const blob = (text: string) => git(["hash-object", "-w", "--stdin"], text);
+  const src = git(["mktree", "-z"], Buffer.concat([Buffer.from(`100644 blob ${blob("x")}\tcaf`), Buffer.from([0xe9]), Buffer.from(".txt\0")]));
+  const root = git(["mktree"], [
+    `100644 blob ${blob(JSON.stringify({ name: "app", scripts: { start: "node index.js" } }))}\tpackage.json`,
+    `100644 blob ${blob("console.log(1)\n")}\tindex.js`,
+    `040000 tree ${src}\tsrc`,
+  ].join("\n") + "\n");
+  const env = { ...process.env, GIT_AUTHOR_NAME: "m", GIT_AUTHOR_EMAIL: "m@example.com", GIT_COMMITTER_NAME: "m", GIT_COMMITTER_EMAIL: "m@example.com" };
+  const sha = execFileSync("git", ["--git-dir", gitDir, "commit-tree", root, "-m", "latin-1 name"], { env }).toString().trim();
+  git(["update-ref", "refs/heads/latin1", sha]);
+  const run = await sendAndWait(h, sha, "latin1");
+  assert.equal(run.conclusion, "failure", run.everything.slice(0, 400));
+  assert.ok(run.everything.includes("src/caf\\\\xe9.txt") || run.everything.includes("src/caf\\xe9.txt"), run.everything.slice(0, 600));
+
+  const empty = await pushAndWait(h, "ignore-all", { ".dockerignore": "*\n", "package.json": JSON.stringify({ scripts: { start: "node index.js" } }), "index.js": "1" });
+  assert.equal(empty.conclusion, "failure", empty.everything.slice(0, 400));
+  assert.match(empty.everything, /`\.dockerignore` leaves nothing in the build context/);
 });
