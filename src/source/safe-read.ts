@@ -3,6 +3,7 @@ import { lstat, open, realpath } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { userError } from "../core/errors.ts";
 import { resolveBeneath } from "./resolve-beneath.ts";
+import { shownPath } from "./shown-path.ts";
 
 /**
  * The one way microship reads repository content on the host. The repository is hostile: a
@@ -90,15 +91,20 @@ async function safeLocate(root: string, rel: string, o: SafeReadOptions): Promis
 
 const why = (kind: "leaves" | "loops") => (kind === "loops" ? "is part of a symlink loop" : "leads outside the repository");
 
-function linkError(file: string, why: string) {
-  return userError(`\`${file}\` ${why}, so microship will not read it.`, {
-    title: why === "is a symlink" ? "Symlink at a path microship reads" : why.includes("loop") ? "Symlink loop" : "Path outside the repository",
+function linkError(name: string, reason: string) {
+  const file = shownPath(name);
+  const own = reason === "is a symlink";
+  return userError(`\`${file}\` ${reason}, so microship will not read it.`, {
+    title: own ? "Symlink at a path microship reads" : reason.includes("loop") ? "Symlink loop" : "Path outside the repository",
     location: { file },
-    hint: `Make ${file} a regular file inside the repository (microship reads it itself and follows no link there, nor any link out of the repository).`,
+    hint: own
+      ? `Make ${file} a regular file: microship reads it itself and follows no link at that path.`
+      : `Make ${file} a regular file inside the repository: microship follows no link out of it.`,
   });
 }
 
-function specialError(file: string, st: { isFIFO(): boolean; isSocket(): boolean }) {
+function specialError(name: string, st: { isFIFO(): boolean; isSocket(): boolean }) {
+  const file = shownPath(name);
   const what = st.isFIFO() ? "a named pipe" : st.isSocket() ? "a socket" : "a device file";
   return userError(`\`${file}\` is ${what}, not a regular file, so microship will not read it.`, {
     title: "Special file in the repository",
@@ -107,7 +113,8 @@ function specialError(file: string, st: { isFIFO(): boolean; isSocket(): boolean
   });
 }
 
-function tooBig(file: string, maxBytes: number) {
+function tooBig(name: string, maxBytes: number) {
+  const file = shownPath(name);
   return userError(`\`${file}\` is larger than ${formatBytes(maxBytes)}, so microship will not read it.`, {
     title: "File too large",
     location: { file },
