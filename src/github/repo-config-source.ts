@@ -3,6 +3,7 @@ import type { BuildRequest } from "../core/types.ts";
 import { parseRepoConfig, REPO_CONFIG_PATH, repoConfigSchema, type RepoConfigResult } from "../config/repo-config.ts";
 import { isMicroshipError, userError } from "../core/errors.ts";
 import { CONFIG_MAX_BYTES, safeReadFile } from "../source/safe-read.ts";
+import { shownPath } from "../source/shown-path.ts";
 import type { GitHubRequester } from "../reporter/check-run-reporter.ts";
 
 const EXTENDS_LINE = /^_extends:[ \t]*(\S+)[ \t]*(#.*)?$/m;
@@ -73,12 +74,12 @@ export function refuseExtends(request: BuildRequest, target: string, line: numbe
     return userError(`${REPO_CONFIG_PATH}: _extends is not followed for pull requests from forks.`, {
       title: "_extends refused for a fork",
       location,
-      hint: "A fork's config could otherwise pull another repository's config, build_args and env included, into a build the fork controls. Put the settings this repository needs in its own .github/microship.yml, without _extends.",
+      hint: "A fork's config could otherwise pull another repository's config, build_args and env included, into a build the fork controls. Maintainers: to build fork PRs, keep the settings this repository needs in its own .github/microship.yml, without _extends.",
     });
   }
   const m = REPO_NAME.exec(target);
   if (!m || m[2] === "." || m[2] === "..") {
-    return userError(`${REPO_CONFIG_PATH}: _extends is \`${target.slice(0, 200)}\`, which is not \`repo\` or \`owner/repo\`.`, {
+    return userError(`${REPO_CONFIG_PATH}: _extends is \`${shownPath(target.slice(0, 200))}\`, which is not \`repo\` or \`owner/repo\`.`, {
       title: "Config schema error",
       location,
       hint: "Name a repository of the same owner, for example `_extends: .github`.",
