@@ -75,6 +75,8 @@ export class GitCheckout implements SourceFetcher {
       LANG: "C.UTF-8",
       GIT_TERMINAL_PROMPT: "0",
       GIT_CONFIG_NOSYSTEM: "1",
+      // Nor the operator's ~/.gitconfig: its filters, hooks or fsmonitor would run on a hostile tree.
+      GIT_CONFIG_GLOBAL: "/dev/null",
       GIT_CONFIG_COUNT: "1",
       GIT_CONFIG_KEY_0: "http.extraHeader",
       GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
@@ -84,12 +86,13 @@ export class GitCheckout implements SourceFetcher {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal.addEventListener("abort", onAbort, { once: true });
-    // GIT_CONFIG_COUNT is how the header stays out of argv; simple-git asks us to opt in to it.
+    // GIT_CONFIG_COUNT is how the header stays out of argv, GIT_CONFIG_GLOBAL (our own /dev/null) how
+    // the operator's config stays out; simple-git asks us to opt in to both.
     const git = simpleGit({
       baseDir: dir,
       abort: stop.signal,
-      unsafe: { allowUnsafeConfigEnvCount: true },
-      allowEnvironment: ["GIT_SSL_CAINFO", "GIT_TERMINAL_PROMPT", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"],
+      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+      allowEnvironment: ["GIT_SSL_CAINFO", "GIT_TERMINAL_PROMPT", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"],
     } as Parameters<typeof simpleGit>[0]).env(env);
     const remote = `${this.o.gitBaseUrl.replace(/\/+$/, "")}/${request.owner}/${request.repo}.git`;
     await git.init();
@@ -119,7 +122,7 @@ export class GitCheckout implements SourceFetcher {
       // A fetch quicker than the watch's period is measured once it is done.
       if ((await sizeOf(objects)) > this.o.maxFetchBytes) throw refuse();
       // ls-tree reads only local objects: it gets no token.
-      const local = { PATH: env.PATH!, HOME: env.HOME!, LANG: "C.UTF-8", GIT_CONFIG_NOSYSTEM: "1" };
+      const local = { PATH: env.PATH!, HOME: env.HOME!, LANG: "C.UTF-8", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
       await checkTreeSize(dir, request.sha, { maxBytes: this.o.maxBytes, maxFiles: this.o.maxFiles }, local, signal);
       await git.raw(["-c", "advice.detachedHead=false", "checkout", "--detach", request.sha]);
     } finally {

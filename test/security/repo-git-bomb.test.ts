@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startGitHubFake, type GitHubFake } from "../fakes/github/github-fake.ts";
@@ -95,4 +95,20 @@ test("a commit within the caps checks out as before", async (t) => {
   const out = await c.source.checkout(buildRequest({ owner: OWNER, repo: REPO, sha, installationId: 77 }), new AbortController().signal);
   t.after(() => out.cleanup());
   assert.deepEqual(readdirSync(out.dir).sort(), [".git", "a", "index.js"]);
+});
+
+test("a repository's .gitattributes cannot run a filter from the operator's ~/.gitconfig during checkout", async (t) => {
+  const f = await fake(t);
+  const home = mkdtempSync(join(tmpdir(), "ms-sec-home-"));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const marker = join(home, "filter-ran");
+  writeFileSync(join(home, ".gitconfig"), `[filter "lfs"]\n\tsmudge = touch ${marker}; cat\n\trequired = true\n`);
+  const sha = f.commit({ owner: OWNER, repo: REPO, branch: "main", files: { ".gitattributes": "* filter=lfs\n", "index.js": "1" } });
+  const saved = process.env.HOME;
+  process.env.HOME = home;
+  t.after(() => void (process.env.HOME = saved));
+  const c = checkout(t, f);
+  const out = await c.source.checkout(buildRequest({ owner: OWNER, repo: REPO, sha, installationId: 77 }), new AbortController().signal);
+  t.after(() => out.cleanup());
+  assert.equal(existsSync(marker), false, "the smudge filter ran");
 });
