@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Builder } from "./builder/builder.ts";
 import type { Env } from "./config/env.ts";
@@ -36,10 +34,9 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
 
   const planner: Planner = { plan: (dir, config) => planApps(dir, config, { baseImageMirror: env.MICROSHIP_BASE_IMAGE_MIRROR ?? null }) };
   const archiver: Archiver = {
-    async archive(appDir, plan, outPath) {
-      // Hypeman reads the Dockerfile from the tarball's root as well as from the request.
-      if (!plan.dockerfilePath && !existsSync(join(appDir, "Dockerfile"))) await writeFile(join(appDir, "Dockerfile"), plan.dockerfile);
-      return createSourceArchive(appDir, { outPath, dockerignore: plan.dockerignore });
+    archive(appDir, plan, outPath) {
+      // Hypeman builds the tarball's root Dockerfile, so the chosen one goes there, in the stream.
+      return createSourceArchive(appDir, { outPath, dockerignore: plan.dockerignore, dockerfile: plan.dockerfile, appRoot: plan.root });
     },
   };
   const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);

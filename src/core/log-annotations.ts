@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { join, normalize } from "node:path";
 import type { LogLine } from "../builder/builder.ts";
 import type { UserMessage } from "./types.ts";
@@ -23,7 +23,7 @@ export function annotateFromLog(lines: LogLine[], appDir: string, appRoot: strin
       const m = re.exec(line.text);
       if (!m) continue;
       const file = normalize(m[1]!).replace(/^\/+/, "");
-      if (file.startsWith("..") || file.includes("node_modules/") || file.startsWith("usr/") || !existsSync(join(appDir, file))) continue;
+      if (file.startsWith("..") || file.includes("node_modules/") || file.startsWith("usr/") || !plainFileIn(appDir, file)) continue;
       const repoPath = appRoot === "." ? file : `${appRoot.replace(/\/+$/, "")}/${file}`;
       const key = `${repoPath}:${m[2]}`;
       if (!found.has(key)) found.set(key, { level: "error", text: line.text.trim().slice(0, 500), file: repoPath, line: Number(m[2]) });
@@ -31,4 +31,21 @@ export function annotateFromLog(lines: LogLine[], appDir: string, appRoot: strin
     }
   }
   return [...found.values()];
+}
+
+/**
+ * Whether `file` is a regular file under `dir` reached without any symlink. The name comes from
+ * build output, which is hostile: following a link would tell whether some host file exists.
+ */
+function plainFileIn(dir: string, file: string): boolean {
+  let at = dir;
+  const parts = file.split("/").filter((p) => p !== "" && p !== ".");
+  for (const [i, part] of parts.entries()) {
+    if (part === "..") return false;
+    at = join(at, part);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return false;
+    if (i === parts.length - 1 ? !st.isFile() : !st.isDirectory()) return false;
+  }
+  return parts.length > 0;
 }

@@ -1,7 +1,12 @@
-import { readFile, realpath, stat } from "node:fs/promises";
-import { join, relative, isAbsolute, sep } from "node:path";
+import { join, posix } from "node:path";
 import type { ResolvedAppConfig } from "../config/repo-config.ts";
 import { userError } from "../core/errors.ts";
+import { safeExists, safeReadFile } from "../source/safe-read.ts";
+
+/** Lockfiles can be large; anything past this is not a manifest detection should parse. */
+export const DETECT_MAX_BYTES = 32 * 1024 * 1024;
+/** Files microship itself reads or puts in the archive: no symlink at all there. */
+const OWN_FILES = new Set(["Dockerfile", ".dockerignore"]);
 
 /** What a provider sees: one app directory, its config, and read helpers. */
 export class DetectContext {
@@ -11,7 +16,6 @@ export class DetectContext {
   readonly config: ResolvedAppConfig;
   readonly baseImageMirror: string | null;
   private readonly cache = new Map<string, Promise<string | null>>();
-  private repoReal: Promise<string> | null = null;
 
   constructor(repoDir: string, config: ResolvedAppConfig, baseImageMirror: string | null) {
     this.repoDir = repoDir;
@@ -27,21 +31,23 @@ export class DetectContext {
   }
 
   /**
-   * The text of an app file, or null when it does not exist. A file whose real path leaves the
-   * repository (a symlink to /proc/self/environ, `dockerfile: ../../etc/passwd`) is a user error:
-   * detection runs on the host, and its messages end up in a public check run.
+   * The text of an app file, or null when it does not exist. Read through the safe reader: a
+   * file whose real path leaves the repository (a symlink to /proc/self/environ, `dockerfile:
+   * ../../etc/passwd`), a special file or one over the cap is a user error, because detection
+   * runs on the host and its messages end up in a public check run.
    */
   read(file: string): Promise<string | null> {
     let p = this.cache.get(file);
     if (!p) {
-      p = this.insideRepo(file).then((abs) => (abs === null ? null : readFile(abs, "utf8").catch(() => null)));
+      p = safeReadFile(this.repoDir, this.repoPath(file), { maxBytes: DETECT_MAX_BYTES, noLink: OWN_FILES.has(posix.normalize(file)), display: this.rel(file) });
       this.cache.set(file, p);
     }
     return p;
   }
 
-  async exists(file: string): Promise<boolean> {
-    return stat(join(this.appDir, file)).then(() => true, () => false);
+  /** Whether an app file exists inside the repository; a link out of it is a user error, as for read. */
+  exists(file: string): Promise<boolean> {
+    return safeExists(this.repoDir, this.repoPath(file), this.rel(file));
   }
 
   async firstExisting(files: string[]): Promise<string | null> {
@@ -81,18 +87,7 @@ export class DetectContext {
     return this.baseImageMirror ? `${this.baseImageMirror.replace(/\/+$/, "")}/${official}` : official;
   }
 
-  /** The real path of an app file when it exists and stays inside the repository. */
-  private async insideRepo(file: string): Promise<string | null> {
-    const abs = join(this.appDir, file);
-    const real = await realpath(abs).catch(() => null);
-    if (real === null) return null;
-    this.repoReal ??= realpath(this.repoDir);
-    const rel = relative(await this.repoReal, real);
-    if (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) return real;
-    throw userError(`\`${this.rel(file)}\` leads outside the repository, so microship will not read it.`, {
-      title: "Path outside the repository",
-      location: { file: this.rel(file) },
-      hint: `Make ${this.rel(file)} a regular file inside the repository (not a symlink out of it), or fix the path in .github/microship.yml.`,
-    });
+  private repoPath(file: string): string {
+    return posix.join(this.root, file);
   }
 }
