@@ -25,7 +25,7 @@ before(async () => {
   base = await ensureBaseImages();
   dir = await mkdtemp(join(tmpdir(), "ms-hypeman-e2e-"));
   registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
-  fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, heartbeatMs: 500 });
+  fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, registryAuth: registry.auth, heartbeatMs: 500 });
   h = await startHarness({}, {
     MICROSHIP_BUILDER: "hypeman", HYPEMAN_BASE_URL: fake.url, HYPEMAN_API_KEY: fake.token(),
     MICROSHIP_REGISTRY: registry.address, MICROSHIP_BUILD_TIMEOUT: "300",

@@ -1,3 +1,5 @@
+import { basicAuth } from "../../src/registry/registry-client.ts";
+import { skopeoCreds } from "../helpers/contract-probes.ts";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -39,16 +41,16 @@ test("a signed push of an Express app becomes a running image in the registry, r
   // The image is in the registry under the sha and the sanitised branch tag.
   const registry = h.app.registry;
   const name = `${OWNER}/${REPO}`;
-  const tags = (await (await fetch(`http://${registry}/v2/${name}/tags/list`)).json()) as { tags: string[] };
+  const tags = (await (await fetch(`http://${registry}/v2/${name}/tags/list`, { headers: basicAuth(h.app.registryAuth) })).json()) as { tags: string[] };
   assert.deepEqual(tags.tags.sort(), [sha, "feature-E2E"].sort());
-  const digest = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${registry}/${name}:${sha}`], { encoding: "utf8" }).trim();
+  const digest = execFileSync("skopeo", ["inspect", "--tls-verify=false", ...skopeoCreds(h.app.registryAuth), "--format", "{{.Digest}}", `docker://${registry}/${name}:${sha}`], { encoding: "utf8" }).trim();
   assert.match(run.output.summary ?? "", new RegExp(`${registry}/${name}@${digest.replace(":", ":")}`));
   assert.match(run.output.summary ?? "", /nodejs24/);
   assert.match(run.output.summary ?? "", /npm \(from package-lock\.json\)/);
 
   // The image runs and answers on $PORT with the app's text.
   const port = await freePort();
-  const container = runImage(`${registry}/${name}@${digest}`, { PORT: String(port) });
+  const container = runImage(`${registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
   try {
     const body = await until(async () => {
       const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);

@@ -1,3 +1,5 @@
+import { basicAuth } from "../../src/registry/registry-client.ts";
+import { skopeoCreds } from "../helpers/contract-probes.ts";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -36,15 +38,15 @@ test("a signed push of a Flask app with gunicorn becomes a running image", { tim
   assert.equal(run.conclusion, "success", `${run.output.summary}\n${run.output.text?.slice(-3000)}`);
   assert.deepEqual([...new Set(run.history.map((u) => u.body.status).filter(Boolean))], ["queued", "in_progress", "completed"]);
   const name = `${OWNER}/${REPO}`;
-  const tags = (await (await fetch(`http://${h.app.registry}/v2/${name}/tags/list`)).json()) as { tags: string[] };
+  const tags = (await (await fetch(`http://${h.app.registry}/v2/${name}/tags/list`, { headers: basicAuth(h.app.registryAuth) })).json()) as { tags: string[] };
   assert.deepEqual(tags.tags.sort(), [sha, "py"].sort());
-  const digest = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${h.app.registry}/${name}:${sha}`], { encoding: "utf8" }).trim();
+  const digest = execFileSync("skopeo", ["inspect", "--tls-verify=false", ...skopeoCreds(h.app.registryAuth), "--format", "{{.Digest}}", `docker://${h.app.registry}/${name}:${sha}`], { encoding: "utf8" }).trim();
   assert.ok((run.output.summary ?? "").includes(`${h.app.registry}/${name}@${digest}`));
   assert.match(run.output.summary ?? "", /python311/);
   assert.match(run.output.summary ?? "", /gunicorn app:app --bind 0\.0\.0\.0:\$PORT/);
 
   const port = await freePort();
-  const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) });
+  const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
   try {
     const body = await firstBody(port, 30_000);
     assert.equal(body, "hello from microship e2e on python 3.11\n", container.output());

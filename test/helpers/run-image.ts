@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import type { RegistryCredential } from "../../src/core/ports.ts";
 
 export interface RunningImage {
   output(): string;
@@ -14,10 +15,10 @@ export interface RunningImage {
  * layout, umoci unpack (as root, keeping owners), runc. The container shares the host's network
  * namespace so a test can reach its port on loopback.
  */
-export function runImage(ref: string, env: Record<string, string> = {}): RunningImage {
+export function runImage(ref: string, env: Record<string, string> = {}, auth?: RegistryCredential | null): RunningImage {
   const dir = mkdtempSync(join(tmpdir(), "ms-run-"));
   const id = `ms-e2e-${randomBytes(4).toString("hex")}`;
-  execFileSync("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
+  execFileSync("skopeo", ["copy", "-q", "--src-tls-verify=false", ...(auth ? ["--src-creds", `${auth.username}:${auth.password}`] : []), `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
   execFileSync("umoci", ["unpack", "--image", `${join(dir, "layout")}:img`, join(dir, "bundle")], { stdio: "ignore" });
   const configPath = join(dir, "bundle", "config.json");
   const config = JSON.parse(readFileSync(configPath, "utf8"));
