@@ -6,7 +6,7 @@ import { createNodeMiddleware, createProbot, run } from "probot";
 import type { Builder } from "./builder/builder.ts";
 import { BuildService } from "./core/build-service.ts";
 import { CheckRunOpener } from "./core/check-run-opener.ts";
-import type { Archiver, ImageNamer, Planner, RegistryCredential } from "./core/ports.ts";
+import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
 import { WorkerPool } from "./core/worker-pool.ts";
 import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
 import { microshipApp } from "./github/app.ts";
@@ -32,6 +32,8 @@ export interface Overrides {
   planner?: Planner;
   archiver?: Archiver;
   images?: ImageNamer;
+  /** Issues build credentials for a MICROSHIP_REGISTRY whose front is ours (tests). */
+  registryCredentials?: RegistryCredentials;
   logger?: Logger;
   progressIntervalMs?: number;
   leaseMs?: number;
@@ -92,7 +94,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       archiver: parts.archiver,
       builder: parts.builder,
       images: parts.images,
-      registryCredentials: parts.registryCredentials,
+      registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
       reporter,
       store,
       secrets: null,
