@@ -79,7 +79,9 @@ const READ = new Set(["GET", "HEAD"]);
  * Whether the front lets a request through. Nobody deletes. The operator may do the rest. A
  * build credential reaches only names at or below its `{owner}/{repo}` (so `octo/shop` never
  * reaches `octo/shop-evil`), writes manifests only under its own tags or by digest, and reads
- * its namespace only when it is trusted (`pull`); a fork's build reads back only its own tags.
+ * its namespace only when it is trusted (`pull`). A fork's build reads back only its own tags
+ * and manifests by digest (what microship's size and tag calls need), checks which blobs exist
+ * (what a push needs), and never reads a blob or lists tags.
  */
 export function decideAccess(r: AccessRequest): AccessDecision {
   if (r.query.length > MAX_QUERY) return deny(403, "query too long");
