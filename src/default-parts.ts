@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Builder } from "./builder/builder.ts";
 import type { Env } from "./config/env.ts";
-import type { Archiver, ImageNamer, Planner } from "./core/ports.ts";
+import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
 import type { Logger } from "./log/logger.ts";
 import { planApps } from "./detect/registry.ts";
 import { createSourceArchive } from "./source/archive.ts";
@@ -17,6 +17,10 @@ export interface Parts {
   archiver: Archiver;
   images: ImageNamer;
   registry: string;
+  /** microship's own credential for the embedded registry (null for MICROSHIP_REGISTRY). */
+  registryAuth: RegistryCredential | null;
+  /** Issues each build's push credential for the embedded registry; null for MICROSHIP_REGISTRY. */
+  registryCredentials: RegistryCredentials | null;
   close(): Promise<void>;
 }
 
@@ -26,7 +30,7 @@ export const microvmDataDir = (env: Env) => join(env.MICROSHIP_DATA_DIR, "builde
 const isLoopback = (hostPort: string) => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(hostPort.split("/")[0]!);
 
 /** The embedded defaults: detection, archive, registry and builder, each replaceable by a test. */
-export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<Parts, "registry" | "close">>): Promise<Parts> {
+export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<Parts, "registry" | "registryAuth" | "registryCredentials" | "close">>): Promise<Parts> {
   const dataDir = env.MICROSHIP_DATA_DIR;
   const embedded = env.MICROSHIP_REGISTRY ? null : await startEmbeddedRegistry({ dataDir, log });
   const registry = env.MICROSHIP_REGISTRY ?? embedded!.address;
@@ -47,6 +51,8 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
     archiver: o.archiver ?? archiver,
     images: o.images ?? new RegistryImageNamer(registry),
     registry,
+    registryAuth: embedded?.auth ?? null,
+    registryCredentials: embedded?.credentials ?? null,
     async close() {
       await builder.close?.();
       await embedded?.stop();

@@ -6,7 +6,7 @@ import { createNodeMiddleware, createProbot, run } from "probot";
 import type { Builder } from "./builder/builder.ts";
 import { BuildService } from "./core/build-service.ts";
 import { CheckRunOpener } from "./core/check-run-opener.ts";
-import type { Archiver, ImageNamer, Planner } from "./core/ports.ts";
+import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
 import { WorkerPool } from "./core/worker-pool.ts";
 import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
 import { microshipApp } from "./github/app.ts";
@@ -32,6 +32,8 @@ export interface Overrides {
   planner?: Planner;
   archiver?: Archiver;
   images?: ImageNamer;
+  /** Issues build credentials for a MICROSHIP_REGISTRY whose front is ours (tests). */
+  registryCredentials?: RegistryCredentials;
   logger?: Logger;
   progressIntervalMs?: number;
   leaseMs?: number;
@@ -42,6 +44,8 @@ export interface RunningMicroship {
   url: string;
   /** Where images are pushed: MICROSHIP_REGISTRY, or the embedded registry's address. */
   registry: string;
+  /** The embedded registry's operator credential, for pulling what was built; null for MICROSHIP_REGISTRY. */
+  registryAuth: RegistryCredential | null;
   server: Server;
   pool: WorkerPool;
   store: SqliteStore;
@@ -90,6 +94,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       archiver: parts.archiver,
       builder: parts.builder,
       images: parts.images,
+      registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
       reporter,
       store,
       secrets: null,
@@ -116,6 +121,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     registry: parts.registry,
+    registryAuth: parts.registryAuth,
     server,
     pool,
     store,

@@ -73,7 +73,7 @@ try {
 async function timeBuild(builder: Builder, source: SourceArchive, imageName: string): Promise<{ start: number; booting: number; ready: number; end: number }> {
   const id = `b${Date.now().toString(36)}`;
   const input: BuildInput = {
-    buildId: id, source, imageName, tags: [id], buildArgs: {}, cacheScope: "bench/tiny", noCache: true, timeoutSeconds: 600,
+    buildId: id, source, imageName, tags: [id], buildArgs: {}, cacheScope: "bench/tiny", untrusted: false, registryAuth: registry.auth, noCache: true, timeoutSeconds: 600,
     dockerfile: `FROM ${base.mirror}/busybox:latest\nCOPY hello.txt /hello.txt\nRUN echo ${id} >> /hello.txt\nCMD ["cat", "/hello.txt"]\n`,
     secrets: [], runtime: null, baseImageDigest: null, signal: new AbortController().signal,
   };

@@ -68,10 +68,21 @@ chmod 700 "$WORK/secrets"
   done
 } > /etc/containers/registries.conf.d/50-microship.conf
 
+# The build's push credential (scoped to its repository and tags) goes to a file, never argv.
+AUTHFILE="$WORK/auth.json"
+( umask 077; jq --arg reg "$REGISTRY" '(.registry_auth // null) as $a | {auths: (if $a == null then {} else
+    ([$reg] + [(.registry_rewrites // [])[] | .from, .to] | unique
+     | map({key: ., value: {auth: ("\($a.username):\($a.password)" | @base64)}}) | from_entries) end)}' \
+  "$CONFIG" > "$AUTHFILE" ) || fail infra "could not write the registry auth file"
+
 # Always the Dockerfile text the host sent, even when /src has its own.
 cfg '.dockerfile' > "$WORK/Dockerfile"
 
-ARGS=(bud --layers --force-rm --isolation chroot --pull --format oci -f "$WORK/Dockerfile" -t "localhost/microship/build:latest")
+ARGS=(bud --layers --force-rm --isolation chroot --pull --authfile "$AUTHFILE" --format oci -f "$WORK/Dockerfile" -t "localhost/microship/build:latest")
+# RUN steps get a PID namespace of their own (chroot isolation ignores --pid), so /proc shows them
+# neither this agent nor its config.
+PIDNS=()
+command -v unshare >/dev/null && PIDNS=(unshare --pid --fork --kill-child --mount-proc)
 [ "$(cfg '.no_cache // false')" = true ] && ARGS+=(--no-cache)
 while IFS= read -r -d '' kv; do ARGS+=(--build-arg "$kv"); done \
   < <(jq -j '(.build_args // {}) | to_entries[] | "\(.key)=\(.value)\u0000"' "$CONFIG")
@@ -85,8 +96,8 @@ echo "microship-agent: buildah bud ($(( ${#ARGS[@]} )) arguments, $n secrets)"
 
 TIMEOUT=$(cfg '.timeout_seconds // 0')
 T0=$(date +%s%3N)
-if [ "$TIMEOUT" -gt 0 ]; then timeout --signal=TERM --kill-after=10 "$TIMEOUT" buildah "${ARGS[@]}" /src 2>&1
-else buildah "${ARGS[@]}" /src 2>&1; fi
+if [ "$TIMEOUT" -gt 0 ]; then timeout --signal=TERM --kill-after=10 "$TIMEOUT" "${PIDNS[@]}" buildah "${ARGS[@]}" /src 2>&1
+else "${PIDNS[@]}" buildah "${ARGS[@]}" /src 2>&1; fi
 rc=$?
 BUILD_MS=$(( $(date +%s%3N) - T0 ))
 rm -rf "$WORK/secrets"
@@ -106,7 +117,7 @@ DIGEST=""
 T1=$(date +%s%3N)
 for tag in $(cfg '(.tags // ["latest"])[]'); do
   echo "microship-agent: pushing $REGISTRY/$IMAGE:$tag"
-  buildah push --format oci --digestfile "$WORK/digest" \
+  buildah push --authfile "$AUTHFILE" --format oci --digestfile "$WORK/digest" \
     localhost/microship/build:latest "docker://$REGISTRY/$IMAGE:$tag" 2>&1 \
     || fail infra "pushing $REGISTRY/$IMAGE:$tag failed"
   [ -n "$DIGEST" ] || DIGEST=$(cat "$WORK/digest")

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { Provenance } from "../core/types.ts";
+import type { RegistryCredential } from "../core/ports.ts";
 
 /**
  * One interface for every backend (hypeman, microvm, host). DESIGN.md 6.
@@ -33,6 +34,16 @@ export interface BuildInput {
   buildArgs: Record<string, string>;
   /** `{owner}/{repo}`, or `{owner}/{repo}/pr-{n}` for fork PRs, which must never write the base scope. */
   cacheScope: string;
+  /**
+   * The code comes from someone without write access to the repository (a fork PR): only a
+   * builder that isolates the build in a VM may run it.
+   */
+  untrusted: boolean;
+  /**
+   * The credential the build pushes `imageName` with: scoped to the repository and to `tags`.
+   * Null when the registry needs none (a registry of the operator's, configured on the host).
+   */
+  registryAuth?: RegistryCredential | null;
   noCache: boolean;
   timeoutSeconds: number;
   /** Empty for fork PRs. */

@@ -23,12 +23,24 @@ const appFields = {
     .optional(),
   version: z.string().min(1).describe("Runtime version, e.g. \"22\" or \"3.12\". Overrides every version file.").optional(),
   dockerfile: z.string().min(1).describe("Path to a Dockerfile, relative to the app root. Skips detection.").optional(),
-  base_image: z.string().min(1).describe("Base image for the generated Dockerfile, e.g. node:22-slim or an image pinned by digest.").optional(),
+  base_image: z
+    .string()
+    .min(1)
+    .max(512)
+    // It becomes a FROM line: a newline would add instructions of the config's choosing.
+    .regex(/^[^\s\x00-\x1f\x7f]+$/, "must be one image reference: no spaces, newlines or other control characters")
+    .describe("Base image for the generated Dockerfile, e.g. node:22-slim or an image pinned by digest. One reference: no spaces, newlines or control characters.")
+    .optional(),
   build_args: variables().describe("Build arguments passed to the image build.").optional(),
   start: z.string().min(1).describe("Start command for the image, overriding detection.").optional(),
   branches: z.array(glob).describe("Build pushes only to branches matching one of these globs.").optional(),
   paths: z.array(glob).describe("Build only when a change touches a path matching one of these globs.").optional(),
-  image: z.string().min(1).describe("Image name template; {owner}, {repo} and {app} are replaced.").optional(),
+  image: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe("Image path below {owner}/{repo} in the registry, e.g. \"api\" gives {owner}/{repo}/api; {app} is the app's name. It can't leave the repository's namespace: a leading {owner}/{repo} is implied and dropped, and '..' or a host are just path components.")
+    .optional(),
   timeout: z.number().int().min(30).max(7200).describe("Build timeout in seconds.").optional(),
   env: variables().describe("Non-secret environment for the build and the image.").optional(),
 };

@@ -11,7 +11,7 @@ import { retrying } from "./retry.ts";
 import { annotateFromLog } from "./log-annotations.ts";
 import { outcomeFromError, worstConclusion } from "./outcome.ts";
 import type {
-  Archiver, Checkout, ChecksReporter, ConfigSource, ImageNamer, LinkSigner, Metrics, OpLog, Planner, PlanOutcome, RunRef, SecretSource, SourceFetcher,
+  Archiver, Checkout, ChecksReporter, ConfigSource, ImageNamer, LinkSigner, Metrics, OpLog, Planner, PlanOutcome, RegistryCredentials, RunRef, SecretSource, SourceFetcher,
 } from "./ports.ts";
 import type { Phase, PhaseTimings } from "./types.ts";
 
@@ -24,6 +24,8 @@ export interface PipelineDeps {
   reporter: ChecksReporter;
   store: Store;
   images: ImageNamer;
+  /** Each build's push credential; absent when the registry takes none from us. */
+  registryCredentials?: RegistryCredentials | null;
   secrets: SecretSource | null;
   links: LinkSigner;
   metrics: Metrics;
@@ -137,6 +139,8 @@ export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps:
           tags: target.tags,
           buildArgs: plan.buildArgs,
           cacheScope: fork && pr ? `${owner}/${repo}/pr-${pr.number}` : `${owner}/${repo}`,
+          untrusted: fork,
+          registryAuth: deps.registryCredentials?.forBuild(build.id, build.request, target, timeoutSeconds) ?? null,
           noCache: build.request.noCache,
           timeoutSeconds,
           secrets,

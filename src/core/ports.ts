@@ -41,6 +41,20 @@ export interface ImageNamer {
   target(request: BuildRequest, plan: BuildPlan): ImageTarget;
 }
 
+/** HTTP Basic credentials for a registry. Never logged, never in argv. */
+export interface RegistryCredential {
+  username: string;
+  password: string;
+}
+
+export interface RegistryCredentials {
+  /**
+   * A credential that pushes only `target`'s tags, only under the request's own `{owner}/{repo}`,
+   * and expires after `ttlSeconds`; null when the registry isn't ours to hand out credentials for.
+   */
+  forBuild(buildId: string, request: BuildRequest, target: ImageTarget, ttlSeconds: number): RegistryCredential | null;
+}
+
 export interface SecretSource {
   /** Build secrets for a repo; never called for fork PRs. */
   secretsFor(request: BuildRequest): Promise<BuildSecret[]>;

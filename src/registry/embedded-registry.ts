@@ -1,14 +1,22 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { get as httpGet } from "node:http";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
-import { freePort } from "./free-port.ts";
 import { infraError } from "../core/errors.ts";
-import type { OpLog } from "../core/ports.ts";
+import type { OpLog, RegistryCredential } from "../core/ports.ts";
+import { RegistryCredentialIssuer } from "./registry-credentials.ts";
+import { startRegistryFront, type RegistryFront } from "./registry-front.ts";
 
 export interface EmbeddedRegistry {
-  /** 127.0.0.1:PORT */
+  /** 127.0.0.1:PORT of the authenticating front; distribution itself has no TCP port. */
   address: string;
+  /** microship's own credential (tagging, tests pulling images); never handed to a build. */
+  auth: RegistryCredential;
+  /** Issues each build's credential, scoped to its repository and tags. */
+  credentials: RegistryCredentialIssuer;
   stop(): Promise<void>;
 }
 
@@ -16,53 +24,61 @@ export interface EmbeddedRegistryOptions {
   /** The registry keeps config, storage (dataDir/registry/data) and its log here. */
   dataDir: string;
   log: OpLog;
-  /** A fixed port; by default a free one is picked. */
+  /** A fixed port for the front; by default a free one is picked. */
   port?: number;
+  /** Anyone may pull: only for a mirror of public base images (tests). Writes still need `auth`. */
+  anonymousPull?: boolean;
 }
 
-const START_ATTEMPTS = 5;
-// The header our registry answers with, so a registry another process started on the same port
-// in a race is never taken for ours.
+const START_ATTEMPTS = 3;
+// The header our registry answers with, so a stale socket answered by another process is never
+// taken for ours.
 const ID_HEADER = "X-Microship-Registry";
+// sun_path holds 108 bytes on Linux.
+const MAX_SOCKET_PATH = 100;
 
 /**
- * Debian's docker-registry (distribution 2.8) as a child process on loopback, with its own
- * config and storage under the data dir; never the packaged /etc config, which turns on auth.
- * It is restarted with backoff if it dies, and stopped with the app.
+ * Debian's docker-registry (distribution 2.8) as a child process, with its own config and
+ * storage under the data dir; never the packaged /etc config. It listens only on a unix socket
+ * in a directory only we can enter, deletes are off, and the one way in is the front
+ * (registry-front.ts), which checks a credential on every request. A build reaches the front
+ * (the host builder on loopback, the microVM through 10.0.2.2) but never the registry itself.
+ * The registry is restarted with backoff if it dies, and stopped with the app.
  */
 export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise<EmbeddedRegistry> {
   const dir = join(o.dataDir, "registry");
   mkdirSync(join(dir, "data"), { recursive: true });
   const id = randomBytes(8).toString("hex");
   const config = join(dir, `config-${id}.yml`);
+  const socketDir = await privateSocketDir(dir);
+  const socketPath = join(socketDir.path, `registry-${id}.sock`);
   let child: ResultPromise | null = null;
   let stopping = false;
-  let port = 0;
 
   const spawnOnce = () => {
+    rmSync(socketPath, { force: true });
     const logFile = { file: join(dir, "registry.log"), append: true };
     const c = execa(...withParentDeath(["docker-registry", "serve", config]), { stdin: "ignore", stdout: logFile, stderr: logFile, reject: false, cleanup: true, extendEnv: false, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     child = c;
     return c;
   };
 
-  // distribution can't bind port 0: pick a free port, and pick again if someone takes it first.
+  writeFileSync(config, registryConfig(join(dir, "data"), socketPath, id), { mode: 0o600 });
   for (let attempt = 1; ; attempt++) {
-    port = o.port ?? (await freePort());
-    writeFileSync(config, registryConfig(join(dir, "data"), port, id));
     const c = spawnOnce();
-    const up = await waitUntilUp(`127.0.0.1:${port}`, id, c, 10_000);
+    const up = await waitUntilUp(socketPath, id, c, 10_000);
     if (up === "up") break;
     if (c.exitCode === null) c.kill("SIGKILL");
     await c;
-    if (attempt >= START_ATTEMPTS || o.port !== undefined) {
-      throw infraError(`The embedded registry did not start on 127.0.0.1:${port} (${up}); see ${join(dir, "registry.log")}.`, {
+    if (attempt >= START_ATTEMPTS) {
+      rmSync(config, { force: true });
+      if (socketDir.owned) rmSync(socketDir.path, { recursive: true, force: true });
+      throw infraError(`The embedded registry did not start (${up}); see ${join(dir, "registry.log")}.`, {
         title: "Registry did not start",
         hint: "Is Debian's docker-registry installed (scripts/host-deps.sh)? Or set MICROSHIP_REGISTRY to a registry of your own.",
       });
     }
   }
-  const address = `127.0.0.1:${port}`;
 
   let restarts = 0;
   const watch = (c: ResultPromise) => {
@@ -70,28 +86,78 @@ export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise
       if (stopping) return;
       restarts++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(restarts, 7));
-      o.log.error({ exitCode: r.exitCode, signal: r.signal, delay, address }, "embedded registry exited; restarting it");
+      o.log.error({ exitCode: r.exitCode, signal: r.signal, delay }, "embedded registry exited; restarting it");
       setTimeout(() => {
         if (!stopping) watch(spawnOnce());
       }, delay).unref();
     });
   };
   watch(child!);
-  o.log.info({ address }, "embedded registry started");
+
+  const stopRegistry = async () => {
+    stopping = true;
+    const c = child as ResultPromise | null;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      c.kill("SIGTERM");
+      const timer = setTimeout(() => c.kill("SIGKILL"), 5_000);
+      await c;
+      clearTimeout(timer);
+    }
+    rmSync(config, { force: true });
+    rmSync(socketDir.owned ? socketDir.path : socketPath, { recursive: true, force: true });
+  };
+
+  const credentials = new RegistryCredentialIssuer();
+  let front: RegistryFront;
+  try {
+    front = await startRegistryFront({ socketPath, credentials, log: o.log, anonymousPull: o.anonymousPull, port: o.port });
+  } catch (err) {
+    await stopRegistry();
+    throw infraError(`The embedded registry's front could not listen on 127.0.0.1:${o.port ?? 0}: ${(err as Error).message}`, {
+      title: "Registry did not start",
+      hint: "Is the port taken? Pick another one, or set MICROSHIP_REGISTRY to a registry of your own (docker-registry must be installed: scripts/host-deps.sh).",
+      cause: err,
+    });
+  }
+  o.log.info({ address: front.address }, "embedded registry started");
   return {
-    address,
+    address: front.address,
+    auth: credentials.operator,
+    credentials,
     async stop() {
-      stopping = true;
-      const c = child as ResultPromise | null;
-      if (c && c.exitCode === null && c.signalCode === null) {
-        c.kill("SIGTERM");
-        const timer = setTimeout(() => c.kill("SIGKILL"), 5_000);
-        await c;
-        clearTimeout(timer);
-      }
-      rmSync(config, { force: true });
+      await front.stop();
+      await stopRegistry();
     },
   };
+}
+
+/**
+ * A directory only our user can enter, for the socket: under the data dir, or a fresh one under
+ * the temp dir when the data dir's path is too long for a socket address. Sockets of registries
+ * that were killed are removed; a live one (another process sharing the data dir) is kept.
+ */
+async function privateSocketDir(dir: string): Promise<{ path: string; owned: boolean }> {
+  const preferred = join(dir, "run");
+  const owned = preferred.length + 40 > MAX_SOCKET_PATH;
+  const path = owned ? mkdtempSync(join(tmpdir(), "microship-registry-")) : preferred;
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+  for (const f of readdirSync(path)) {
+    if (f.endsWith(".sock") && (await refusesConnections(join(path, f)))) rmSync(join(path, f), { force: true });
+  }
+  return { path, owned };
+}
+
+function refusesConnections(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.setTimeout(1_000, () => s.destroy());
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+  });
 }
 
 /**
@@ -103,7 +169,7 @@ export function withParentDeath(argv: string[]): [string, string[]] {
   return existsSync("/usr/bin/setpriv") ? ["/usr/bin/setpriv", ["--pdeathsig", "TERM", ...argv]] : [argv[0]!, argv.slice(1)];
 }
 
-function registryConfig(dataDir: string, port: number, id: string): string {
+function registryConfig(dataDir: string, socketPath: string, id: string): string {
   return [
     "version: 0.1",
     "log:",
@@ -114,11 +180,15 @@ function registryConfig(dataDir: string, port: number, id: string): string {
     "  filesystem:",
     `    rootdirectory: ${dataDir}`,
     "  delete:",
-    "    enabled: true",
+    "    enabled: false",
     "  cache:",
     "    blobdescriptor: inmemory",
     "http:",
-    `  addr: 127.0.0.1:${port}`,
+    "  net: unix",
+    `  addr: ${socketPath}`,
+    // Upload URLs relative to the request, so they point back at the front whatever name the
+    // client reached it by (127.0.0.1 on the host, 10.0.2.2 in the microVM).
+    "  relativeurls: true",
     // Only signs upload state between requests of one process; not a credential.
     `  secret: ${id}`,
     "  headers:",
@@ -127,18 +197,24 @@ function registryConfig(dataDir: string, port: number, id: string): string {
   ].join("\n");
 }
 
-async function waitUntilUp(address: string, id: string, c: ResultPromise, timeoutMs: number): Promise<"up" | "exited" | "timeout"> {
+async function waitUntilUp(socketPath: string, id: string, c: ResultPromise, timeoutMs: number): Promise<"up" | "exited" | "timeout"> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
     if (c.exitCode !== null || c.signalCode !== null) return "exited";
-    try {
-      // Bounded: whatever else holds the port may accept and never answer.
-      const r = await fetch(`http://${address}/v2/`, { signal: AbortSignal.timeout(1_000) });
-      if (r.status === 200 && r.headers.get(ID_HEADER) === id) return "up";
-    } catch {
-      // not listening yet
-    }
+    if ((await pingSocket(socketPath)) === id) return "up";
     await new Promise((r) => setTimeout(r, 50));
   }
   return "timeout";
+}
+
+/** The registry's id header from GET /v2/ on the socket, or null; bounded to one second. */
+function pingSocket(socketPath: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const req = httpGet({ socketPath, path: "/v2/", timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200 ? String(res.headers[ID_HEADER.toLowerCase()] ?? "") || null : null);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(null));
+  });
 }

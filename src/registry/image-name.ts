@@ -31,7 +31,8 @@ export function sanitizeComponent(raw: string, fallback = "app"): string {
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")
-    .replace(/[._-]{2,}/g, (m) => (m === "__" ? m : /^-+$/.test(m) ? "-" : m[0]!))
+    // Distribution allows `-+` and `__`; any other run keeps its first character.
+    .replace(/[._-]{2,}/g, (m) => (m === "__" || /^-+$/.test(m) ? m : m[0]!))
     .replace(/^[._-]+|[._-]+$/g, "");
   return c.length > 0 ? c : fallback;
 }
@@ -40,23 +41,37 @@ export interface ImagePathParts {
   owner: string;
   repo: string;
   app: string | null;
-  /** From the repo config's `image`: a path under the registry, with {owner}, {repo} and {app}. */
+  /** The repo config's `image`: a path below `{owner}/{repo}`, with {owner}, {repo} and {app}. */
   template?: string | null;
 }
 
+// Distribution's limit is 255 for the whole name; the registry's host and prefix need some.
+const MAX_SUFFIX = 128;
+const MAX_SUFFIX_COMPONENTS = 4;
+
+/** `{owner}/{repo}`: the namespace a repository's images, and its build credential, are bound to. */
+export function repoNamespace(owner: string, repo: string): string {
+  return `${sanitizeComponent(owner)}/${sanitizeComponent(repo)}`;
+}
+
 /**
- * `{owner}/{repo}[/{app}]`, or the config's template. The template only names a path under the
- * configured registry: a repository never chooses where its images are pushed.
+ * `{owner}/{repo}[/{app}]`, or `{owner}/{repo}/{suffix}` from the config's `image`. The suffix is
+ * only ever appended below the repository's own namespace: `..`, a leading `/`, a host or a
+ * `{owner}` placeholder are components under it, never a way out of it. A leading
+ * `{owner}/{repo}` is dropped, since it is implied, so `{owner}/{repo}/{app}` keeps its meaning.
  */
 export function imagePath(p: ImagePathParts): string {
-  const owner = sanitizeComponent(p.owner);
-  const repo = sanitizeComponent(p.repo);
+  const ns = repoNamespace(p.owner, p.repo);
   const app = p.app ? sanitizeComponent(p.app) : null;
-  if (!p.template) return [owner, repo, app].filter(Boolean).join("/");
-  const filled = p.template.replaceAll("{owner}", owner).replaceAll("{repo}", repo).replaceAll("{app}", app ?? "");
-  const parts = filled.split("/").map((s) => s.trim()).filter(Boolean).map((s) => sanitizeComponent(s, ""));
-  const path = parts.filter(Boolean).join("/");
-  return path.length > 0 ? path : [owner, repo, app].filter(Boolean).join("/");
+  if (!p.template) return app ? `${ns}/${app}` : ns;
+  const template = p.template.trim();
+  const implied = /^\/*\{owner\}\/+\{repo\}(?:\/|$)/.exec(template);
+  const rest = implied ? template.slice(implied[0].length) : template;
+  const filled = rest.slice(0, 4 * MAX_SUFFIX).replaceAll("{owner}", sanitizeComponent(p.owner)).replaceAll("{repo}", sanitizeComponent(p.repo)).replaceAll("{app}", app ?? "");
+  const parts = filled.split("/").map((s) => sanitizeComponent(s, "")).filter(Boolean).slice(0, MAX_SUFFIX_COMPONENTS);
+  let suffix = parts.join("/");
+  if (suffix.length > MAX_SUFFIX) suffix = suffix.slice(0, MAX_SUFFIX).replace(/[/._-]+$/, "");
+  return suffix ? `${ns}/${suffix}` : ns;
 }
 
 export interface TagParts {

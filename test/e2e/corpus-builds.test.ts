@@ -84,7 +84,7 @@ for (const c of CASES) {
     const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
     assert.ok(digest, summary);
     const port = await freePort();
-    const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) });
+    const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
     try {
       const body = await firstBody(port, 60_000);
       assert.match(body, c.body, container.output());

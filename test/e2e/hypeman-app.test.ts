@@ -25,8 +25,8 @@ before(async () => {
   base = await ensureBaseImages();
   dir = await mkdtemp(join(tmpdir(), "ms-hypeman-e2e-"));
   registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
-  fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, heartbeatMs: 500 });
-  h = await startHarness({}, {
+  fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, registryAuth: registry.auth, heartbeatMs: 500 });
+  h = await startHarness({ registryCredentials: registry.credentials }, {
     MICROSHIP_BUILDER: "hypeman", HYPEMAN_BASE_URL: fake.url, HYPEMAN_API_KEY: fake.token(),
     MICROSHIP_REGISTRY: registry.address, MICROSHIP_BUILD_TIMEOUT: "300",
   });
@@ -46,13 +46,13 @@ test("a push is built on Hypeman: the check succeeds with the registry's digest,
   await h.send("push", h.pushPayload({ sha, branch: "hm-ok" }));
   const run = await completed(sha, "the build");
   assert.equal(run.conclusion, "success", `${run.output.summary}\n${run.output.text?.slice(-2000)}`);
-  const digest = await registryDigest(registry.address, `${OWNER}/${REPO}`, sha);
+  const digest = await registryDigest(registry.address, `${OWNER}/${REPO}`, sha, registry.auth);
   assert.ok(digest);
-  assert.equal(await registryDigest(registry.address, `${OWNER}/${REPO}`, "hm-ok"), digest);
+  assert.equal(await registryDigest(registry.address, `${OWNER}/${REPO}`, "hm-ok", registry.auth), digest);
   assert.ok(run.output.summary?.includes(`${registry.address}/${OWNER}/${REPO}@${digest}`), run.output.summary ?? "");
   assert.match(run.output.summary ?? "", /Hypeman at 127\.0\.0\.1/);
   assert.match(run.output.text ?? "", /built-on-hypeman/);
-  assert.equal(await runImageOutput(`${registry.address}/${OWNER}/${REPO}@${digest}`), "hello from hypeman\n");
+  assert.equal(await runImageOutput(`${registry.address}/${OWNER}/${REPO}@${digest}`, { auth: registry.auth }), "hello from hypeman\n");
   assert.equal(lastCreateFields().cache_scope, `${OWNER}/${REPO}`);
 });
 

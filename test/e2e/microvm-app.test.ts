@@ -36,11 +36,11 @@ test("a signed push is built in a microVM: the check succeeds with the registry'
   await h.send("push", h.pushPayload({ sha, branch: "vm" }));
   const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 600_000, "the build");
   assert.equal(run.conclusion, "success", `${run.output.summary}\n${run.output.text?.slice(-2000)}`);
-  const digest = await registryDigest(h.app.registry, `${OWNER}/${REPO}`, sha);
+  const digest = await registryDigest(h.app.registry, `${OWNER}/${REPO}`, sha, h.app.registryAuth);
   assert.ok(digest && run.output.summary?.includes(`${h.app.registry}/${OWNER}/${REPO}@${digest}`), run.output.summary ?? "");
   assert.match(run.output.summary ?? "", /QEMU microvm, (KVM|TCG)/, "the summary says which accelerator built it");
   assert.match(run.output.text ?? "", new RegExp(`built-in-a-vm-${marker}`));
-  assert.equal(await runImageOutput(`${h.app.registry}/${OWNER}/${REPO}@${digest}`), "hello from a microVM build\n");
+  assert.equal(await runImageOutput(`${h.app.registry}/${OWNER}/${REPO}@${digest}`, { auth: h.app.registryAuth }), "hello from a microVM build\n");
 });
 
 test("with nothing set, the app builds with microvm and says so at start-up", async () => {

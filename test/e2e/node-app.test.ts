@@ -8,6 +8,8 @@ import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-ha
 import { runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
+import { basicAuth } from "../../src/registry/registry-client.ts";
+import { registryDigest } from "../helpers/contract-probes.ts";
 
 const FIXTURE = new URL("../fixtures/e2e/node-express/", import.meta.url).pathname;
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]));
@@ -39,16 +41,17 @@ test("a signed push of an Express app becomes a running image in the registry, r
   // The image is in the registry under the sha and the sanitised branch tag.
   const registry = h.app.registry;
   const name = `${OWNER}/${REPO}`;
-  const tags = (await (await fetch(`http://${registry}/v2/${name}/tags/list`)).json()) as { tags: string[] };
+  const tags = (await (await fetch(`http://${registry}/v2/${name}/tags/list`, { headers: basicAuth(h.app.registryAuth) })).json()) as { tags: string[] };
   assert.deepEqual(tags.tags.sort(), [sha, "feature-E2E"].sort());
-  const digest = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${registry}/${name}:${sha}`], { encoding: "utf8" }).trim();
+  // Asynchronous: the registry's front answers from this process's event loop.
+  const digest = await registryDigest(registry, name, sha, h.app.registryAuth);
   assert.match(run.output.summary ?? "", new RegExp(`${registry}/${name}@${digest.replace(":", ":")}`));
   assert.match(run.output.summary ?? "", /nodejs24/);
   assert.match(run.output.summary ?? "", /npm \(from package-lock\.json\)/);
 
   // The image runs and answers on $PORT with the app's text.
   const port = await freePort();
-  const container = runImage(`${registry}/${name}@${digest}`, { PORT: String(port) });
+  const container = await runImage(`${registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
   try {
     const body = await until(async () => {
       const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);

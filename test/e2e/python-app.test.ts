@@ -1,6 +1,5 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
@@ -9,6 +8,8 @@ import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-ha
 import { firstBody, runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
+import { basicAuth } from "../../src/registry/registry-client.ts";
+import { registryDigest } from "../helpers/contract-probes.ts";
 
 const FIXTURE = new URL("../fixtures/e2e/python-flask/", import.meta.url).pathname;
 
@@ -36,15 +37,16 @@ test("a signed push of a Flask app with gunicorn becomes a running image", { tim
   assert.equal(run.conclusion, "success", `${run.output.summary}\n${run.output.text?.slice(-3000)}`);
   assert.deepEqual([...new Set(run.history.map((u) => u.body.status).filter(Boolean))], ["queued", "in_progress", "completed"]);
   const name = `${OWNER}/${REPO}`;
-  const tags = (await (await fetch(`http://${h.app.registry}/v2/${name}/tags/list`)).json()) as { tags: string[] };
+  const tags = (await (await fetch(`http://${h.app.registry}/v2/${name}/tags/list`, { headers: basicAuth(h.app.registryAuth) })).json()) as { tags: string[] };
   assert.deepEqual(tags.tags.sort(), [sha, "py"].sort());
-  const digest = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${h.app.registry}/${name}:${sha}`], { encoding: "utf8" }).trim();
+  // Asynchronous: the registry's front answers from this process's event loop.
+  const digest = await registryDigest(h.app.registry, name, sha, h.app.registryAuth);
   assert.ok((run.output.summary ?? "").includes(`${h.app.registry}/${name}@${digest}`));
   assert.match(run.output.summary ?? "", /python311/);
   assert.match(run.output.summary ?? "", /gunicorn app:app --bind 0\.0\.0\.0:\$PORT/);
 
   const port = await freePort();
-  const container = runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) });
+  const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
   try {
     const body = await firstBody(port, 30_000);
     assert.equal(body, "hello from microship e2e on python 3.11\n", container.output());

@@ -6,6 +6,7 @@ import { runBuildah } from "../../src/builder/buildah/buildah-command.ts";
 import { startEmbeddedRegistry } from "../../src/registry/embedded-registry.ts";
 import { manifestDigest } from "../../src/registry/registry-client.ts";
 import { quietLog } from "./pipeline-doubles.ts";
+import type { RegistryCredential } from "../../src/core/ports.ts";
 import { withFileLock } from "./file-lock.ts";
 import { RECIPES, log, type Recipe } from "./base-image-recipes.ts";
 
@@ -31,7 +32,8 @@ export interface BaseImages {
 
 export async function ensureBaseImages(): Promise<BaseImages> {
   mkdirSync(CACHE, { recursive: true });
-  const registry = await startEmbeddedRegistry({ dataDir: join(CACHE, "base-registry"), log: quietLog });
+  // A stand-in for Docker Hub: anyone pulls, only we push.
+  const registry = await startEmbeddedRegistry({ dataDir: join(CACHE, "base-registry"), log: quietLog, anonymousPull: true });
   try {
     const mirror = `${registry.address}/library`;
     const stale = async () => {
@@ -46,7 +48,7 @@ export async function ensureBaseImages(): Promise<BaseImages> {
         if (missing.length === 0) return;
         const env = buildahEnv({ dir: join(CACHE, "buildah"), insecureRegistries: [registry.address] });
         mkdirSync(env.env.TMPDIR!, { recursive: true });
-        for (const r of missing) await build(r, env, mirror);
+        for (const r of missing) await build(r, env, mirror, registry.auth);
       });
     }
     return { registry: registry.address, mirror, stop: () => registry.stop() };
@@ -70,7 +72,7 @@ async function isCurrent(r: Recipe, address: string): Promise<boolean> {
   return (await manifestDigest(address, `library/${repo}`, tag!).catch(() => null)) === digest;
 }
 
-async function build(r: Recipe, env: BuildahEnv, mirror: string): Promise<void> {
+async function build(r: Recipe, env: BuildahEnv, mirror: string, auth: RegistryCredential): Promise<void> {
   const t0 = Date.now();
   log(`building ${mirror}/${r.ref}`);
   const image = r.make(CACHE);
@@ -80,7 +82,7 @@ async function build(r: Recipe, env: BuildahEnv, mirror: string): Promise<void> 
     if (image.dir) rmSync(image.dir, { recursive: true, force: true });
   }
   const digestFile = join(env.env.TMPDIR!, `digest-${process.pid}`);
-  await runBuildah(env, ["push", "--signature-policy", env.policyPath, "-q", "--tls-verify=false", "--format", "oci", "--digestfile", digestFile, image.name, `docker://${mirror}/${r.ref}`]);
+  await runBuildah(env, ["push", "--signature-policy", env.policyPath, "-q", "--tls-verify=false", "--creds", `${auth.username}:${auth.password}`, "--format", "oci", "--digestfile", digestFile, image.name, `docker://${mirror}/${r.ref}`]);
   const digest = readFileSync(digestFile, "utf8").trim();
   rmSync(digestFile, { force: true });
   // The registry holds it now; local storage needn't.

@@ -34,6 +34,7 @@ import { describe, before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Builder, BuildInput, LogLine } from "../../src/builder/builder.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
+import type { RegistryCredential } from "../../src/core/ports.ts";
 import { ensureBaseImages, type BaseImages } from "./base-images.ts";
 import { contractArchive, type ContractArchive } from "./contract-archive.ts";
 import { runImageOutput } from "./run-image-output.ts";
@@ -44,6 +45,8 @@ import { driveBuild } from "./drive-build.ts";
 export interface ContractBackend {
   builder: Builder;
   registry: string;
+  /** The registry's operator credential: builds get it to push, probes to read. */
+  registryAuth?: RegistryCredential | null;
   cleanup(): Promise<void>;
   baseMirror?: string;
   imageRegistry?: string;
@@ -85,6 +88,8 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
         tags: [id],
         buildArgs: {},
         cacheScope: "contract/tests",
+        untrusted: false,
+        registryAuth: backend.registryAuth ?? null,
         noCache: true,
         timeoutSeconds: 300,
         secrets: [],
@@ -108,13 +113,13 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
       assert.equal(r.imageRef, `${i.imageName}@${r.digest}`);
       assert.deepEqual(r.tags, i.tags);
       const repo = i.imageName.slice(i.imageName.indexOf("/") + 1);
-      for (const tag of i.tags) assert.equal(await registryDigest(backend.registry, repo, tag), r.digest, `skopeo inspect of :${tag} must agree with the build's digest`);
+      for (const tag of i.tags) assert.equal(await registryDigest(backend.registry, repo, tag, backend.registryAuth), r.digest, `skopeo inspect of :${tag} must agree with the build's digest`);
       assert.ok(r.sizeBytes === null || r.sizeBytes > 0, "size is positive when known");
       assert.equal(r.provenance.sourceHash, archive.source.sha256);
       assert.equal(hex(r.provenance.lockfileHashes["package-lock.json"]), archive.lockfileSha256);
       assert.ok(r.provenance.builderVersion, "the builder names its version");
       assert.ok(o.lines.some((l) => l.text.includes(`build-says-${marker}`)), "the RUN step's output is in the logs");
-      const out = await runImageOutput(`${backend.registry}/${repo}@${r.digest}`);
+      const out = await runImageOutput(`${backend.registry}/${repo}@${r.digest}`, { auth: backend.registryAuth });
       assert.equal(out, `contract-ok-${marker}\nhello from the contract fixture\n`);
     });
 

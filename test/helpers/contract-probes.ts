@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import type { RegistryCredential } from "../../src/core/ports.ts";
 
 const run = promisify(execFile);
 
@@ -9,9 +10,14 @@ export function uniqueId(): string {
   return `c${randomBytes(8).toString("hex")}`;
 }
 
+/** skopeo's flag for a registry credential (tests only: in argv, the password is in /proc). */
+export function skopeoCreds(auth: RegistryCredential | null | undefined, flag = "--creds"): string[] {
+  return auth ? [flag, `${auth.username}:${auth.password}`] : [];
+}
+
 /** What `skopeo inspect` says the digest of repo:tag is, over plain HTTP. */
-export async function registryDigest(registry: string, repo: string, tag: string): Promise<string> {
-  const { stdout } = await run("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${registry}/${repo}:${tag}`]);
+export async function registryDigest(registry: string, repo: string, tag: string, auth?: RegistryCredential | null): Promise<string> {
+  const { stdout } = await run("skopeo", ["inspect", "--tls-verify=false", ...skopeoCreds(auth), "--format", "{{.Digest}}", `docker://${registry}/${repo}:${tag}`]);
   return stdout.trim();
 }
 

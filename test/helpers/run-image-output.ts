@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
+import type { RegistryCredential } from "../../src/core/ports.ts";
 
 const run = promisify(execFile);
 
@@ -12,11 +13,11 @@ const run = promisify(execFile);
  * The way DESIGN.md 8 says works here: skopeo copy to an OCI layout, umoci unpack, runc run.
  * The container is killed if it outlives `timeoutMs`, and nothing is left behind.
  */
-export async function runImageOutput(ref: string, o: { timeoutMs?: number; args?: string[] } = {}): Promise<string> {
+export async function runImageOutput(ref: string, o: { timeoutMs?: number; args?: string[]; auth?: RegistryCredential | null } = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "ms-run-once-"));
   const id = `ms-run-${randomBytes(4).toString("hex")}`;
   try {
-    await run("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
+    await run("skopeo", ["copy", "-q", "--src-tls-verify=false", ...(o.auth ? ["--src-creds", `${o.auth.username}:${o.auth.password}`] : []), `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
     await run("umoci", ["unpack", "--image", `${join(dir, "layout")}:img`, join(dir, "bundle")]);
     const configPath = join(dir, "bundle", "config.json");
     const config = JSON.parse(await readFile(configPath, "utf8"));

@@ -1,8 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import type { RegistryCredential } from "../../src/core/ports.ts";
 
 export interface RunningImage {
   output(): string;
@@ -12,13 +14,15 @@ export interface RunningImage {
 /**
  * Runs an image from a registry the way DESIGN.md 8 says works here: skopeo copy to an OCI
  * layout, umoci unpack (as root, keeping owners), runc. The container shares the host's network
- * namespace so a test can reach its port on loopback.
+ * namespace so a test can reach its port on loopback. The pull is asynchronous: the embedded
+ * registry's front runs in the test's own process when the app does.
  */
-export function runImage(ref: string, env: Record<string, string> = {}): RunningImage {
+export async function runImage(ref: string, env: Record<string, string> = {}, auth?: RegistryCredential | null): Promise<RunningImage> {
+  const run = promisify(execFile);
   const dir = mkdtempSync(join(tmpdir(), "ms-run-"));
   const id = `ms-e2e-${randomBytes(4).toString("hex")}`;
-  execFileSync("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
-  execFileSync("umoci", ["unpack", "--image", `${join(dir, "layout")}:img`, join(dir, "bundle")], { stdio: "ignore" });
+  await run("skopeo", ["copy", "-q", "--src-tls-verify=false", ...(auth ? ["--src-creds", `${auth.username}:${auth.password}`] : []), `docker://${ref}`, `oci:${join(dir, "layout")}:img`]);
+  await run("umoci", ["unpack", "--image", `${join(dir, "layout")}:img`, join(dir, "bundle")]);
   const configPath = join(dir, "bundle", "config.json");
   const config = JSON.parse(readFileSync(configPath, "utf8"));
   config.process.terminal = false;

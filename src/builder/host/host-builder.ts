@@ -1,19 +1,21 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { x as untar } from "tar";
 import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../builder.ts";
 import { LogChannel } from "../log-lines.ts";
-import { buildahEnv, ensureTmp, writeRegistriesConf, type BuildahEnv, type StorageDriver } from "../buildah/buildah-env.ts";
+import { buildahEnv, DEFAULT_STORAGE_DRIVER, ensureTmp, writeRegistriesConf, type BuildahEnv, type StorageDriver } from "../buildah/buildah-env.ts";
 import { toolEnv } from "../buildah/buildah-command.ts";
-import { releaseStorage } from "../buildah/release-storage.ts";
+import { releaseStorage, unmountUnder } from "../buildah/release-storage.ts";
+import { scopeDirName, writeAuthFile } from "../buildah/scope-storage.ts";
 import { fromRegistries, isLoopbackRegistry, needsPlainHttp, registryHost } from "../../registry/registry-host.ts";
 import { runStreaming } from "./run-streaming.ts";
 import { budFailure } from "./bud-failure.ts";
 import { baseImageDigest, finalBaseImage, lockfileHashes } from "./provenance.ts";
 import { pushedSize } from "./pushed-size.ts";
-import { cancelledError, infraError, isMicroshipError, timeoutError } from "../../core/errors.ts";
+import { cancelledError, infraError, isMicroshipError, timeoutError, userError } from "../../core/errors.ts";
 
 export interface HostBuilderOptions {
   /** Storage, configs and scratch space live here. */
@@ -26,28 +28,44 @@ export interface HostBuilderOptions {
 // Enough of the log's end to find the failing step and buildah's error line.
 const TAIL_LINES = 200;
 
+/** What a fork's PR is told when the operator runs the host builder. */
+export const UNTRUSTED_REFUSED = "the host builder runs builds without VM isolation, so it does not build fork PRs: use microvm or hypeman";
+
 /**
  * buildah on the host: no VM, the fastest path, for trusted repos and the test corpus
- * (DESIGN.md 6.3). Its own storage root, chroot isolation, layer cache, OCI push with the
- * registry's own digest.
+ * (DESIGN.md 6.3). Chroot isolation in a PID namespace of its own, a layer cache, OCI push with
+ * the registry's own digest. Each cache scope has its own storage, run root and temp dir, so
+ * no scope can build FROM another scope's local images or read its cache mounts; and code from
+ * forks is refused, since nothing but chroot stands between it and the host.
  */
 export class HostBuilder implements Builder {
   readonly name = "host";
-  private readonly env: BuildahEnv;
+  private readonly envs = new Map<string, BuildahEnv>();
   private readonly insecure: string[];
   private readonly version: string | null;
   private readonly dir: string;
+  private readonly storageDriver: StorageDriver | undefined;
 
   constructor(o: HostBuilderOptions) {
     this.dir = o.dir;
     this.insecure = o.insecureRegistries ?? [];
-    this.env = buildahEnv({ dir: o.dir, insecureRegistries: this.insecure, storageDriver: o.storageDriver });
-    ensureTmp(this.env);
+    this.storageDriver = o.storageDriver;
     this.version = probeVersion();
   }
 
   describe(): string {
-    return `${this.version ?? "buildah"} on the host, ${this.env.storageDriver} storage (no VM isolation: trusted repos only)`;
+    return `${this.version ?? "buildah"} on the host, ${this.storageDriver ?? DEFAULT_STORAGE_DRIVER} storage per repository (no VM isolation: trusted repos only, fork PRs are refused)`;
+  }
+
+  /** One storage per cache scope, made on first use. */
+  private scopeEnv(scope: string): BuildahEnv {
+    let env = this.envs.get(scope);
+    if (!env) {
+      env = buildahEnv({ dir: join(this.dir, "scopes", scopeDirName(scope)), insecureRegistries: this.insecure, storageDriver: this.storageDriver });
+      ensureTmp(env);
+      this.envs.set(scope, env);
+    }
+    return env;
   }
 
   build(input: BuildInput): BuildHandle {
@@ -56,17 +74,26 @@ export class HostBuilder implements Builder {
     return { logs, result };
   }
 
-  /** Unmounts what failed and cancelled builds left mounted; the layer cache stays on disk. */
+  /** Unmounts what failed and cancelled builds left mounted; the layer caches stay on disk. */
   async close(): Promise<void> {
-    await releaseStorage(this.env, this.dir);
+    for (const env of this.envs.values()) await releaseStorage(env, this.dir);
+    unmountUnder(this.dir);
   }
 
   private async run(input: BuildInput, logs: LogChannel): Promise<BuildOutput> {
+    // Checked before anything of the build is unpacked or run.
+    if (input.untrusted) {
+      throw userError(`This pull request comes from a fork, and ${UNTRUSTED_REFUSED}.`, {
+        title: "Fork PRs are not built by this server",
+        hint: "A maintainer can push the branch to the repository itself, or the operator can switch MICROSHIP_BUILDER to microvm or hypeman.",
+      });
+    }
     if (!this.version) throw infraError("buildah is not installed on this host.", { title: "buildah missing", hint: "Install it with scripts/host-deps.sh (Debian: apt-get install buildah skopeo)." });
+    const scopeEnv = this.scopeEnv(input.cacheScope);
     const stop = stopSignal(input);
     // The whole build id in the path (hence in buildah's argv) lets an operator, or a test, find
     // every process of a build with `pgrep -f <build id>`.
-    const work = await mkdtemp(join(this.env.env.TMPDIR!, `build-${input.buildId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 64)}-`));
+    const work = await mkdtemp(join(scopeEnv.env.TMPDIR!, `build-${input.buildId.replace(/[^A-Za-z0-9-]/g, "").slice(0, 64)}-`));
     const tail: LogLine[] = [];
     const mask = secretMask(input.secrets.map((x) => x.value));
     const onLine = (raw: LogLine) => {
@@ -79,7 +106,10 @@ export class HostBuilder implements Builder {
       const registriesConf = join(work, "registries.conf");
       const insecure = [...this.insecure, ...[...fromRegistries(input.dockerfile), registryHost(input.imageName)].filter(isLoopbackRegistry)];
       writeRegistriesConf(registriesConf, insecure);
-      const env = toolEnv(this.env, { HOME: work, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRIES_CONFIG_PATH: registriesConf });
+      // The push credential goes in a file, never in argv, which every process can read in /proc.
+      const authFile = join(work, "auth.json");
+      await writeAuthFile(authFile, input.registryAuth ? { [registryHost(input.imageName)]: input.registryAuth } : {});
+      const env = toolEnv(scopeEnv, { HOME: work, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRIES_CONFIG_PATH: registriesConf, REGISTRY_AUTH_FILE: authFile });
       const ctx = join(work, "context");
       await mkdir(ctx);
       await untar({ file: input.source.path, cwd: ctx, strict: true, preservePaths: false });
@@ -95,13 +125,15 @@ export class HostBuilder implements Builder {
       const iidFile = join(work, "iid");
       const t0 = Date.now();
       logs.system(`buildah bud (${input.noCache ? "no cache" : "layer cache on"})`);
-      const bud = await runStreaming("buildah", [
-        ...this.env.globalArgs, "bud", "--layers", "--force-rm", "--isolation", "chroot", "--pull", "--signature-policy", this.env.policyPath,
+      // RUN steps get a PID namespace of their own: with chroot isolation they would otherwise
+      // see every process of the host in /proc, and `--pid private` is ignored under chroot.
+      const bud = await runStreaming(...ownPidNamespace("buildah", [
+        ...scopeEnv.globalArgs, "bud", "--layers", "--force-rm", "--isolation", "chroot", "--pull", "--signature-policy", scopeEnv.policyPath, "--authfile", authFile,
         "--format", "oci", "-f", dockerfile, "--iidfile", iidFile, "-t", `localhost/microship/${scopeTag(input.cacheScope)}:latest`,
         ...(input.noCache ? ["--no-cache"] : []),
         ...Object.entries(input.buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
         ...secretArgs, ctx,
-      ], { env, spoolDir: work, signal: stop.signal, onLine });
+      ]), { env, spoolDir: work, signal: stop.signal, onLine });
       if (stop.signal.aborted) throw stop.signal.reason;
       if (bud.exitCode !== 0) throw budFailure(tail, bud.exitCode);
       const imageId = (await readFile(iidFile, "utf8")).trim();
@@ -114,7 +146,7 @@ export class HostBuilder implements Builder {
         const digestFile = join(work, `digest-${tag}`);
         logs.system(`pushing ${input.imageName}:${tag}`);
         const push = await runStreaming("buildah", [
-          ...this.env.globalArgs, "push", "--signature-policy", this.env.policyPath, "--format", "oci", "--digestfile", digestFile,
+          ...scopeEnv.globalArgs, "push", "--signature-policy", scopeEnv.policyPath, "--authfile", authFile, "--format", "oci", "--digestfile", digestFile,
           ...(plainHttp ? ["--tls-verify=false"] : []), imageId, `docker://${input.imageName}:${tag}`,
         ], { env, spoolDir: work, signal: stop.signal, onLine });
         if (stop.signal.aborted) throw stop.signal.reason;
@@ -133,7 +165,7 @@ export class HostBuilder implements Builder {
         provenance: {
           sourceHash: input.source.sha256,
           lockfileHashes: await lockfileHashes(ctx),
-          baseImageDigest: input.baseImageDigest ?? (base ? await baseImageDigest(this.env, base) : null),
+          baseImageDigest: input.baseImageDigest ?? (base ? await baseImageDigest(scopeEnv, base) : null),
           builderVersion: this.version,
         },
         timings: { buildMs, pushMs },
@@ -179,6 +211,17 @@ function secretMask(values: string[]): (l: LogLine) => LogLine {
 /** A local tag per cache scope, so the newest image of a scope has a name in storage. */
 function scopeTag(scope: string): string {
   return scope.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "default";
+}
+
+/**
+ * `unshare --pid --fork --mount-proc` (util-linux): the command is PID 1 of a new PID namespace
+ * with its own /proc, which buildah's chroot runtime then binds into every RUN step; the RUN
+ * step sees buildah and itself, never the host's processes or their environment. --kill-child
+ * takes the namespace down with unshare.
+ */
+function ownPidNamespace(command: string, args: string[]): [string, string[]] {
+  if (!existsSync("/usr/bin/unshare")) throw infraError("unshare (util-linux) is missing on this host.", { title: "unshare missing" });
+  return ["/usr/bin/unshare", ["--pid", "--fork", "--kill-child", "--mount-proc", command, ...args]];
 }
 
 /** A sync probe at construction, so describe() can name the version. */

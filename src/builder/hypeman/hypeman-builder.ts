@@ -156,9 +156,9 @@ export class HypemanBuilder implements Builder {
     let sizeBytes: number | null = null;
     if (served.registry === image.registry) {
       // Hypeman names the image but tags it by build; the sha and branch tags are ours to add.
-      for (const tag of input.tags) await tagManifest(image.registry, served.repository, digest, tag);
+      for (const tag of input.tags) await tagManifest(image.registry, served.repository, digest, tag, { auth: input.registryAuth });
       tags = input.tags;
-      sizeBytes = (await manifestInfo(image.registry, served.repository, digest).catch(() => null))?.sizeBytes ?? null;
+      sizeBytes = (await manifestInfo(image.registry, served.repository, digest, { auth: input.registryAuth }).catch(() => null))?.sizeBytes ?? null;
     }
     const p = b.provenance ?? {};
     return {

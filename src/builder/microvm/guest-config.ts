@@ -33,6 +33,11 @@ export interface GuestBuildConfig {
   registry_rewrites: { from: string; to: string }[];
   /** Registries spoken to over plain HTTP. */
   insecure_registries: string[];
+  /**
+   * The build's own push credential for `registry_url` (scoped to its repository and tags), or
+   * null. The agent writes it to an auth file, never to argv.
+   */
+  registry_auth: { username: string; password: string } | null;
 }
 
 const SECRET_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -63,6 +68,7 @@ export function guestBuildConfig(input: BuildInput, o: { insecureRegistries?: re
     base_image_digest: input.baseImageDigest,
     registry_rewrites: rewrites,
     insecure_registries: [...new Set([...rewrites.map((r) => r.to), ...(o.insecureRegistries ?? []).filter((r) => !isLoopbackRegistry(r))])],
+    registry_auth: input.registryAuth ? { username: input.registryAuth.username, password: input.registryAuth.password } : null,
   };
 }
 

@@ -175,7 +175,7 @@ export class MicroVmBuilder implements Builder {
       const digest = r.image_digest!;
       const repo = config.image_name;
       const registry = registryHost(input.imageName);
-      const size = await manifestInfo(registry, repo, digest).then((m) => m?.sizeBytes ?? null, () => null);
+      const size = await manifestInfo(registry, repo, digest, { auth: input.registryAuth }).then((m) => m?.sizeBytes ?? null, () => null);
       return {
         imageRef: `${input.imageName}@${digest}`,
         digest,

@@ -1,3 +1,4 @@
+import type { RegistryCredential } from "../../../src/core/ports.ts";
 import type { Builder, SourceArchive } from "../../../src/builder/builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 
@@ -62,7 +63,7 @@ export class FakeBuild {
     this.abort.abort();
   }
 
-  async run(builder: Builder, source: SourceArchive, registry: string, secretValues: Record<string, string>): Promise<void> {
+  async run(builder: Builder, source: SourceArchive, registry: string, secretValues: Record<string, string>, registryAuth: RegistryCredential | null = null): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
     if (this.abort.signal.aborted) return this.end("cancelled");
     this.startedAt = new Date();
@@ -70,7 +71,7 @@ export class FakeBuild {
     const name = this.request.imageName ?? `builds/${this.id}`;
     const handle = builder.build({
       buildId: this.id, source, dockerfile: this.request.dockerfile, imageName: `${registry}/${name}`, tags: [`build-${this.id}`],
-      buildArgs: {}, cacheScope: this.request.cacheScope ?? "default", noCache: false, timeoutSeconds: this.request.timeoutSeconds,
+      buildArgs: {}, cacheScope: this.request.cacheScope ?? "default", untrusted: false, registryAuth, noCache: false, timeoutSeconds: this.request.timeoutSeconds,
       secrets: this.request.secretIds.filter((id) => id in secretValues).map((id) => ({ id, value: secretValues[id]! })),
       runtime: this.request.runtime, baseImageDigest: this.request.baseImageDigest, signal: this.abort.signal,
     });

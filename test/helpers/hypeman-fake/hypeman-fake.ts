@@ -1,3 +1,4 @@
+import type { RegistryCredential } from "../../../src/core/ports.ts";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -21,6 +22,8 @@ export interface HypemanFakeOptions {
   builder: Builder;
   /** host:port the builds push to. */
   registry: string;
+  /** The registry's credential, which the server's builder pushes with (a real server has its own). */
+  registryAuth?: RegistryCredential | null;
   jwtSecret?: string;
   heartbeatMs?: number;
   /** Secret values the server holds, by id (a Hypeman operator configures them server-side). */
@@ -137,7 +140,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     }, { logsAtEnd: faults.logsAtEnd, holdTerminalMs: faults.holdTerminalMs });
     builds.set(id, build);
     const archive = { open: () => createReadStream(path), path, sha256: createHash("sha256").update(bytes).digest("hex"), sizeBytes: bytes.length, fileCount: names.length };
-    const p = build.run(o.builder, archive, o.registry, o.secretValues ?? {}).finally(() => running.delete(p));
+    const p = build.run(o.builder, archive, o.registry, o.secretValues ?? {}, o.registryAuth ?? null).finally(() => running.delete(p));
     running.add(p);
     send(202, build.record());
   }

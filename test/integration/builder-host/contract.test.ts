@@ -15,6 +15,7 @@ runBuilderContract("host", async () => {
   return {
     builder,
     registry: registry.address,
+    registryAuth: registry.auth,
     async cleanup() {
       await registry.stop();
       await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { startEmbeddedRegistry } from "../../../src/registry/embedded-registry.t
 import { isMicroshipError } from "../../../src/core/errors.ts";
 import { quietLog } from "../../helpers/pipeline-doubles.ts";
 import { leftoverProcesses } from "../../helpers/contract-probes.ts";
+import { basicAuth } from "../../../src/registry/registry-client.ts";
 
 async function until<T>(fn: () => Promise<T | null>, ms: number): Promise<T> {
   const t0 = Date.now();
@@ -24,11 +25,12 @@ async function until<T>(fn: () => Promise<T | null>, ms: number): Promise<T> {
 test("the embedded registry answers on loopback, keeps its data under the data dir, restarts when killed, and stops", async () => {
   const dir = await mkdtemp(join(tmpdir(), "ms-registry-"));
   const reg = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
+  const headers = basicAuth(reg.auth);
   try {
     assert.match(reg.address, /^127\.0\.0\.1:\d+$/);
-    assert.equal((await fetch(`http://${reg.address}/v2/`)).status, 200);
+    assert.equal((await fetch(`http://${reg.address}/v2/`, { headers })).status, 200);
     // An upload lands in our storage, nowhere else.
-    const up = await fetch(`http://${reg.address}/v2/t/blobs/uploads/`, { method: "POST" });
+    const up = await fetch(`http://${reg.address}/v2/t/blobs/uploads/`, { method: "POST", headers });
     assert.equal(up.status, 202);
     assert.ok(existsSync(join(dir, "registry", "data", "docker")));
 
@@ -37,7 +39,7 @@ test("the embedded registry answers on loopback, keeps its data under the data d
     process.kill(pid, "SIGKILL");
     const again = await until(async () => {
       const [p] = (await leftoverProcesses([dir])).map((l) => Number(l.split(" ")[0]));
-      const r = await fetch(`http://${reg.address}/v2/`);
+      const r = await fetch(`http://${reg.address}/v2/`, { headers });
       return p && p !== pid && r.status === 200 ? p : null;
     }, 15_000);
     assert.notEqual(again, pid);
@@ -79,7 +81,8 @@ test("a registry never outlives a parent killed with SIGKILL", async () => {
       child.stdout.once("data", (c) => resolve(String(c).trim()));
       child.once("exit", (code) => reject(new Error(`the child exited with ${code}`)));
     });
-    assert.equal((await fetch(`http://${address}/v2/`)).status, 200);
+    // Up, and asking for credentials.
+    assert.equal((await fetch(`http://${address}/v2/`)).status, 401);
     child.kill("SIGKILL");
     assert.deepEqual(await until(async () => ((await leftoverProcesses([dir])).length === 0 ? [] : null), 10_000), []);
   } finally {

@@ -46,7 +46,7 @@ function input(dockerfile: string, over: Partial<BuildInput> = {}): BuildInput {
   const id = uniqueId();
   return {
     buildId: id, source: archive.source, dockerfile, imageName: `${registry.address}/host/test`, tags: [id], buildArgs: {},
-    cacheScope: "host/test", noCache: false, timeoutSeconds: 120, secrets: [], runtime: null, baseImageDigest: null,
+    cacheScope: "host/test", untrusted: false, registryAuth: registry.auth, noCache: false, timeoutSeconds: 120, secrets: [], runtime: null, baseImageDigest: null,
     signal: new AbortController().signal, ...over,
   };
 }
@@ -95,8 +95,8 @@ test("build args reach RUN steps; a secret is mounted for the step and kept out 
   assert.ok(lines.some((l) => l.text === `secret-ok-${m}`));
   assert.ok(!lines.some((l) => l.text.includes(secret)), "the secret never reaches the logs");
   assert.ok(lines.some((l) => l.text === "echoed: ***"), "a secret the build prints is masked");
-  assert.equal(await runImageOutput(result!.imageRef), `hi there-${m}\n`);
-  const leaked = await runImageOutput(result!.imageRef, { args: ["sh", "-c", "ls /run/secrets 2>/dev/null | wc -l"] });
+  assert.equal(await runImageOutput(result!.imageRef, { auth: registry.auth }), `hi there-${m}\n`);
+  const leaked = await runImageOutput(result!.imageRef, { auth: registry.auth, args: ["sh", "-c", "ls /run/secrets 2>/dev/null | wc -l"] });
   assert.equal(leaked.trim(), "0");
 });
 
@@ -107,7 +107,7 @@ test("provenance: the base image's registry digest and the builder version; size
   const [host, ...path] = base.mirror.split("/");
   assert.equal(result!.provenance.baseImageDigest, await manifestDigest(host!, `${path.join("/")}/busybox`, "latest"));
   assert.match(result!.provenance.builderVersion ?? "", /^buildah \d+\.\d+/);
-  const info = await manifestInfo(registry.address, "host/test", result!.tags[0]!);
+  const info = await manifestInfo(registry.address, "host/test", result!.tags[0]!, { auth: registry.auth });
   assert.equal(info?.mediaType, "application/vnd.oci.image.manifest.v1+json", "pushed in OCI format");
   assert.equal(result!.sizeBytes, info?.sizeBytes);
   assert.match(builder.describe(), /^buildah \d+\.\d+\.\d+ on the host.*no VM isolation/);

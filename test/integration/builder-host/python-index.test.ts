@@ -56,6 +56,8 @@ test("the local index serves what `pip install flask gunicorn` needs, in a venv 
     tags: [id],
     buildArgs: { PIP_INDEX_URL: index.url, PIP_TRUSTED_HOST: index.trustedHost },
     cacheScope: "test/python-index",
+    untrusted: false,
+    registryAuth: registry.auth,
     noCache: false,
     timeoutSeconds: 500,
     secrets: [],
@@ -69,7 +71,7 @@ test("the local index serves what `pip install flask gunicorn` needs, in a venv 
   })();
   const result = await handle.result.catch((err) => assert.fail(`${err.message}\n${lines.slice(-40).join("\n")}`));
   await drained;
-  const out = await runImageOutput(result.imageRef);
+  const out = await runImageOutput(result.imageRef, { auth: registry.auth });
   assert.match(out, /gunicorn \(version 20\.1\.0\)/);
   assert.match(out, /flask 2\.2\.2 &lt;ok&gt;/);
 });

@@ -14,11 +14,12 @@ import { cleanupAll } from "../../helpers/cleanup.ts";
 runBuilderContract("hypeman", async () => {
   const dir = await mkdtemp(join(tmpdir(), "ms-hypeman-contract-"));
   const registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
-  const fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, heartbeatMs: 500 });
+  const fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, registryAuth: registry.auth, heartbeatMs: 500 });
   const builder = new HypemanBuilder({ baseURL: fake.url, apiKey: fake.token(), log: quietLog, idleMs: 5_000, backoffMs: 100, pollMs: 250 });
   return {
     builder,
     registry: registry.address,
+    registryAuth: registry.auth,
     cleanup: () => cleanupAll(() => builder.close(), () => fake.close(), () => registry.stop(), () => rm(dir, { recursive: true, force: true })),
   };
 });

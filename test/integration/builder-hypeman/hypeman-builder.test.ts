@@ -32,7 +32,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     base = await ensureBaseImages();
     dir = await mkdtemp(join(tmpdir(), "ms-hypeman-test-"));
     registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
-    fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, heartbeatMs: 200, secretValues: { npm_token: "server-side-value" } });
+    fake = await startHypemanFake({ builder: new HostBuilder({ dir: join(CACHE, "host-builder") }), registry: registry.address, registryAuth: registry.auth, heartbeatMs: 200, secretValues: { npm_token: "server-side-value" } });
     builder = new HypemanBuilder({ baseURL: fake.url, apiKey: fake.token(), log: quietLog, idleMs: 3_000, backoffMs: 50, pollMs: 100, reconnects: 2 });
     archive = await contractArchive();
   }, { timeout: 600_000 });
@@ -42,7 +42,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
   const input = (o: Partial<BuildInput> & { marker: string }): BuildInput => ({
     buildId: uniqueId(), source: archive.source, imageName: `${registry.address}/octo/app`, tags: [`t-${o.marker}`],
     dockerfile: `FROM ${base.mirror}/busybox:latest\nRUN for i in 1 2 3 4 5 6; do echo line-$i-${o.marker}; done\nCMD ["true"]\n`,
-    buildArgs: {}, cacheScope: "octo/app", noCache: false, timeoutSeconds: 120, secrets: [], runtime: "nodejs24", baseImageDigest: null,
+    buildArgs: {}, cacheScope: "octo/app", untrusted: false, registryAuth: registry.auth, noCache: false, timeoutSeconds: 120, secrets: [], runtime: "nodejs24", baseImageDigest: null,
     signal: new AbortController().signal, ...o,
   });
   const reset = () => Object.assign(fake.faults, { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 500, holdTerminalMs: 0 });
@@ -64,7 +64,7 @@ describe("hypeman builder, through the SDK, against the Hypeman fake", () => {
     assert.ok(!JSON.stringify(f).includes("never-sent-to-hypeman"), "secret values are not sent, only ids");
     const statuses = texts(r).filter((t) => t.startsWith("Hypeman build ")).map((t) => t.split(": ")[1]);
     assert.deepEqual(statuses.filter((s) => !s!.startsWith("queued")), ["building", "pushing", "ready"]);
-    assert.equal(await registryDigest(registry.address, "octo/app", `t-${marker}`), r.result!.digest);
+    assert.equal(await registryDigest(registry.address, "octo/app", `t-${marker}`, registry.auth), r.result!.digest);
     assert.equal(r.result!.imageRef, `${registry.address}/octo/app@${r.result!.digest}`);
   });
 

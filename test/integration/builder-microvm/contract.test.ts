@@ -19,6 +19,7 @@ runBuilderContract(
     return {
       builder,
       registry: registry.address,
+      registryAuth: registry.auth,
       async cleanup() {
         await builder.close();
         await registry.stop();

@@ -59,7 +59,7 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
     const id = uniqueId();
     return {
       buildId: id, source, dockerfile, imageName: `${registry.address}/tests/microvm-app`, tags: [id, `${id}-b`],
-      buildArgs: { GREETING: "hello-from-arg" }, cacheScope: "tests/microvm-app", noCache: false, timeoutSeconds: 300,
+      buildArgs: { GREETING: "hello-from-arg" }, cacheScope: "tests/microvm-app", untrusted: false, registryAuth: registry.auth, noCache: false, timeoutSeconds: 300,
       secrets: [], runtime: null, baseImageDigest: null, signal: new AbortController().signal, ...over,
     };
   };
@@ -88,14 +88,14 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
     assert.ok(second.ts - first.ts >= 2_000, `lines ${second.ts - first.ts} ms apart: they came in one burst`);
     assert.ok(r.settledAt - first.ts >= 2_000, "the first line arrived only with the result");
     const out = r.result!;
-    for (const tag of i.tags) assert.equal(await registryDigest(registry.address, "tests/microvm-app", tag), out.digest);
+    for (const tag of i.tags) assert.equal(await registryDigest(registry.address, "tests/microvm-app", tag, registry.auth), out.digest);
     assert.equal(out.imageRef, `${i.imageName}@${out.digest}`);
     assert.equal(out.provenance.sourceHash, source.sha256);
     assert.match(out.provenance.baseImageDigest ?? "", /^sha256:/);
     assert.match(out.provenance.builderVersion ?? "", /buildah .* microVM/);
     assert.ok(r.lines.some((l) => l.text === `secret-mounted-${marker}`), "the secret is mounted as a file");
     assert.ok(!r.lines.some((l) => l.text.includes(`secret-value-${marker}`)), "a secret never reaches the log");
-    assert.equal(await runImageOutput(`${registry.address}/tests/microvm-app@${out.digest}`), "hello from a microVM\nhello-from-arg\n");
+    assert.equal(await runImageOutput(`${registry.address}/tests/microvm-app@${out.digest}`, { auth: registry.auth }), "hello from a microVM\nhello-from-arg\n");
   });
 
   test("a failing RUN is the user's error, with its lines in the log", { timeout: TIMEOUT }, async () => {

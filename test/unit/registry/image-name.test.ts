@@ -51,6 +51,8 @@ test("repository components are lowercase and valid", () => {
     ["Octo-Org", "octo-org"],
     ["My.Repo", "my.repo"],
     ["repo__name", "repo__name"],
+    // Distribution allows runs of '-': folding them would give a--b and a-b one namespace.
+    ["a--b", "a--b"],
     ["repo-._name", "repo-name"],
     ["_private", "private"],
     ["Dots...", "dots"],
@@ -64,16 +66,23 @@ test("repository components are lowercase and valid", () => {
   }
 });
 
-test("image path: owner/repo[/app], and the config template", () => {
-  assert.equal(imagePath({ owner: "Octo", repo: "Hello-World", app: null }), "octo/hello-world");
-  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: "Web" }), "octo/mono/web");
-  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: "web", template: "team/{repo}-{app}" }), "team/mono-web");
+test("image path: owner/repo[/app], and the config's suffix below it", () => {
+  assert.equal(imagePath({ owner: "Octo", repo: "Mono", app: null }), "octo/mono");
+  assert.equal(imagePath({ owner: "Octo", repo: "Mono", app: "web" }), "octo/mono/web");
+  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: "web", template: "api" }), "octo/mono/api");
+  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: "web", template: "team/{repo}-{app}" }), "octo/mono/team/mono-web");
+  // A leading {owner}/{repo} is implied, so the old default template keeps its meaning.
+  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: "web", template: "{owner}/{repo}/{app}" }), "octo/mono/web");
   assert.equal(imagePath({ owner: "Octo", repo: "mono", app: null, template: "{owner}/{repo}/{app}" }), "octo/mono");
-  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: null, template: "{repo}-{app}" }), "mono");
-  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: null, template: "/ Weird Name //x/" }), "weird-name/x");
-  // A template can't escape the configured registry: a host in it is just a path component.
-  assert.equal(imagePath({ owner: "o", repo: "r", app: null, template: "evil.example:5000/{repo}" }), "evil.example-5000/r");
+  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: null, template: "{repo}-{app}" }), "octo/mono/mono");
+  assert.equal(imagePath({ owner: "Octo", repo: "mono", app: null, template: "/ Weird Name //x/" }), "octo/mono/weird-name/x");
+  // A host in it is just a path component under the repository's own namespace.
+  assert.equal(imagePath({ owner: "o", repo: "r", app: null, template: "evil.example:5000/{repo}" }), "o/r/evil.example-5000/r");
   assert.equal(imagePath({ owner: "o", repo: "r", app: null, template: "///" }), "o/r");
+  for (const p of [imagePath({ owner: "o", repo: "r", app: null, template: "a/".repeat(100) }), imagePath({ owner: "o", repo: "r", app: null, template: "x".repeat(300) })]) {
+    assert.ok(p.startsWith("o/r/") && p.length <= 4 + 128, p);
+    for (const c of p.split("/")) assert.match(c, COMPONENT);
+  }
 });
 
 test("tags: the sha always; the branch for pushes; pr-N for pull requests", () => {
