@@ -34,6 +34,7 @@ describe("the builder VM's network and QEMU's privileges", { timeout: TIMEOUT * 
   let service: Server;
   let servicePort: number;
   let serviceHits = 0;
+  const serviceSockets = new Set<import("node:net").Socket>();
   const vmPids = new Map<string, number>();
   const vmProcess = new Map<string, { uid: string; cmdline: string[] }>();
 
@@ -44,6 +45,8 @@ describe("the builder VM's network and QEMU's privileges", { timeout: TIMEOUT * 
     // A service on the host's loopback, as the app's own port or a database would be.
     service = createServer((s) => {
       serviceHits++;
+      serviceSockets.add(s);
+      s.on("close", () => serviceSockets.delete(s));
       s.end(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n${MARKER}\n`);
     });
     await new Promise<void>((ok) => service.listen(0, "127.0.0.1", ok));
@@ -76,7 +79,11 @@ describe("the builder VM's network and QEMU's privileges", { timeout: TIMEOUT * 
       () => builder?.close(),
       () => registry?.stop(),
       () => base?.stop(),
-      () => new Promise<void>((ok) => (service ? service.close(() => ok()) : ok())),
+      () => new Promise<void>((ok) => {
+        for (const s of serviceSockets) s.destroy();
+        if (service) service.close(() => ok());
+        else ok();
+      }),
       () => dir && rm(dir, { recursive: true, force: true }),
     );
   });
