@@ -111,7 +111,9 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
       const upstream = connect({ host: t.address, port: t.port, timeout: o.connectTimeoutMs ?? 15_000 });
       track(upstream);
       upstream.once("timeout", () => upstream.destroy(new Error("connect timeout")));
+      let established = false;
       upstream.once("connect", () => {
+        established = true;
         upstream.setTimeout(idle, () => upstream.destroy());
         client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         if (head.length) upstream.write(head);
@@ -119,8 +121,8 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
         client.pipe(upstream);
       });
       upstream.on("error", () => {
-        if (upstream.connecting || !upstream.readable) client.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-        client.destroy();
+        if (established) client.destroy();
+        else client.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       });
       client.once("close", () => upstream.destroy());
     });
