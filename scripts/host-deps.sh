@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   git ca-certificates curl
   buildah skopeo umoci runc podman docker-registry
-  qemu-system-x86 qemu-utils debootstrap busybox-static e2fsprogs cpio kmod
+  qemu-system-x86 qemu-utils socat debootstrap busybox-static e2fsprogs cpio kmod
   uidmap fuse-overlayfs containernetworking-plugins slirp4netns
   # Test-only: the wheels of the local Python package index are built from these.
   python3 python3-flask python3-gunicorn python3-requests

@@ -44,10 +44,17 @@ mount -t tmpfs -o mode=1777 tmp $R/tmp
 CONFIG=$(disk config) && mount -t ext4 -o ro "$CONFIG" $R/config
 SRC=$(disk src) && mount -t ext4 -o rw "$SRC" $R/src
 SCRATCH=$(disk scratch) && mount -t ext4 -o rw "$SCRATCH" $R/var/lib/containers
-echo "nameserver 10.0.2.3" > $R/etc/resolv.conf
+# The network reaches nothing but QEMU's forwards (src/builder/microvm/guest-network.ts): the
+# egress proxy, which resolves names itself, and the host's registries at 10.0.2.100. There is no
+# DNS server to ask: an empty resolv.conf makes a lookup fail at once instead of timing out.
+echo "# no DNS in the builder VM: use the proxy in HTTP_PROXY/HTTPS_PROXY" > $R/etc/resolv.conf
+PROXY=http://10.0.2.101:3128
+NOPROXY=10.0.2.100,localhost,127.0.0.1
 say "booted in $(cut -d' ' -f1 /proc/uptime)s"
 
+# buildah uses the proxy for its pulls and passes these to RUN steps (bud --http-proxy, the default).
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  http_proxy=$PROXY https_proxy=$PROXY HTTP_PROXY=$PROXY HTTPS_PROXY=$PROXY no_proxy=$NOPROXY NO_PROXY=$NOPROXY \
   chroot $R /usr/local/bin/microship-agent
 say "agent exited with status $? after $(cut -d' ' -f1 /proc/uptime)s"
 sync

@@ -20,7 +20,7 @@ let h: Harness;
 
 before(async () => {
   base = await ensureBaseImages();
-  const builder = new MicroVmBuilder({ dataDir: join(CACHE, "microvm"), log: quietLog, imageProgress: (l) => process.stderr.write(`${l}\n`) });
+  const builder = new MicroVmBuilder({ dataDir: join(CACHE, "microvm"), log: quietLog, insecureRegistries: [base.registry], imageProgress: (l) => process.stderr.write(`${l}\n`) });
   await builder.prepare();
   h = await startHarness({ builder }, { MICROSHIP_BUILDER: "microvm", MICROSHIP_BUILD_TIMEOUT: "600" });
 }, { timeout: 900_000 });

@@ -2,9 +2,10 @@ import type { BuildInput } from "../builder.ts";
 import { userError } from "../../core/errors.ts";
 import { fromRegistries, isLoopbackRegistry, registryHost } from "../../registry/registry-host.ts";
 import { finalBaseImage } from "../host/provenance.ts";
+import { GUEST_REGISTRY_ADDRESS } from "./guest-network.ts";
 
-/** QEMU's user-mode network puts the host's loopback at this address. */
-export const GUEST_HOST_ADDRESS = "10.0.2.2";
+/** Where the guest reaches the host's loopback registries (a guestfwd per port, qemu-args.ts). */
+export const GUEST_HOST_ADDRESS = GUEST_REGISTRY_ADDRESS;
 
 /**
  * /config/build.json: Hypeman's fields (job_id, dockerfile, registry_url, cache_scope, build_args,
@@ -14,7 +15,7 @@ export const GUEST_HOST_ADDRESS = "10.0.2.2";
 export interface GuestBuildConfig {
   job_id: string;
   dockerfile: string;
-  /** The registry of the image as the guest reaches it, e.g. 10.0.2.2:5000. */
+  /** The registry of the image as the guest reaches it, e.g. 10.0.2.100:5000. */
   registry_url: string;
   /** The repository path inside registry_url, e.g. owner/repo. */
   image_name: string;
@@ -50,6 +51,15 @@ export function guestBuildConfig(input: BuildInput, o: { insecureRegistries?: re
   }
   const imageHost = registryHost(input.imageName);
   const loopback = [...new Set([imageHost, ...fromRegistries(input.dockerfile)])].filter(isLoopbackRegistry);
+  // A FROM line must not open a path to any other service on the host's loopback.
+  const reachable = new Set([imageHost, ...(o.insecureRegistries ?? []).filter(isLoopbackRegistry)]);
+  const stranger = loopback.find((h) => !reachable.has(h));
+  if (stranger) {
+    throw userError(`The Dockerfile pulls from ${stranger}, on the build host's own loopback, which builds can't reach.`, {
+      title: "Registry not reachable from the build",
+      hint: "Pull base images from a public registry, or from the base-image mirror the operator configured.",
+    });
+  }
   const rewrites = loopback.map((from) => ({ from, to: toGuest(from) }));
   const registryUrl = isLoopbackRegistry(imageHost) ? toGuest(imageHost) : imageHost;
   return {
@@ -72,7 +82,7 @@ export function guestBuildConfig(input: BuildInput, o: { insecureRegistries?: re
   };
 }
 
-/** 127.0.0.1:5000 or localhost:5000 on the host is 10.0.2.2:5000 from the guest. */
+/** 127.0.0.1:5000 or localhost:5000 on the host is 10.0.2.100:5000 from the guest. */
 function toGuest(host: string): string {
   const port = /:(\d+)$/.exec(host)?.[1];
   return port ? `${GUEST_HOST_ADDRESS}:${port}` : GUEST_HOST_ADDRESS;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { x as untar } from "tar";
@@ -18,6 +18,10 @@ import { guestBuildConfig } from "./guest-config.ts";
 import { qemuArgs } from "./qemu-args.ts";
 import { hostTscKhz } from "./host-tsc.ts";
 import { runVm, type VmOutcome } from "./run-vm.ts";
+import { EgressPolicy, parseEgressAllow } from "./egress-policy.ts";
+import { startEgressProxy, type EgressProxy } from "./egress-proxy.ts";
+import { hostForwards } from "./host-forwards.ts";
+import { requireSocat, vmUser, type VmUserMode } from "./vm-user.ts";
 
 export interface MicroVmBuilderOptions {
   /** MICROSHIP_DATA_DIR: the VM image lives in <dataDir>/vm, per-build disks in <dataDir>/microvm. */
@@ -28,8 +32,15 @@ export interface MicroVmBuilderOptions {
   memoryMiB?: number;
   /** The scratch disk for buildah's storage (sparse: only what a build writes costs space). */
   diskMiB?: number;
-  /** Non-loopback registries reached over plain HTTP. */
+  /**
+   * Registries reached over plain HTTP. Loopback ones (the embedded registry, the base-image
+   * mirror) are also the only services of the host's loopback a build can reach.
+   */
   insecureRegistries?: string[];
+  /** MICROSHIP_EGRESS_ALLOW: private ranges and endpoints the guest may reach (egress-policy.ts). */
+  egressAllow?: string;
+  /** MICROSHIP_MICROVM_RUNAS: "per-build" (default) runs each QEMU as its own unprivileged uid; "off" keeps root. */
+  runAs?: VmUserMode;
   /** "kvm" or "tcg" forces the accelerator (MICROSHIP_MICROVM_ACCEL); otherwise it is detected. */
   accelerator?: string;
   /** Added to a build's timeout for the boot and the push before QEMU is killed (default 60 s). */
@@ -47,6 +58,8 @@ const TAIL_LINES = 200;
 // Boot to "booted" takes about 2 s under TCG and well under 1 s with KVM; a minute is a stall.
 const BOOT_TIMEOUT_MS = 60_000;
 const BOOT_ATTEMPTS = 2;
+// A build that probes the network could fill its log with refusals; the first few say enough.
+const REFUSALS_SHOWN = 20;
 
 /**
  * Builds inside our own QEMU microVM on this host (DESIGN.md 6.2): one VM per build, booted from
@@ -63,6 +76,8 @@ export class MicroVmBuilder implements Builder {
   private readonly memoryMiB: number;
   private readonly diskMiB: number;
   private readonly running = new Set<AbortController>();
+  private readonly policy: EgressPolicy;
+  private readonly runAs: VmUserMode;
   private image: VmImage | null = null;
 
   constructor(o: MicroVmBuilderOptions) {
@@ -71,6 +86,9 @@ export class MicroVmBuilder implements Builder {
     this.memoryMiB = o.memoryMiB ?? 2048;
     this.diskMiB = o.diskMiB ?? 10_240;
     this.accelerator = detectAccelerator({ override: o.accelerator ?? process.env.MICROSHIP_MICROVM_ACCEL });
+    this.policy = new EgressPolicy(parseEgressAllow(o.egressAllow ?? process.env.MICROSHIP_EGRESS_ALLOW ?? ""));
+    this.runAs = o.runAs ?? (process.env.MICROSHIP_MICROVM_RUNAS === "off" ? "off" : "per-build");
+    if (this.policy.allow.text) o.log?.info({ egressAllow: this.policy.allow.text }, "microvm builder: builds may also reach these private addresses");
     o.log?.info({ accelerator: this.accelerator.kind, reason: this.accelerator.reason }, `microvm builder: ${this.accelerator.reason}`);
   }
 
@@ -109,11 +127,14 @@ export class MicroVmBuilder implements Builder {
     };
     let work: string | null = null;
     let sockDir: string | null = null;
+    let netDir: string | null = null;
+    let proxy: EgressProxy | null = null;
     let cache: LayerCacheLease | null = null;
     try {
       if (!this.image) logs.system("preparing the builder VM image (the first time takes a few minutes)");
       // A cancel must not wait for a first image build that takes minutes (it goes on for the next build).
       const image = await Promise.race([this.prepare(), aborted(stop.signal)]);
+      await requireSocat();
       const t0 = Date.now();
       await mkdir(join(this.o.dataDir, "microvm"), { recursive: true });
       work = await mkdtemp(join(this.o.dataDir, "microvm", "build-"));
@@ -136,6 +157,24 @@ export class MicroVmBuilder implements Builder {
       cache = await leaseLayerCache({ dir: join(this.o.dataDir, "microvm", "cache"), scope: input.cacheScope, noCache: input.noCache, scratch: disks.scratch, sizeMiB: this.diskMiB });
       logs.system(CACHE_USE[cache.use](input.cacheScope));
       await rootOverlay(image.rootDisk, disks.root);
+      const user = vmUser(this.runAs);
+      // The proxy's socket sits in a directory of its own that only this VM's user can enter.
+      netDir = await mkdtemp(join(tmpdir(), "msvm-net-"));
+      const egressSocket = join(netDir, "egress.sock");
+      let refused = 0;
+      proxy = await startEgressProxy({
+        listen: egressSocket,
+        policy: this.policy,
+        onRefused: (target, why) => {
+          if (++refused <= REFUSALS_SHOWN) logs.system(`network: refused ${target}: ${why}`);
+          if (refused === REFUSALS_SHOWN + 1) logs.system("network: more connections were refused; not showing them");
+        },
+      });
+      if (user) {
+        await chown(netDir, user.uid, user.gid);
+        await chown(egressSocket, user.uid, user.gid);
+      }
+      const forwards = hostForwards(config.registry_rewrites);
       if (stop.signal.aborted) throw stop.signal.reason;
 
       const deadlineMs = (input.timeoutSeconds + (this.o.graceSeconds ?? 60)) * 1000;
@@ -150,7 +189,11 @@ export class MicroVmBuilder implements Builder {
         }
         logs.system(`booting the builder VM (${this.accelerator.kind}, ${this.cpus} vCPUs, ${this.memoryMiB} MiB)`);
         outcome = await runVm({
-          args: qemuArgs({ accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks, resultSocket: join(sockDir, "result.sock"), logSocket: join(sockDir, "log.sock"), tscKhz: this.tscKhz }),
+          args: qemuArgs({
+            accel: this.accelerator.kind, cpus: this.cpus, memoryMiB: this.memoryMiB, kernel: image.kernel, initramfs: image.initramfs, disks,
+            resultSocket: join(sockDir, "result.sock"), logSocket: join(sockDir, "log.sock"), tscKhz: this.tscKhz,
+            egressSocket, hostForwards: forwards, runAs: user,
+          }),
           resultSocket: join(sockDir, "result.sock"),
           logSocket: join(sockDir, "log.sock"),
           onLine,
@@ -197,8 +240,10 @@ export class MicroVmBuilder implements Builder {
       input.signal.removeEventListener("abort", onAbort);
       this.running.delete(stop);
       await cache?.release();
+      await proxy?.close();
       if (work) await rm(work, { recursive: true, force: true });
       if (sockDir) await rm(sockDir, { recursive: true, force: true });
+      if (netDir) await rm(netDir, { recursive: true, force: true });
     }
   }
 }

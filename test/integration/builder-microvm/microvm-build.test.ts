@@ -39,6 +39,7 @@ describe("microvm builder", { timeout: TIMEOUT * 4 }, () => {
     builder = new MicroVmBuilder({
       dataDir: join(CACHE, "microvm"),
       log: quietLog,
+      insecureRegistries: [base.registry],
       imageProgress: (l) => process.stderr.write(`${l}\n`),
       onVmStart: (pid, id) => vmPids.set(id, pid),
     });

@@ -17,6 +17,7 @@ test("no cpu MHz line, or no /proc/cpuinfo, is no rate rather than a wrong one",
 const base: QemuArgsOptions = {
   accel: "tcg", cpus: 2, memoryMiB: 2048, kernel: "/k", initramfs: "/i",
   disks: { root: "/r", source: "/s", config: "/c", scratch: "/x" }, resultSocket: "/res", logSocket: "/log",
+  egressSocket: "/net/egress.sock", hostForwards: [], runAs: null,
 };
 const cmdline = (o: QemuArgsOptions) => { const a = qemuArgs(o); return a[a.indexOf("-append") + 1]!; };
 
