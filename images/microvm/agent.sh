@@ -58,7 +58,7 @@ echo "microship-agent: job $JOB, $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/
 mkdir -p "$WORK/secrets" "$TMPDIR" /etc/containers/registries.conf.d
 chmod 700 "$WORK/secrets"
 
-# Registries the host reaches on loopback are at 10.0.2.2 from here; FROM lines keep their names.
+# Registries the host reaches on loopback are at 10.0.2.100 from here; FROM lines keep their names.
 {
   while IFS=$'\t' read -r from to; do
     printf '[[registry]]\nprefix = "%s"\nlocation = "%s"\ninsecure = true\n\n' "$from" "$to"

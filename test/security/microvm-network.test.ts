@@ -92,7 +92,7 @@ describe("the builder VM's network and QEMU's privileges", { timeout: TIMEOUT * 
     const id = uniqueId();
     return {
       buildId: id, source, dockerfile, imageName: `${registry.address}/tests/microvm-net`, tags: [id],
-      buildArgs: {}, cacheScope: `tests/microvm-net-${id}`, noCache: true, timeoutSeconds: 300,
+      buildArgs: {}, cacheScope: `tests/microvm-net-${id}`, untrusted: false, registryAuth: registry.auth, noCache: true, timeoutSeconds: 300,
       secrets: [], runtime: null, baseImageDigest: null, signal: new AbortController().signal,
     };
   };
@@ -130,7 +130,7 @@ describe("the builder VM's network and QEMU's privileges", { timeout: TIMEOUT * 
       assert.ok(r.lines.some((l) => l.stream === "system" && new RegExp(`^network: refused .*${refused}`).test(l.text)), `no refusal of ${refused} in the log:\n${tail(r.lines)}`);
     }
     assert.match(r.result!.digest, /^sha256:/);
-    assert.equal(await registryDigest(registry.address, "tests/microvm-net", r.result!.tags[0]!), r.result!.digest, "the push still reached the registry");
+    assert.equal(await registryDigest(registry.address, "tests/microvm-net", r.result!.tags[0]!, registry.auth), r.result!.digest, "the push still reached the registry");
   });
 
   test("a FROM line naming another service of the host's loopback is the user's error, before any VM starts", { timeout: TIMEOUT }, async () => {

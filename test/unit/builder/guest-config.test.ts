@@ -6,7 +6,7 @@ import { isMicroshipError } from "../../../src/core/errors.ts";
 
 const input = (dockerfile: string, imageName = "127.0.0.1:5000/acme/shop"): BuildInput => ({
   buildId: "b1", source: { open: () => { throw new Error("unused"); }, path: "/x", sha256: "0", sizeBytes: 0, fileCount: 0 },
-  dockerfile, imageName, tags: ["t"], buildArgs: {}, cacheScope: "acme/shop", noCache: false, timeoutSeconds: 60,
+  dockerfile, imageName, tags: ["t"], buildArgs: {}, cacheScope: "acme/shop", untrusted: false, noCache: false, timeoutSeconds: 60,
   secrets: [], runtime: null, baseImageDigest: null, signal: new AbortController().signal,
 });
 
