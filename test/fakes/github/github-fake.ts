@@ -112,6 +112,11 @@ export class GitHubFake {
     });
   }
 
+  /** Drops the faults still waiting: a test that failed an endpoint "for ever" ends it here. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   secondaryRateLimit(operationId: string, retryAfterSeconds = 1): void {
     this.failNext({
       operationId, status: 403, times: 1, headers: { "retry-after": String(retryAfterSeconds) },
