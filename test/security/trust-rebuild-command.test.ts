@@ -7,9 +7,12 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer } from "../helpers/pipeline-doubles.ts";
-import { parseRebuildCommand, MAX_COMMENT_CHARS } from "../../src/github/parse-rebuild-command.ts";
+import { parseRebuildCommand } from "../../src/github/parse-rebuild-command.ts";
 import type { BuildInput } from "../../src/builder/builder.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
+
+/** GitHub's limit on a comment's body. */
+const MAX_COMMENT_CHARS = 65_536;
 
 const NOT_COMMANDS: [string, string][] = [
   ["a backtick fence", "Try this:\n```\n/rebuild\n```"],
