@@ -1,7 +1,7 @@
 /**
  * The crash test: microship in a child process is killed with SIGKILL twenty times, at seeded
  * random moments and right after GitHub writes land (a run created, started, updated or
- * concluded), across six builds in two installations. After the last restart every check run
+ * concluded), across twelve builds in two installations. After the last restart every check run
  * of every build ends `completed`, and no build has two runs.
  */
 import { test } from "node:test";
@@ -67,7 +67,7 @@ interface Delivery {
   acked: boolean;
 }
 
-test("twenty SIGKILLs at random moments and right after GitHub writes: every run ends completed, none is duplicated", { timeout: 240_000 }, async () => {
+test("twenty SIGKILLs at random moments and right after GitHub writes: every run ends completed, none is duplicated", { timeout: 240_000 }, async (t) => {
   const random = seeded(SEED);
   const creds = appCredentials();
   const fake = await startGitHubFake({ appId: creds.appId, publicKeyPem: creds.publicKeyPem });
@@ -127,6 +127,11 @@ test("twenty SIGKILLs at random moments and right after GitHub writes: every run
     // The first kills hit the moments the holes were about, in order; then the seeded mix.
     const plan: (WriteKind | "any" | "random")[] = ["create", "start", "progress", "complete"];
     for (let i = 0; i < KILLS; i++) {
+      // New pushes keep builds running through the later kills, so they don't land on an idle app.
+      if (i > 0 && i % 5 === 0) {
+        for (const r of REPOS) push(r, `b${3 + i / 5}`);
+        void deliver();
+      }
       const step = plan[i] ?? (random() < 0.6 ? "any" : "random");
       let why: string;
       if (step === "random") {
@@ -134,7 +139,7 @@ test("twenty SIGKILLs at random moments and right after GitHub writes: every run
         await new Promise((r) => setTimeout(r, ms));
         why = `at a random ${ms} ms`;
       } else {
-        why = await afterNextWrite(step === "any" ? null : step, 6_000);
+        why = await afterNextWrite(step === "any" ? null : step, 2_500);
       }
       await kill(why);
       await restart();
@@ -155,6 +160,7 @@ test("twenty SIGKILLs at random moments and right after GitHub writes: every run
       assert.equal(new Set(names).size, names.length, `${d.repo}@${d.sha.slice(0, 8)} has one run per name, got ${runs.map((x) => `${x.id}:${x.name}:${x.status}`).join(", ")}; kills: ${killedAfter.join("; ")}`);
       for (const x of runs) assert.equal(x.status, "completed", `run ${x.id} of ${d.repo}@${d.sha.slice(0, 8)}`);
     }
+    t.diagnostic(`seed ${SEED}; ${deliveries.length} builds; kills: ${killedAfter.join("; ")}`);
     assert.equal(killedAfter.length, KILLS);
     assert.ok(killedAfter.some((w) => w === "after create"), `a kill landed right after a run was created: ${killedAfter.join("; ")}`);
     assert.ok(writes().length > KILLS, "the builds were writing to GitHub while they were killed");
