@@ -124,3 +124,15 @@ test("a same-repository PR head is rebuilt as that PR (trusted)", async () => {
   assert.equal(input.cacheScope, `${OWNER}/${REPO}`);
   assert.ok(input.tags.includes("pr-56"));
 });
+
+test("a check run whose external_id names a trusted build of another sha does not lend it that build's trust", async () => {
+  const trusted = h.fake.commit({ owner: OWNER, repo: REPO, branch: "main", files: { "a.txt": "trusted donor" } });
+  await h.send("push", h.pushPayload({ sha: trusted, branch: "main" }));
+  await built(trusted);
+  const donor = await h.app.store.latestBuildForSha(OWNER, REPO, trusted, true);
+  assert.ok(donor);
+  const s = forkCommit(57);
+  await h.send("check_run", runRerequested(s, donor.id, "main"));
+  assertUntrusted(await built(s), 57);
+  assert.equal(inputs.filter((i) => i.tags[0] === trusted).length, 1, "the donor was not rebuilt");
+});

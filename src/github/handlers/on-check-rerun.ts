@@ -15,7 +15,9 @@ export async function onCheckRun(context: Context<"check_run.rerequested" | "che
     noCache = id === "rebuild-no-cache";
   }
   // Our runs carry the build id as external_id, so the run names the build (and its trust level).
-  const old = payload.check_run.external_id ? await deps.store.getBuild(payload.check_run.external_id) : null;
+  const found = payload.check_run.external_id ? await deps.store.getBuild(payload.check_run.external_id) : null;
+  // Only a build of this very repository and sha counts: an id is not a licence to rebuild elsewhere.
+  const old = found && sameCommit(found.request, payload.repository, payload.check_run.head_sha) ? found : null;
   const base = old?.request ?? (await requestFromGitHub(context, payload.check_run.head_sha, payload.check_run.check_suite?.head_branch ?? null));
   if (!base) return unknownOrigin(context, payload.check_run.head_sha);
   await rerun(context, deps, base, payload.action === "rerequested" ? "check_run_rerequested" : "requested_action", noCache);
@@ -42,6 +44,10 @@ async function rerun(context: Context, deps: HandlerDeps, base: BuildRequest, tr
   const deliveryId = isTrusted(base) ? context.id : `${context.id}:fork`;
   const result = await deps.service.submit({ ...base, deliveryId, trigger, rerun: true, noCache, requestedBy: sender });
   context.log.info({ sha: base.sha, trigger, fork: !isTrusted(base), result: result.kind }, "re-run");
+}
+
+function sameCommit(request: BuildRequest, repository: { name: string; owner: { login: string } }, sha: string): boolean {
+  return request.owner.toLowerCase() === repository.owner.login.toLowerCase() && request.repo.toLowerCase() === repository.name.toLowerCase() && request.sha === sha;
 }
 
 function unknownOrigin(context: Context, sha: string): void {
