@@ -4,6 +4,8 @@ export const MAX_COMMENT_CHARS = 65_536;
 interface Fence {
   char: "`" | "~";
   length: number;
+  /** Opened after a list marker: its closing fence is indented with the item's content. */
+  inList: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export function parseRebuildCommand(body: string): { noCache: boolean } | null {
     const line = stripCr(lines[i]!);
     const { columns, rest } = indentation(line);
     if (fence) {
-      if (columns <= 3 && closesFence(rest, fence)) fence = null;
+      if ((columns <= 3 || fence.inList) && closesFence(rest, fence)) fence = null;
       continue;
     }
     if (htmlComment) {
@@ -42,7 +44,8 @@ export function parseRebuildCommand(body: string): { noCache: boolean } | null {
       continue;
     }
     if (columns <= 3) {
-      const opened = opensFence(afterListMarkers(rest));
+      const item = afterListMarkers(rest);
+      const opened = opensFence(item, item !== rest);
       if (opened) {
         fence = opened;
         quote = false;
@@ -105,14 +108,14 @@ function runOf(text: string, char: string): number {
   return n;
 }
 
-function opensFence(text: string): Fence | null {
+function opensFence(text: string, inList: boolean): Fence | null {
   const char = text[0];
   if (char !== "`" && char !== "~") return null;
   const length = runOf(text, char);
   if (length < 3) return null;
   // A backtick fence's info string can't hold a backtick: that line is inline code instead.
   if (char === "`" && text.includes("`", length)) return null;
-  return { char, length };
+  return { char, length, inList };
 }
 
 function closesFence(text: string, fence: Fence): boolean {

@@ -40,6 +40,7 @@ const COMMANDS: [string, string, boolean][] = [
   ["after a quote ended by a blank line", "> quoted\n\n/rebuild", false],
   ["with CRLF and three spaces in", "hi\r\n   /rebuild\r\n", false],
   ["after an inline code span with three backticks", "see ```x``` above\n/rebuild", false],
+  ["after a fence closed deep inside a nested list", "- - - ```\n        code\n        ```\n\n/rebuild", false],
 ];
 
 test("/rebuild inside code, quotes, comments or headings is not a command", () => {
