@@ -14,8 +14,9 @@ export type SubmitResult =
 export interface Store {
   /**
    * Atomically: records the delivery (a redelivery is a no-op), shares the build of the same
-   * sha at the same trust level unless it is an explicit re-run, creates the build otherwise, and marks older builds
-   * of the same branch or PR superseded (queued ones end at once, running ones are asked to stop).
+   * sha at the same trust level (core/trust.ts) unless it is an explicit re-run, creates the
+   * build otherwise, and marks older builds of the same branch or PR superseded (queued ones
+   * end at once, running ones are asked to stop).
    */
   submit(request: BuildRequest, now?: number): Promise<SubmitResult>;
   /** A closed PR: its unfinished builds stop (queued ones end now, running ones are asked to). */
