@@ -6,6 +6,9 @@ import type { Store } from "../store/store.ts";
  * Creates each build's `queued` check run exactly once, outside the webhook path. The webhook
  * handler only enqueues; this runs right after, and a sweep catches what a crash left behind.
  * Concurrent callers for one build share one request, so the worker never opens a second run.
+ * Whenever the store has no run id, the reporter first looks for a run of this build on GitHub
+ * (by `external_id`) and adopts it: a crash after GitHub created the run but before its id was
+ * stored leaves neither a second run nor the first one stuck `queued`.
  */
 export class CheckRunOpener {
   private readonly store: Store;

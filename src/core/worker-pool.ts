@@ -111,7 +111,8 @@ export class WorkerPool {
 
   /** Lapsed leases: resume what can be resumed, conclude the rest so no check run spins forever. */
   async recover(): Promise<void> {
-    const { requeued, abandoned } = await this.o.queue.recoverExpired(this.o.maxTries);
+    const own = { workerId: this.o.workerId, buildIds: [...this.running.keys()], leaseMs: this.o.leaseMs };
+    const { requeued, abandoned } = await this.o.queue.recoverExpired(this.o.maxTries, Date.now(), own);
     const { reporter, store, links, log } = this.o.pipeline;
     for (const build of requeued) log.warn({ buildId: build.id, tries: build.tries }, "build interrupted; queued again");
     for (const build of abandoned) {
@@ -126,8 +127,11 @@ export class WorkerPool {
           await reporter.completed({ build, app: run.app, checkRunId: run.checkRunId }, outcome, [], links.detailsUrl(build.id));
           await store.markAppCheckRunCompleted(build.id, run.app);
         }
-        if (build.checkRunId !== null) {
-          await reporter.completed({ build, app: null, checkRunId: build.checkRunId }, outcome, await store.readLog(build.id).then((l) => l.slice(-500)), links.detailsUrl(build.id));
+        // A crash between creating the run and storing its id left the store without it: the
+        // opener adopts that run by its external_id (or opens one), so it is concluded too.
+        const checkRunId = build.checkRunId ?? (await this.o.opener.ensure(build));
+        if (checkRunId !== null) {
+          await reporter.completed({ build, app: null, checkRunId }, outcome, await store.readLog(build.id).then((l) => l.slice(-500)), links.detailsUrl(build.id));
         }
         await store.complete(build.id, outcome.conclusion, outcome);
         log.warn({ buildId: build.id }, "interrupted build concluded");

@@ -8,6 +8,12 @@ export interface ClaimOptions {
   now?: number;
 }
 
+export interface OwnLeases {
+  workerId: string;
+  buildIds: readonly string[];
+  leaseMs: number;
+}
+
 export interface HeartbeatResult {
   /** False when the lease was lost (another worker took the job after it lapsed). */
   held: boolean;
@@ -24,8 +30,10 @@ export interface Queue {
   heartbeat(id: string, workerId: string, leaseMs: number, now?: number): Promise<HeartbeatResult>;
   /**
    * Running builds whose lease lapsed: those taken fewer than `maxTries` times go back to
-   * the queue, the rest are returned so their check runs can be concluded.
+   * the queue, the rest are returned so their check runs can be concluded. The builds `own`
+   * lists are still running in the caller: their leases are renewed instead, since only a
+   * stalled event loop let them lapse.
    */
-  recoverExpired(maxTries: number, now?: number): Promise<{ requeued: BuildRecord[]; abandoned: BuildRecord[] }>;
+  recoverExpired(maxTries: number, now?: number, own?: OwnLeases): Promise<{ requeued: BuildRecord[]; abandoned: BuildRecord[] }>;
   depth(): Promise<number>;
 }

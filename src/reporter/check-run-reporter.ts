@@ -28,6 +28,10 @@ function checkName(app: string | null): string {
   return app ? `${CHECK_NAME}/${app}` : CHECK_NAME;
 }
 
+/** GitHub's page size cap for check runs, and its cap of 1,000 runs of one name per suite. */
+const PER_PAGE = 100;
+const MAX_PAGES = 10;
+
 /** The only writer of check runs and PR comments. */
 export class CheckRunReporter implements ChecksReporter {
   private readonly clientFor: ClientFor;
@@ -38,8 +42,15 @@ export class CheckRunReporter implements ChecksReporter {
     this.links = links;
   }
 
+  /**
+   * Adopts the build's run if one exists, else creates it queued. A crash between GitHub's answer
+   * and our store write must not leave a second run and the first stuck `queued`: the run carries
+   * the build id as `external_id`, so it can be found again.
+   */
   async queued(build: BuildRecord): Promise<number> {
     const gh = await this.clientFor(build.request.installationId);
+    const existing = await this.findRun(gh, build, CHECK_NAME);
+    if (existing !== null) return existing;
     const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
       ...repoOf(build),
       name: CHECK_NAME,
@@ -61,9 +72,10 @@ export class CheckRunReporter implements ChecksReporter {
       details_url: details,
       output: { title: "Building", summary: renderRunningSummary(run.build, builder, "starting", details) },
     };
-    if (run.checkRunId !== null) {
-      await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { ...repoOf(run.build), check_run_id: run.checkRunId, ...body });
-      return run.checkRunId;
+    const known = run.checkRunId ?? (await this.findRun(gh, run.build, checkName(run.app)));
+    if (known !== null) {
+      await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { ...repoOf(run.build), check_run_id: known, ...body });
+      return known;
     }
     const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
       ...repoOf(run.build),
@@ -73,6 +85,28 @@ export class CheckRunReporter implements ChecksReporter {
       ...body,
     });
     return Number(data.id);
+  }
+
+  /**
+   * The id of this build's run named `name` on its sha, found by `external_id`, or null. Every
+   * page is read (GitHub caps a page at 100): a busy sha may hold many runs of our name.
+   */
+  private async findRun(gh: GitHubRequester, build: BuildRecord, name: string): Promise<number | null> {
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const { data } = await gh.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+        ...repoOf(build),
+        ref: build.request.sha,
+        check_name: name,
+        filter: "all",
+        per_page: PER_PAGE,
+        page,
+      });
+      const runs = (data?.check_runs ?? []) as { id: number; external_id: string | null }[];
+      const mine = runs.find((r) => r.external_id === build.id);
+      if (mine) return Number(mine.id);
+      if (runs.length < PER_PAGE || page * PER_PAGE >= Number(data?.total_count ?? 0)) return null;
+    }
+    return null;
   }
 
   async progress(run: RunRef & { checkRunId: number }, tail: LogLine[], phase: string): Promise<void> {

@@ -14,8 +14,9 @@ export type SubmitResult =
 export interface Store {
   /**
    * Atomically: records the delivery (a redelivery is a no-op), shares the build of the same
-   * sha unless it is an explicit re-run, creates the build otherwise, and marks older builds
-   * of the same branch or PR superseded (queued ones end at once, running ones are asked to stop).
+   * sha at the same trust level (core/trust.ts) unless it is an explicit re-run, creates the
+   * build otherwise, and marks older builds of the same branch or PR superseded (queued ones
+   * end at once, running ones are asked to stop).
    */
   submit(request: BuildRequest, now?: number): Promise<SubmitResult>;
   /** A closed PR: its unfinished builds stop (queued ones end now, running ones are asked to). */
@@ -23,7 +24,8 @@ export interface Store {
   /** Records a delivery that does not start a build; false when it was seen before. */
   recordDelivery(deliveryId: string, event: string): Promise<boolean>;
   getBuild(id: string): Promise<BuildRecord | null>;
-  latestBuildForSha(owner: string, repo: string, sha: string): Promise<BuildRecord | null>;
+  /** The latest build of a sha at one trust level (see core/trust.ts): the levels never share a build. */
+  latestBuildForSha(owner: string, repo: string, sha: string, trusted: boolean): Promise<BuildRecord | null>;
   /** Builds still waiting for their first check run (the notifier creates them). */
   buildsWithoutCheckRun(limit: number): Promise<BuildRecord[]>;
   setCheckRunId(id: string, checkRunId: number): Promise<void>;

@@ -8,13 +8,17 @@ const ALLOWED = new Set(["admin", "maintain", "write"]);
 /**
  * `/rebuild` on a PR. Authorised by the collaborator-permission endpoint, because
  * author_association (CONTRIBUTOR above all) says nothing about write access.
+ *
+ * Safe to run again for a redelivery: nothing is marked seen before the command is decided, so
+ * a GitHub error on the way (permission, PR) fails the delivery and its redelivery tries again.
+ * The build is submitted under the delivery id (a second submit is a no-op), the refusal is
+ * posted once per delivery, and GitHub keeps one reaction per user and content.
  */
 export async function onIssueComment(context: Context<"issue_comment.created">, deps: HandlerDeps): Promise<void> {
   const { payload } = context;
   const command = parseRebuildCommand(payload.comment.body);
   if (!command || !payload.issue.pull_request || !payload.installation) return;
   if (payload.comment.user?.type === "Bot" || payload.sender.type === "Bot") return;
-  if (!(await deps.store.recordDelivery(`${context.id}:seen`, "issue_comment"))) return;
 
   const owner = payload.repository.owner.login;
   const repo = payload.repository.name;
@@ -23,6 +27,7 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
   const { data: perm } = await context.octokit.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo, username: user });
   const role = String((perm as { role_name?: string }).role_name ?? perm.permission);
   if (!ALLOWED.has(role) && !ALLOWED.has(perm.permission)) {
+    if (!(await deps.store.recordDelivery(`${context.id}:refused`, "issue_comment"))) return;
     await deps.reporter.reply(
       installationId, owner, repo, payload.issue.number,
       `@${user} thanks for asking! \`/rebuild\` needs write access to ${owner}/${repo}, so nothing was rebuilt. A maintainer can comment \`/rebuild\`, or use the re-run button on the Checks tab.`,
@@ -40,6 +45,6 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
     rerun: true,
     noCache: command.noCache,
   });
-  const result = await deps.service.submit(request);
-  if (result.kind !== "duplicate-delivery") await deps.reporter.react(installationId, owner, repo, payload.comment.id, "rocket");
+  await deps.service.submit(request);
+  await deps.reporter.react(installationId, owner, repo, payload.comment.id, "rocket");
 }

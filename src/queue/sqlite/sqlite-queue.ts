@@ -1,5 +1,5 @@
 import type { BuildRecord } from "../../core/build.ts";
-import type { ClaimOptions, HeartbeatResult, Queue } from "../queue.ts";
+import type { ClaimOptions, HeartbeatResult, OwnLeases, Queue } from "../queue.ts";
 import type { SqliteDatabase } from "../../store/sqlite/sqlite-database.ts";
 import { rowToBuild, type Row } from "../../store/sqlite/rows.ts";
 
@@ -46,13 +46,20 @@ export class SqliteQueue implements Queue {
     return { held: r.changes === 1, cancelRequested: Number(row?.cancel_requested ?? 0) === 1 };
   }
 
-  async recoverExpired(maxTries: number, now: number = Date.now()): Promise<{ requeued: BuildRecord[]; abandoned: BuildRecord[] }> {
+  async recoverExpired(maxTries: number, now: number = Date.now(), own?: OwnLeases): Promise<{ requeued: BuildRecord[]; abandoned: BuildRecord[] }> {
     return this.sql.transaction(() => {
       const db = this.sql;
       const rows = db.prepare("SELECT * FROM builds WHERE state = 'running' AND lease_expires_at < ?").all(now) as Row[];
       const requeued: BuildRecord[] = [];
       const abandoned: BuildRecord[] = [];
+      const mine = new Set(own?.buildIds ?? []);
       for (const build of rows.map(rowToBuild)) {
+        // Still running here: a stall outlived the lease, not the worker. Requeueing it would
+        // start a second copy, and its heartbeat would then abort this one.
+        if (own && build.leaseOwner === own.workerId && mine.has(build.id)) {
+          db.prepare("UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?").run(now + own.leaseMs, build.id, own.workerId);
+          continue;
+        }
         // A superseded build is not worth resuming: it is abandoned and concluded as cancelled.
         if (build.tries < maxTries && !build.cancelRequested) {
           db.prepare("UPDATE builds SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?").run(build.id);

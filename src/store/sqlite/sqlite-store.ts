@@ -5,6 +5,10 @@ import type { LogLine } from "../../builder/builder.ts";
 import type { Store, SubmitResult } from "../store.ts";
 import type { SqliteDatabase } from "./sqlite-database.ts";
 import { rowToBuild, type Row } from "./rows.ts";
+import { isTrusted } from "../../core/trust.ts";
+
+/** The stored request's trust level, so no column (and no migration) is needed; see core/trust.ts. */
+const UNTRUSTED = "COALESCE(json_extract(request, '$.pr.fork'), 0)";
 
 export class SqliteStore implements Store {
   private readonly sql: SqliteDatabase;
@@ -30,7 +34,7 @@ export class SqliteStore implements Store {
           .prepare("INSERT INTO sha_prs (owner, repo, sha, pr) VALUES (?, ?, ?, ?) ON CONFLICT (owner, repo, sha) DO UPDATE SET pr = excluded.pr")
           .run(owner, repo, sha, JSON.stringify(request.pr));
       }
-      const latest = this.latestForSha(owner, repo, sha);
+      const latest = this.latestForSha(owner, repo, sha, isTrusted(request));
       if (latest && !request.rerun) {
         // push and pull_request.synchronize of one sha share a build; the PR learns of it here.
         if (request.pr && !latest.request.pr) {
@@ -43,7 +47,8 @@ export class SqliteStore implements Store {
       }
 
       const id = randomUUID();
-      const attempt = latest ? latest.attempt + 1 : 0;
+      // Attempts count across both trust levels: (owner, repo, sha, attempt) is unique.
+      const attempt = Number((this.db.prepare("SELECT COALESCE(MAX(attempt), -1) + 1 AS n FROM builds WHERE owner = ? AND repo = ? AND sha = ?").get(owner, repo, sha) as Row).n);
       const isDefault = request.pr === null && request.branch === request.defaultBranch;
       this.db
         .prepare(
@@ -123,14 +128,14 @@ export class SqliteStore implements Store {
     return row ? rowToBuild(row) : null;
   }
 
-  async latestBuildForSha(owner: string, repo: string, sha: string): Promise<BuildRecord | null> {
-    return this.latestForSha(owner, repo, sha);
+  async latestBuildForSha(owner: string, repo: string, sha: string, trusted: boolean): Promise<BuildRecord | null> {
+    return this.latestForSha(owner, repo, sha, trusted);
   }
 
-  private latestForSha(owner: string, repo: string, sha: string): BuildRecord | null {
+  private latestForSha(owner: string, repo: string, sha: string, trusted: boolean): BuildRecord | null {
     const row = this.db
-      .prepare("SELECT * FROM builds WHERE owner = ? AND repo = ? AND sha = ? ORDER BY attempt DESC LIMIT 1")
-      .get(owner, repo, sha) as Row | undefined;
+      .prepare(`SELECT * FROM builds WHERE owner = ? AND repo = ? AND sha = ? AND ${UNTRUSTED} = ? ORDER BY attempt DESC LIMIT 1`)
+      .get(owner, repo, sha, trusted ? 0 : 1) as Row | undefined;
     return row ? rowToBuild(row) : null;
   }
 

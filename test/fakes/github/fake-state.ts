@@ -36,7 +36,8 @@ export interface PullRequest {
   number: number;
   headSha: string;
   headRef: string;
-  headRepo?: string;
+  /** owner/name of the head repo; absent means the base repo itself, null a deleted fork. */
+  headRepo?: string | null;
   baseRef?: string;
 }
 

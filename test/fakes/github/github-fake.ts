@@ -95,7 +95,7 @@ export class GitHubFake {
     return this.repos.commit(o.owner, o.repo, o.branch, o.files, o.message);
   }
 
-  setPullRequest(o: { owner: string; repo: string; number: number; headSha: string; headRef: string; headRepo?: string; baseRef?: string }): void {
+  setPullRequest(o: { owner: string; repo: string; number: number; headSha: string; headRef: string; headRepo?: string | null; baseRef?: string }): void {
     this.repos.setRef(o.owner, o.repo, `refs/pull/${o.number}/head`, o.headSha);
     this.state.setPullRequest(o);
   }
@@ -110,6 +110,11 @@ export class GitHubFake {
       ...fault,
       match: (c) => (!fault.operationId || c.operationId === fault.operationId) && (!fault.method || c.method === fault.method),
     });
+  }
+
+  /** Drops the faults still waiting: a test that failed an endpoint "for ever" ends it here. */
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   secondaryRateLimit(operationId: string, retryAfterSeconds = 1): void {
@@ -221,8 +226,8 @@ export class GitHubFake {
       const problems = checkRunLimits(call.body);
       if (problems.length > 0) return reply(422, { message: `Invalid request.\n\n${problems.join("\n")}`, documentation_url: DOCS, status: "422" });
     }
-    const result = handleOperation(matched.op.operationId, { params, body: call.body as Record<string, unknown>, state: this.state, repos: this.repos, baseUrl: this.url });
-    reply(result.status, result.body);
+    const result = handleOperation(matched.op.operationId, { params, body: call.body as Record<string, unknown>, state: this.state, repos: this.repos, baseUrl: this.url, path, query });
+    reply(result.status, result.body, result.headers);
   }
 
   private handleGit(req: IncomingMessage, res: ServerResponse, url: URL): void {

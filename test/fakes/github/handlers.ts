@@ -1,5 +1,6 @@
-import type { FakeState, CheckRun } from "./fake-state.ts";
+import type { FakeState, CheckRun, PullRequest } from "./fake-state.ts";
 import type { GitRepos } from "./git-repos.ts";
+import { paginate } from "./paginate.ts";
 
 interface Ctx {
   params: Record<string, string>;
@@ -7,9 +8,13 @@ interface Ctx {
   state: FakeState;
   repos: GitRepos;
   baseUrl: string;
+  /** The request path without /api/v3, for Link headers. */
+  path: string;
+  /** The query string's parameters, as sent. */
+  query: Record<string, string>;
 }
 
-type Result = { status: number; body: unknown };
+type Result = { status: number; body: unknown; headers?: Record<string, string> };
 
 const notFound: Result = { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
 
@@ -29,6 +34,13 @@ function checkRunView(run: CheckRun, ctx: Ctx) {
     output: { ...run.output, annotations_count: run.annotations.length, annotations_url: "" },
     name: run.name, check_suite: { id: 1 }, app: app(ctx.state), pull_requests: [],
   };
+}
+
+function pullView(pr: PullRequest, repo: { owner: string; repo: string; defaultBranch: string }) {
+  const base = { full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
+  // `headRepo: null` stands for a deleted fork, which GitHub shows as a null head repo.
+  const headRepo = pr.headRepo === null ? null : { ...base, full_name: pr.headRepo ?? base.full_name, owner: user((pr.headRepo ?? base.full_name).split("/")[0]!) };
+  return { number: pr.number, state: "open", head: { sha: pr.headSha, ref: pr.headRef, repo: headRepo }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } };
 }
 
 /** Answers a validated request. Only the fields the app and Probot read need to be realistic. */
@@ -83,6 +95,32 @@ export function handleOperation(operationId: string, ctx: Ctx): Result {
       run.history.push({ time: Date.now(), body });
       return { status: 200, body: checkRunView(run, ctx) };
     }
+    case "checks/list-for-ref": {
+      if (!repo) return notFound;
+      // Only shas are modelled: the app asks for the runs of a build's own sha.
+      let runs = state.checkRunsOf(repo.owner, repo.repo).filter((r) => r.head_sha === params.ref);
+      if (params.check_name !== undefined) runs = runs.filter((r) => r.name === params.check_name);
+      if (params.status !== undefined) runs = runs.filter((r) => r.status === params.status);
+      if (params.app_id !== undefined && Number(params.app_id) !== state.appId) runs = [];
+      // `latest` (GitHub's default) keeps only the newest run of each name.
+      if ((params.filter ?? "latest") === "latest") {
+        const newest = new Map<string, CheckRun>();
+        for (const r of runs) if ((newest.get(r.name)?.id ?? -1) < r.id) newest.set(r.name, r);
+        runs = [...newest.values()];
+      }
+      runs.sort((a, b) => b.id - a.id);
+      const page = paginate(runs, params, ctx);
+      return { status: 200, body: { total_count: runs.length, check_runs: page.items.map((r) => checkRunView(r, ctx)) }, headers: page.headers };
+    }
+    case "repos/list-pull-requests-associated-with-commit": {
+      if (!repo) return notFound;
+      // Open PRs whose head is the commit, as GitHub answers for a commit not on the default branch.
+      const prs = [...state.pulls.values()]
+        .filter((pr) => pr.owner.toLowerCase() === repo.owner.toLowerCase() && pr.repo.toLowerCase() === repo.repo.toLowerCase() && pr.headSha === params.commit_sha)
+        .sort((a, b) => a.number - b.number);
+      const page = paginate(prs, params, ctx);
+      return { status: 200, body: page.items.map((pr) => pullView(pr, repo)), headers: page.headers };
+    }
     case "repos/get-collaborator-permission-level": {
       if (!repo) return notFound;
       const permission = state.permissions.get(`${repo.owner}/${repo.repo}/${params.username}`.toLowerCase()) ?? "read";
@@ -97,14 +135,15 @@ export function handleOperation(operationId: string, ctx: Ctx): Result {
     }
     case "reactions/create-for-issue-comment": {
       if (!repo) return notFound;
-      state.reactions.push({ owner: repo.owner, repo: repo.repo, comment_id: Number(params.comment_id), content: String(body.content) });
-      return { status: 201, body: { id: state.id(), content: body.content, user: user("microship[bot]"), created_at: new Date().toISOString() } };
+      // GitHub keeps one reaction per user and content, and answers 200 for one that exists.
+      const same = state.reactions.find((r) => r.owner === repo.owner && r.repo === repo.repo && r.comment_id === Number(params.comment_id) && r.content === String(body.content));
+      if (!same) state.reactions.push({ owner: repo.owner, repo: repo.repo, comment_id: Number(params.comment_id), content: String(body.content) });
+      return { status: same ? 200 : 201, body: { id: state.id(), content: body.content, user: user("microship[bot]"), created_at: new Date().toISOString() } };
     }
     case "pulls/get": {
       const pr = state.pulls.get(`${params.owner}/${params.repo}#${params.pull_number}`.toLowerCase());
       if (!pr || !repo) return notFound;
-      const base = { full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
-      return { status: 200, body: { number: pr.number, state: "open", head: { sha: pr.headSha, ref: pr.headRef, repo: { ...base, full_name: pr.headRepo ?? base.full_name } }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } } };
+      return { status: 200, body: pullView(pr, repo) };
     }
     case "repos/get-content": {
       if (!repo) return notFound;
