@@ -76,7 +76,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const metrics = new PrometheusMetrics(store, queue);
   const { clientFor, tokens } = installationClients(probot);
   const reporter = new CheckRunReporter(clientFor, links);
-  const opener = new CheckRunOpener(store, reporter, log);
+  const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
 
   const gitBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";

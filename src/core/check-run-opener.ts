@@ -1,5 +1,6 @@
 import type { BuildRecord } from "./build.ts";
-import type { ChecksReporter, OpLog } from "./ports.ts";
+import { emptyOutcome } from "./build.ts";
+import type { ChecksReporter, LinkSigner, OpLog } from "./ports.ts";
 import type { Store } from "../store/store.ts";
 
 /**
@@ -14,12 +15,14 @@ export class CheckRunOpener {
   private readonly store: Store;
   private readonly reporter: ChecksReporter;
   private readonly log: OpLog;
+  private readonly links: LinkSigner | null;
   private readonly inFlight = new Map<string, Promise<number | null>>();
 
-  constructor(store: Store, reporter: ChecksReporter, log: OpLog) {
+  constructor(store: Store, reporter: ChecksReporter, log: OpLog, links: LinkSigner | null = null) {
     this.store = store;
     this.reporter = reporter;
     this.log = log;
+    this.links = links;
   }
 
   ensure(build: BuildRecord): Promise<number | null> {
@@ -32,10 +35,23 @@ export class CheckRunOpener {
       if (fresh?.state === "completed") return null;
       const id = await this.reporter.queued(build);
       await this.store.setCheckRunId(build.id, id);
+      // Cancelled (superseded, PR closed) while the create was in flight: whoever cancelled it saw
+      // no run to conclude, so the run just created would stay queued for ever.
+      const after = await this.store.getBuild(build.id);
+      if (after?.state === "completed") await this.concludeLate({ ...after, checkRunId: id }, id);
       return id;
     })().finally(() => this.inFlight.delete(build.id));
     this.inFlight.set(build.id, p);
     return p;
+  }
+
+  private async concludeLate(build: BuildRecord, checkRunId: number): Promise<void> {
+    const superseded = build.supersededBy ? await this.store.getBuild(build.supersededBy) : null;
+    const outcome = build.outcome ?? {
+      ...emptyOutcome("cancelled", superseded ? "Superseded by a newer build" : "Build cancelled"),
+      supersededBy: superseded ? { buildId: superseded.id, sha: superseded.request.sha } : null,
+    };
+    await this.reporter.completed({ build, app: null, checkRunId }, outcome, [], this.links?.detailsUrl(build.id) ?? "");
   }
 
   /** Opens the runs of every build still without one; failures are retried on the next sweep. */
