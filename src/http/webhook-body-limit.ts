@@ -32,32 +32,55 @@ export function webhookBodyLimit(options: BodyLimitOptions = {}) {
     if (req.method === "GET" || req.method === "HEAD") return next();
     const declared = req.headers["content-length"];
     const length = declared === undefined ? null : Number(declared);
-    if (length !== null && !(Number.isSafeInteger(length) && length >= 0)) return refuse(res, 400, "bad content-length");
-    if (length !== null && length > maxBytes) return refuse(res, 413, `payload over ${maxBytes} bytes`);
+    if (length !== null && !(Number.isSafeInteger(length) && length >= 0)) return refuse(req, res, 400, "bad content-length");
+    if (length !== null && length > maxBytes) return refuse(req, res, 413, `payload over ${maxBytes} bytes`);
     // A chunked body may grow to the limit, so it holds that much of the budget while it is read.
     const claim = length ?? maxBytes;
-    if (reserved + claim > budget) return refuse(res, 503, "too many large payloads at once; retry later", { "retry-after": "5" });
+    if (reserved + claim > budget) return refuse(req, res, 503, "too many large payloads at once; retry later", { "retry-after": "5" });
     reserved += claim;
-    const timer = setTimeout(() => req.destroy(), readTimeoutMs);
-    getRawBody(req, { length, limit: maxBytes }, (err, body) => {
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
       clearTimeout(timer);
       reserved -= claim;
-      if (err) {
-        if (err.status === 413) return refuse(res, 413, `payload over ${maxBytes} bytes`);
-        return refuse(res, 400, "could not read the request body");
-      }
+      return true;
+    };
+    const timer = setTimeout(() => settle() && refuse(req, res, 408, "the body took too long to arrive"), readTimeoutMs);
+    getRawBody(req, { length, limit: maxBytes }, (err, body) => {
+      if (!settle()) return;
+      if (err) return refuse(req, res, err.status === 413 ? 413 : 400, err.status === 413 ? `payload over ${maxBytes} bytes` : "could not read the request body");
       Object.assign(req, { rawBody: body, body });
       next();
     });
   };
 }
 
+/** How long, and how much, a refused body is still read and dropped before the socket closes. */
+const LINGER_MS = 1_000;
+const LINGER_BYTES = 64 * 1024 * 1024;
+
 /**
- * Answers and closes the connection: the rest of a refused body is never read. The socket is
- * ended, not reset, so the client still receives the answer.
+ * Answers, then closes the connection without reading the rest of the body. Closing at once
+ * would reset a client still sending before it reads the answer, so the socket lingers a moment
+ * (as web servers' "lingering close" does), dropping what arrives, within a time and byte bound.
  */
-function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: "close", ...headers });
-  res.end(`${message}\n`);
+  const text = `${message}\n`;
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), connection: "close", ...headers });
+  res.write(text);
+  let dropped = 0;
+  const close = () => {
+    clearTimeout(timer);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  timer.unref();
+  req.on("data", (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) close();
+  });
+  req.on("end", close);
+  req.resume();
 }
