@@ -97,6 +97,7 @@ export function probeHealth(url: string) {
 
 export interface StreamedPost {
   status: number | null;
+  headers: Record<string, string | string[] | undefined>;
   body: string;
   ms: number;
   sentBytes: number;
@@ -123,15 +124,15 @@ export function streamPost(url: string, o: { bytes: number; chunked: boolean; he
       resolve({ ...r, ms: performance.now() - started, sentBytes: sent });
       req.destroy();
     };
-    const timer = setTimeout(() => settle({ status: null, body: "", error: `no answer within ${o.timeoutMs} ms` }), o.timeoutMs);
+    const timer = setTimeout(() => settle({ status: null, headers: {}, body: "", error: `no answer within ${o.timeoutMs} ms` }), o.timeoutMs);
     req.on("response", (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c) => (body += c));
-      res.on("end", () => settle({ status: res.statusCode!, body, error: null }));
-      res.on("error", () => settle({ status: res.statusCode!, body, error: null }));
+      res.on("end", () => settle({ status: res.statusCode!, headers: res.headers, body, error: null }));
+      res.on("error", () => settle({ status: res.statusCode!, headers: res.headers, body, error: null }));
     });
-    req.on("error", (err) => setTimeout(() => settle({ status: null, body: "", error: err.message }), 200));
+    req.on("error", (err) => setTimeout(() => settle({ status: null, headers: {}, body: "", error: err.message }), 200));
     const pump = () => {
       while (!settled && sent < o.bytes) {
         const piece = sent === 0 && o.first ? o.first : filler.subarray(0, Math.min(filler.length, o.bytes - sent));

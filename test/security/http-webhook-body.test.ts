@@ -69,6 +69,8 @@ test("a content-length just over 25 MiB is refused before any byte is read, even
     headers: { ...forgedHeaders(), "x-hub-signature-256": sign(creds.webhookSecret, body) },
   });
   assert.equal(sent.status, 413);
+  assert.equal(sent.headers["x-content-type-options"], "nosniff", "the refusal carries the security headers too");
+  assert.match(String(sent.headers["content-security-policy"]), /default-src 'none'/);
 });
 
 test("a webhook path with a trailing slash is bounded too (Probot normalises it, so must the guard)", async () => {
