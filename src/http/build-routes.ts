@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Express, Request, Response } from "express";
 import type { BuildRecord } from "../core/build.ts";
 import type { LogLine } from "../builder/builder.ts";
@@ -11,6 +12,7 @@ import type { HmacLinks } from "./links.ts";
 
 /** Stored bytes read per step: each step holds the event loop for a moment, never for the log. */
 const PAGE_BYTES = 256 * 1024;
+const SLICE_BYTES = 64 * 1024;
 /** What the HTML page shows at most: its tail. log.txt has it all. */
 export const PAGE_TAIL_BYTES = 8 * 1024 * 1024;
 const DAY_MS = 86_400_000;
@@ -66,7 +68,7 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
     const head = pageHead(build, { selfUrl: `${base}?${query}`, logUrl: `${base}/log.txt?${query}`, ...tail });
     await stream(res, "text/html; charset=utf-8", (async function* () {
       yield head;
-      for await (const lines of pages(deps.store, build.id, tail.afterSeq)) yield renderLogLines(lines);
+      for await (const lines of pages(deps.store, build.id, tail.afterSeq)) yield* slices(lines, renderLogLines);
       yield PAGE_END;
     })());
   });
@@ -75,17 +77,37 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
     const found = await open(req, res);
     if (!found) return;
     await stream(res, "text/plain; charset=utf-8", (async function* () {
-      for await (const lines of pages(deps.store, found.build.id, -1)) {
-        let text = "";
-        for (const l of lines) text += `${redact(String(l.text))}\n`;
-        yield text;
-      }
+      for await (const lines of pages(deps.store, found.build.id, -1)) yield* slices(lines, plainLines);
     })());
   });
 }
 
+const plainLines = (lines: LogLine[]) => lines.map((l) => `${redact(String(l.text))}\n`).join("");
+
+/**
+ * A page's text in pieces of about 64 KiB: small strings die young in V8, where one string per
+ * page would pile up in the large-object space until a full collection, and swell the RSS.
+ */
+function* slices(lines: LogLine[], render: (lines: LogLine[]) => string): Generator<string> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < lines.length; i++) {
+    bytes += String(lines[i]!.text).length + 64;
+    if (bytes >= SLICE_BYTES || i === lines.length - 1) {
+      yield render(lines.slice(start, i + 1));
+      start = i + 1;
+      bytes = 0;
+    }
+  }
+}
+
+/**
+ * The store answers at once and a fast reader never pushes back, so without a turn of the event
+ * loop between pages a whole log would go out in one task, and nothing else would be served.
+ */
 async function* pages(store: Store, id: string, afterSeq: number): AsyncGenerator<LogLine[]> {
   for (let page = await store.readLogPage(id, afterSeq, PAGE_BYTES); page; page = await store.readLogPage(id, page.lastSeq, PAGE_BYTES)) {
     yield page.lines;
+    await nextTurn();
   }
 }

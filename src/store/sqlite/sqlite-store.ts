@@ -211,10 +211,12 @@ export class SqliteStore implements Store {
       if (bytes > maxBytes) break;
       lastSeq = Number(row.seq);
     }
+    // SQLite splits each chunk into its lines, so JavaScript never holds a chunk's whole text: a
+    // string that big lives until a full collection, and a long log's pages would pile up in RSS.
     const rows = this.db
-      .prepare("SELECT lines FROM log_chunks WHERE build_id = ? AND seq > ? AND seq <= ? ORDER BY seq")
+      .prepare("SELECT j.value AS line FROM log_chunks c, json_each(c.lines) j WHERE c.build_id = ? AND c.seq > ? AND c.seq <= ? ORDER BY c.seq, j.key")
       .all(id, afterSeq, lastSeq) as Row[];
-    return { lastSeq, lines: rows.flatMap((r) => JSON.parse(String(r.lines)) as LogLine[]) };
+    return { lastSeq, lines: rows.map((r) => JSON.parse(String(r.line)) as LogLine) };
   }
 
   async logTail(id: string, maxBytes: number): Promise<LogTail> {
