@@ -68,7 +68,7 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
     const head = pageHead(build, { selfUrl: `${base}?${query}`, logUrl: `${base}/log.txt?${query}`, ...tail });
     await stream(res, "text/html; charset=utf-8", (async function* () {
       yield head;
-      for await (const lines of pages(deps.store, build.id, tail.afterSeq)) yield* slices(lines, renderLogLines);
+      yield* rendered(pages(deps.store, build.id, tail.afterSeq), renderLogLines);
       yield PAGE_END;
     })());
   });
@@ -77,7 +77,7 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
     const found = await open(req, res);
     if (!found) return;
     await stream(res, "text/plain; charset=utf-8", (async function* () {
-      for await (const lines of pages(deps.store, found.build.id, -1)) yield* slices(lines, plainLines);
+      yield* rendered(pages(deps.store, found.build.id, -1), plainLines);
     })());
   });
 }
@@ -85,29 +85,29 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
 const plainLines = (lines: LogLine[]) => lines.map((l) => `${redact(String(l.text))}\n`).join("");
 
 /**
- * A page's text in pieces of about 64 KiB: small strings die young in V8, where one string per
- * page would pile up in the large-object space until a full collection, and swell the RSS.
+ * The log's text in pieces of about 64 KiB, with a turn of the event loop after each: the store
+ * answers at once and a fast reader never pushes back, so without the turns a whole log would go
+ * out in one task and nothing else would be served meanwhile. Small pieces also die young in V8,
+ * where one string per page would pile up until a full collection and swell the RSS.
  */
-function* slices(lines: LogLine[], render: (lines: LogLine[]) => string): Generator<string> {
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < lines.length; i++) {
-    bytes += String(lines[i]!.text).length + 64;
-    if (bytes >= SLICE_BYTES || i === lines.length - 1) {
-      yield render(lines.slice(start, i + 1));
-      start = i + 1;
-      bytes = 0;
+async function* rendered(pages: AsyncIterable<LogLine[]>, render: (lines: LogLine[]) => string): AsyncGenerator<string> {
+  for await (const lines of pages) {
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < lines.length; i++) {
+      bytes += String(lines[i]!.text).length + 64;
+      if (bytes >= SLICE_BYTES || i === lines.length - 1) {
+        yield render(lines.slice(start, i + 1));
+        await nextTurn();
+        start = i + 1;
+        bytes = 0;
+      }
     }
   }
 }
 
-/**
- * The store answers at once and a fast reader never pushes back, so without a turn of the event
- * loop between pages a whole log would go out in one task, and nothing else would be served.
- */
 async function* pages(store: Store, id: string, afterSeq: number): AsyncGenerator<LogLine[]> {
   for (let page = await store.readLogPage(id, afterSeq, PAGE_BYTES); page; page = await store.readLogPage(id, page.lastSeq, PAGE_BYTES)) {
     yield page.lines;
-    await nextTurn();
   }
 }
