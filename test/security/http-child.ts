@@ -51,7 +51,8 @@ export function watchRss(app: AppChild, killAboveMiB: number) {
   let killed = false;
   const timer = setInterval(() => {
     try {
-      peak = Math.max(peak, rssMiB(pid));
+      const now = rssMiB(pid);
+      if (Number.isFinite(now)) peak = Math.max(peak, now);
     } catch {
       return;
     }
