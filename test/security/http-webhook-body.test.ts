@@ -46,7 +46,7 @@ for (const chunked of [false, true]) {
     const health = probeHealth(app.url);
   await health.ready;
     const sent = await streamPost(`${app.url}/api/github/webhooks`, { bytes: GiB, chunked, headers: forgedHeaders(), timeoutMs: 15_000, first: Buffer.from('{"zen":"') });
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 700));
     const probed = await health.stop();
     const mem = rss.stop();
     t.diagnostic(`answer ${sent.status} after ${sent.ms.toFixed(0)} ms and ${sent.sentBytes} bytes; RSS +${mem.delta.toFixed(1)} MiB; /healthz p90 ${probed.p90.toFixed(1)} ms, slowest ${probed.max.toFixed(1)} ms of ${probed.count}`);
@@ -55,11 +55,16 @@ for (const chunked of [false, true]) {
     // What it read is bounded by the 25 MiB cap (plus socket buffers), far below the 1 GiB sent at it.
     assert.ok(sent.sentBytes < 200 * 1024 ** 2, `the client could push ${sent.sentBytes} bytes before the answer`);
     assert.ok(mem.delta < 150, `RSS grew by ${mem.delta.toFixed(0)} MiB`);
-    assert.ok(sent.ms < 10_000, `413 took ${sent.ms.toFixed(0)} ms`);
+    // Measured 15 to 120 ms; the old code answered only after reading all it was sent (or 202 at 9 s).
+    assert.ok(sent.ms < 3_000, `413 took ${sent.ms.toFixed(0)} ms`);
     assertHealthy(probed, assert);
-    const afterwards = performance.now();
-    assert.equal((await fetch(`${app.url}/healthz`)).status, 200);
-    assert.ok(performance.now() - afterwards < 100, "/healthz answers within 100 ms after the attack");
+    const after: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      assert.equal((await fetch(`${app.url}/healthz`)).status, 200);
+      after.push(performance.now() - started);
+    }
+    assert.ok(after.sort((a, b) => a - b)[2]! < 100, `/healthz after the attack: ${after.map((n) => n.toFixed(1)).join(", ")} ms`);
   });
 }
 
