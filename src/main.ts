@@ -37,6 +37,8 @@ export interface Overrides {
   progressIntervalMs?: number;
   leaseMs?: number;
   pollMs?: number;
+  /** Build logs streamed at once (32). */
+  maxLogStreams?: number;
 }
 
 export interface RunningMicroship {
@@ -111,6 +113,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   const app = createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
+    maxLogStreams: overrides.maxLogStreams,
   });
 
   await pool.start();
@@ -134,8 +137,10 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       await retention.stop();
       for (const s of [server, metricsServer]) {
         if (!s) continue;
-        await new Promise<void>((ok) => s.close(() => ok()));
+        // close() waits for every open connection, so a reader in the middle of a log is cut off.
+        const closed = new Promise<void>((ok) => s.close(() => ok()));
         s.closeAllConnections();
+        await closed;
       }
       await pool.stop();
       await parts.close();

@@ -22,6 +22,8 @@ export interface BuildRouteDeps {
   links: HmacLinks;
   log: OpLog;
   logRetentionDays: number;
+  /** Logs streamed at once; more wait with 503. Anyone who can see a public repo's checks holds a link. */
+  maxLogStreams?: number;
 }
 
 /**
@@ -49,13 +51,23 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
     return { build, query: `exp=${encodeURIComponent(String(exp))}&token=${encodeURIComponent(String(token))}` };
   };
 
-  const stream = async (res: Response, contentType: string, body: AsyncIterable<string>) => {
+  // Each stream holds a page in memory for as long as its reader is slow to take it.
+  const maxStreams = deps.maxLogStreams ?? 32;
+  let streaming = 0;
+  const stream = async (res: Response, contentType: string, body: () => AsyncGenerator<string>) => {
+    if (streaming >= maxStreams) {
+      res.set("retry-after", "10");
+      return void refuse(res, 503, "Too many logs are being read at once; try again in a moment.");
+    }
+    streaming++;
     res.status(200).set("cache-control", "no-store").type(contentType);
     try {
-      await pipeline(Readable.from(body, { highWaterMark: 1 }), res);
+      await pipeline(Readable.from(body(), { highWaterMark: 1 }), res);
     } catch (err) {
       // A reader that goes away mid-log is normal; anything else is worth a line.
       if ((err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") deps.log.warn({ err }, "streaming a build log failed");
+    } finally {
+      streaming--;
     }
   };
 
@@ -66,19 +78,19 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
     const base = `/builds/${encodeURIComponent(build.id)}`;
     const tail = await deps.store.logTail(build.id, PAGE_TAIL_BYTES);
     const head = pageHead(build, { selfUrl: `${base}?${query}`, logUrl: `${base}/log.txt?${query}`, ...tail });
-    await stream(res, "text/html; charset=utf-8", (async function* () {
+    await stream(res, "text/html; charset=utf-8", async function* () {
       yield head;
       yield* rendered(pages(deps.store, build.id, tail.afterSeq), renderLogLines);
       yield PAGE_END;
-    })());
+    });
   });
 
   app.get("/builds/:id/log.txt", async (req, res) => {
     const found = await open(req, res);
     if (!found) return;
-    await stream(res, "text/plain; charset=utf-8", (async function* () {
+    await stream(res, "text/plain; charset=utf-8", async function* () {
       yield* rendered(pages(deps.store, found.build.id, -1), plainLines);
-    })());
+    });
   });
 }
 

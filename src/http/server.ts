@@ -21,6 +21,7 @@ export interface HttpDeps {
   /** False when /metrics has a listener of its own. */
   serveMetrics: boolean;
   metricsToken?: string;
+  maxLogStreams?: number;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {

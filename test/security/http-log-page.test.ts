@@ -1,6 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { request, type ClientRequest } from "node:http";
 import { startHarness, type Harness } from "../helpers/microship-harness.ts";
 import { line, linksOf, pathOf, seedBuild } from "./http-seed.ts";
 
@@ -105,4 +106,34 @@ test("the page shows the tail of a long log and links to the whole log.txt, whic
   const text = await (await get(logTxt)).text();
   assert.equal(text.split("\n").length - 1, lines.length);
   assert.ok(text.startsWith("000000 yyy"));
+});
+
+test("slow readers holding log streams open cannot pile up: past the limit, another download waits with 503", async (t) => {
+  const small = await startHarness({ maxLogStreams: 2 });
+  t.after(() => small.stop());
+  const id = await seedBuild(small.app.store, Array.from({ length: 10_000 }, (_, i) => line(`${i} ${"w".repeat(4000)}`)));
+  const url = `${small.app.url}${pathOf(small.app.links.detailsUrl(id)).replace("?", "/log.txt?")}`;
+  // Readers that take the answer's head and then stop reading: the 40 MB stays unsent.
+  const stalled = await Promise.all([0, 1].map(() => new Promise<ClientRequest>((resolve) => {
+    const req = request(url, (res) => {
+      res.pause();
+      resolve(req);
+    });
+    req.on("error", () => undefined);
+    req.end();
+  })));
+  t.after(() => stalled.forEach((r) => r.destroy()));
+  const refused = await fetch(url);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get("retry-after"), "10");
+  assert.match(await refused.text(), /Too many logs are being read at once/);
+  stalled.forEach((r) => r.destroy());
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await fetch(url);
+    status = res.status;
+    await res.body?.cancel();
+  }
+  assert.equal(status, 200, "a download goes through once the stalled readers went away");
 });
