@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Server } from "node:http";
 import { createNodeMiddleware, createProbot, run } from "probot";
@@ -15,7 +14,8 @@ import { MicroshipOctokit } from "./github/octokit-class.ts";
 import { RepoConfigSource } from "./github/repo-config-source.ts";
 import { HmacLinks } from "./http/links.ts";
 import { PrometheusMetrics } from "./http/metrics.ts";
-import { createHttpApp } from "./http/server.ts";
+import { loadLinkSecret } from "./http/link-secret.ts";
+import { createHttpApp, createMetricsApp } from "./http/server.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./log/redact.ts";
 import { SqliteQueue } from "./queue/sqlite/sqlite-queue.ts";
@@ -23,6 +23,7 @@ import { CheckRunReporter } from "./reporter/check-run-reporter.ts";
 import { GitCheckout } from "./source/checkout.ts";
 import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { startLogRetention } from "./store/log-retention.ts";
 import { createDefaultParts } from "./default-parts.ts";
 import { renderDetectionStory } from "./detect/story.ts";
 
@@ -38,10 +39,14 @@ export interface Overrides {
   progressIntervalMs?: number;
   leaseMs?: number;
   pollMs?: number;
+  /** Build logs streamed at once (32). */
+  maxLogStreams?: number;
 }
 
 export interface RunningMicroship {
   url: string;
+  /** The /metrics listener of MICROSHIP_METRICS_PORT, when there is one. */
+  metricsUrl: string | null;
   /** Where images are pushed: MICROSHIP_REGISTRY, or the embedded registry's address. */
   registry: string;
   /** The embedded registry's operator credential, for pulling what was built; null for MICROSHIP_REGISTRY. */
@@ -66,9 +71,10 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     }).filter(([, v]) => v !== undefined),
   ) as Record<string, string>;
   const probot = createProbot({ env: probotEnv, overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
-  const privateKey = (probot as unknown as { state?: { privateKey?: string } }).state?.privateKey ?? env.PRIVATE_KEY ?? env.APP_ID ?? "";
   registerSecret(env.WEBHOOK_SECRET);
-  const links = new HmacLinks(env.MICROSHIP_LOG_SECRET ?? createHash("sha256").update(`microship-links:${privateKey}`).digest("hex"), publicUrl(env));
+  registerSecret(env.MICROSHIP_LOG_SECRET);
+  registerSecret(env.MICROSHIP_METRICS_TOKEN);
+  const links = new HmacLinks(loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log), publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
 
   const sql = new SqliteDatabase(join(dataDir, "microship.sqlite"));
   const store = new SqliteStore(sql);
@@ -108,18 +114,25 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   });
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log }), { probot });
-  const app = createHttpApp({ webhooks, store, links, metrics, log });
+  const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
+  const metricsToken = env.MICROSHIP_METRICS_TOKEN;
+  const app = createHttpApp({
+    webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
+    maxLogStreams: overrides.maxLogStreams,
+  });
 
   await pool.start();
-  const server = await new Promise<Server>((ok, fail) => {
-    const s = app.listen(env.PORT, env.HOST, () => ok(s)).on("error", fail);
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : env.PORT;
+  const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
+  const server = await listen(app, env.PORT, env.HOST);
+  const port = portOf(server, env.PORT);
   log.info({ port, builder: parts.builder.describe(), dataDir }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
+  const metricsServer = metricsApart ? await listen(createMetricsApp({ metrics, metricsToken, log }), env.MICROSHIP_METRICS_PORT!, env.MICROSHIP_METRICS_HOST) : null;
+  if (metricsServer) log.info({ port: portOf(metricsServer, 0), host: env.MICROSHIP_METRICS_HOST }, "/metrics has its own listener");
+  if (!metricsApart && !metricsToken) log.warn("/metrics is public on the main port: set MICROSHIP_METRICS_TOKEN or MICROSHIP_METRICS_PORT to close it");
 
   return {
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsServer ? `http://${env.MICROSHIP_METRICS_HOST}:${portOf(metricsServer, 0)}` : null,
     registry: parts.registry,
     registryAuth: parts.registryAuth,
     server,
@@ -127,13 +140,30 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     store,
     links,
     async stop() {
-      await new Promise<void>((ok) => server.close(() => ok()));
-      server.closeAllConnections();
+      await retention.stop();
+      for (const s of [server, metricsServer]) {
+        if (!s) continue;
+        // close() waits for every open connection, so a reader in the middle of a log is cut off.
+        const closed = new Promise<void>((ok) => s.close(() => ok()));
+        s.closeAllConnections();
+        await closed;
+      }
       await pool.stop();
       await parts.close();
       await store.close();
     },
   };
+}
+
+function listen(app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> {
+  return new Promise<Server>((ok, fail) => {
+    const s = app.listen(port, host, () => ok(s)).on("error", fail);
+  });
+}
+
+function portOf(server: Server, fallback: number): number {
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : fallback;
 }
 
 /** Without credentials, Probot's own setup flow registers the app from app.yml and writes .env. */

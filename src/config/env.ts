@@ -27,8 +27,21 @@ export const envSchema = z.object({
   MICROSHIP_BASE_IMAGE_MIRROR: registryRef.optional(),
   MICROSHIP_CONCURRENCY: positiveInt.max(64).default(2),
   MICROSHIP_BUILD_TIMEOUT: positiveInt.max(86_400).default(900),
-  /** Secret for log-page capability tokens; derived from the app's private key when unset. */
+  /**
+   * Key for the log pages' capability links. Unset: a random key made once and kept in the data
+   * dir. Set it to share links across replicas.
+   */
   MICROSHIP_LOG_SECRET: z.string().min(16).optional(),
+  /** How long a log link works. */
+  MICROSHIP_LOG_LINK_DAYS: positiveInt.max(3_650).default(30),
+  /** A finished build's log is deleted this long after the build ended. */
+  MICROSHIP_LOG_RETENTION_DAYS: positiveInt.max(3_650).default(30),
+  /** Serves /metrics on its own listener (and not on PORT). */
+  MICROSHIP_METRICS_PORT: port.optional(),
+  /** Where that listener binds: loopback unless said otherwise. */
+  MICROSHIP_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** /metrics then asks for `Authorization: Bearer <token>`. */
+  MICROSHIP_METRICS_TOKEN: z.string().min(16).optional(),
   /** The microvm builder's VM size; Hypeman's defaults. */
   MICROSHIP_MICROVM_CPUS: positiveInt.max(64).default(2),
   MICROSHIP_MICROVM_MEMORY_MIB: positiveInt.min(256).max(262_144).default(2048),
@@ -62,6 +75,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (env.MICROSHIP_BUILDER === "hypeman" && !env.HYPEMAN_BASE_URL) {
     problems.push("HYPEMAN_BASE_URL: required when MICROSHIP_BUILDER=hypeman");
+  }
+  if (env.MICROSHIP_METRICS_PORT && env.MICROSHIP_METRICS_PORT === env.PORT) {
+    problems.push("MICROSHIP_METRICS_PORT: must differ from PORT (it is a listener of its own)");
   }
   if (env.DATABASE_URL) problems.push("DATABASE_URL: Postgres is not supported yet; unset it to use the embedded SQLite store");
   if (problems.length > 0) throw new EnvError(problems);

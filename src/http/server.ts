@@ -3,7 +3,10 @@ import type { Store } from "../store/store.ts";
 import type { HmacLinks } from "./links.ts";
 import type { PrometheusMetrics } from "./metrics.ts";
 import type { OpLog } from "../core/ports.ts";
-import { renderBuildPage } from "./build-page.ts";
+import { addBuildRoutes } from "./build-routes.ts";
+import { metricsRoute } from "./metrics-route.ts";
+import { securityHeaders } from "./security-headers.ts";
+import { webhookBodyLimit } from "./webhook-body-limit.ts";
 
 export type NodeMiddleware = (req: Request, res: Response, next: NextFunction) => unknown;
 
@@ -14,11 +17,19 @@ export interface HttpDeps {
   links: HmacLinks;
   metrics: PrometheusMetrics;
   log: OpLog;
+  logRetentionDays: number;
+  /** False when /metrics has a listener of its own. */
+  serveMetrics: boolean;
+  metricsToken?: string;
+  maxLogStreams?: number;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use(securityHeaders);
+  // Bounds the body before Probot reads it; Probot then verifies exactly these bytes.
+  app.use(webhookBodyLimit());
   app.use((req, res, next) => void Promise.resolve(deps.webhooks(req, res, next)).catch(next));
 
   app.get("/healthz", (_req, res) => {
@@ -35,37 +46,28 @@ export function createHttpApp(deps: HttpDeps): Express {
     }
   });
 
-  app.get("/metrics", async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  if (deps.serveMetrics) app.get("/metrics", metricsRoute(deps.metrics, deps.metricsToken));
+  addBuildRoutes(app, deps);
+  finish(app, deps.log);
+  return app;
+}
 
-  const guarded = async (req: Request, res: Response) => {
-    const id = String(req.params.id);
-    // Same answer for a wrong token and a missing build: the page must not confirm a build exists.
-    if (!deps.links.verify(id, req.query.token)) return void res.status(404).type("text/plain").send("not found\n");
-    const build = await deps.store.getBuild(id);
-    if (!build) return void res.status(404).type("text/plain").send("not found\n");
-    return { build, lines: await deps.store.readLog(id) };
-  };
+/** /metrics alone, for MICROSHIP_METRICS_PORT. */
+export function createMetricsApp(deps: Pick<HttpDeps, "metrics" | "metricsToken" | "log">): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(securityHeaders);
+  app.get("/metrics", metricsRoute(deps.metrics, deps.metricsToken));
+  finish(app, deps.log);
+  return app;
+}
 
-  app.get("/builds/:id", async (req, res) => {
-    const found = await guarded(req, res);
-    if (!found) return;
-    res.set("cache-control", "no-store").type("text/html").send(renderBuildPage(found.build, found.lines, deps.links.detailsUrl(found.build.id)));
-  });
-
-  app.get("/builds/:id/log.txt", async (req, res) => {
-    const found = await guarded(req, res);
-    if (!found) return;
-    res.set("cache-control", "no-store").type("text/plain; charset=utf-8").send(found.lines.map((l) => l.text).join("\n") + "\n");
-  });
-
+function finish(app: Express, log: OpLog): void {
   app.use((_req, res) => {
     res.status(404).type("text/plain").send("not found\n");
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    deps.log.error({ err }, "request failed");
+    log.error({ err }, "request failed");
     if (!res.headersSent) res.status(500).type("text/plain").send("internal error\n");
   });
-  return app;
 }

@@ -7,6 +7,19 @@ export type SubmitResult =
   | { kind: "existing"; build: BuildRecord }
   | { kind: "created"; build: BuildRecord; supersededQueued: BuildRecord[]; supersededRunning: BuildRecord[] };
 
+export interface LogPage {
+  lastSeq: number;
+  lines: LogLine[];
+}
+
+export interface LogTail {
+  /** The page starts after this chunk (-1: at the start). */
+  afterSeq: number;
+  /** Bytes as stored (JSON), so about the text's size. */
+  totalBytes: number;
+  skippedBytes: number;
+}
+
 /**
  * Durable state. Methods are async so a networked implementation (Postgres) fits the same
  * interface; the SQLite one answers synchronously inside.
@@ -37,7 +50,20 @@ export interface Store {
   complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now?: number): Promise<boolean>;
   prForSha(owner: string, repo: string, sha: string): Promise<PullRequestRef | null>;
   appendLog(id: string, lines: LogLine[]): Promise<void>;
+  /** The whole log at once: only for small logs and tests; pages read it with readLogPage. */
   readLog(id: string): Promise<LogLine[]>;
+  /**
+   * The log's chunks after `afterSeq`, in order, up to about `maxBytes` (always at least one
+   * chunk); null at the end. `lastSeq` is where the next page starts.
+   */
+  readLogPage(id: string, afterSeq: number, maxBytes: number): Promise<LogPage | null>;
+  /** Where a page showing the last `maxBytes` of the log starts, and the stored size of it all. */
+  logTail(id: string, maxBytes: number): Promise<LogTail>;
+  /**
+   * Deletes up to `limit` stored log chunks of builds that ended before `time`; returns how many
+   * it deleted, so a caller deletes in small steps until 0 and never holds the database long.
+   */
+  deleteLogsBefore(time: number, limit: number): Promise<number>;
   countByState(): Promise<Record<string, number>>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
 import type { BuildRequest, Conclusion, PullRequestRef } from "../../core/types.ts";
 import type { LogLine } from "../../builder/builder.ts";
-import type { Store, SubmitResult } from "../store.ts";
+import type { LogPage, LogTail, Store, SubmitResult } from "../store.ts";
 import type { SqliteDatabase } from "./sqlite-database.ts";
 import { rowToBuild, type Row } from "./rows.ts";
 import { isTrusted } from "../../core/trust.ts";
@@ -201,6 +201,57 @@ export class SqliteStore implements Store {
   async readLog(id: string): Promise<LogLine[]> {
     const rows = this.db.prepare("SELECT lines FROM log_chunks WHERE build_id = ? ORDER BY seq").all(id) as Row[];
     return rows.flatMap((r) => JSON.parse(String(r.lines)) as LogLine[]);
+  }
+
+  async readLogPage(id: string, afterSeq: number, maxBytes: number): Promise<LogPage | null> {
+    // octet_length reads a value's size from its header, not its content: cheap even for big chunks.
+    const sizes = this.db
+      .prepare("SELECT seq, octet_length(lines) AS n FROM log_chunks WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT 256")
+      .all(id, afterSeq) as Row[];
+    if (sizes.length === 0) return null;
+    let lastSeq = Number(sizes[0]!.seq);
+    let bytes = Number(sizes[0]!.n);
+    for (const row of sizes.slice(1)) {
+      bytes += Number(row.n);
+      if (bytes > maxBytes) break;
+      lastSeq = Number(row.seq);
+    }
+    // SQLite splits each chunk into its lines, so JavaScript never holds a chunk's whole text: a
+    // string that big lives until a full collection, and a long log's pages would pile up in RSS.
+    const rows = this.db
+      .prepare("SELECT j.value AS line FROM log_chunks c, json_each(c.lines) j WHERE c.build_id = ? AND c.seq > ? AND c.seq <= ? ORDER BY c.seq, j.key")
+      .all(id, afterSeq, lastSeq) as Row[];
+    return { lastSeq, lines: rows.map((r) => JSON.parse(String(r.line)) as LogLine) };
+  }
+
+  async logTail(id: string, maxBytes: number): Promise<LogTail> {
+    const sizes = this.db.prepare("SELECT seq, octet_length(lines) AS n FROM log_chunks WHERE build_id = ? ORDER BY seq DESC").all(id) as Row[];
+    let totalBytes = 0;
+    let shown = 0;
+    let afterSeq = -1;
+    let full = false;
+    for (const row of sizes) {
+      const n = Number(row.n);
+      totalBytes += n;
+      if (full) continue;
+      // The newest chunk is always shown; older ones while they fit.
+      if (shown > 0 && shown + n > maxBytes) {
+        afterSeq = Number(row.seq);
+        full = true;
+      } else shown += n;
+    }
+    return { afterSeq, totalBytes, skippedBytes: totalBytes - shown };
+  }
+
+  async deleteLogsBefore(time: number, limit: number): Promise<number> {
+    const result = this.db
+      .prepare(
+        `DELETE FROM log_chunks WHERE rowid IN (
+           SELECT c.rowid FROM builds b JOIN log_chunks c ON c.build_id = b.id
+           WHERE b.state = 'completed' AND b.completed_at < ? LIMIT ?)`,
+      )
+      .run(time, limit);
+    return Number(result.changes);
   }
 
   async countByState(): Promise<Record<string, number>> {

@@ -25,3 +25,20 @@ test("every bad value is listed by its variable name", () => {
 test("hypeman needs its base URL", () => {
   assert.throws(() => loadEnv({ MICROSHIP_BUILDER: "hypeman" }), /HYPEMAN_BASE_URL/);
 });
+
+test("log links, retention and metrics settings: defaults and refusals", () => {
+  const env = loadEnv({});
+  assert.equal(env.MICROSHIP_LOG_LINK_DAYS, 30);
+  assert.equal(env.MICROSHIP_LOG_RETENTION_DAYS, 30);
+  assert.equal(env.MICROSHIP_METRICS_PORT, undefined);
+  assert.equal(env.MICROSHIP_METRICS_HOST, "127.0.0.1");
+  assert.equal(env.MICROSHIP_METRICS_TOKEN, undefined);
+  try {
+    loadEnv({ MICROSHIP_LOG_LINK_DAYS: "0", MICROSHIP_LOG_RETENTION_DAYS: "forever", MICROSHIP_METRICS_TOKEN: "short", MICROSHIP_METRICS_PORT: "70000" });
+    assert.fail("expected an EnvError");
+  } catch (err) {
+    assert.ok(err instanceof EnvError);
+    assert.deepEqual(err.problems.map((p) => p.split(":")[0]).sort(), ["MICROSHIP_LOG_LINK_DAYS", "MICROSHIP_LOG_RETENTION_DAYS", "MICROSHIP_METRICS_PORT", "MICROSHIP_METRICS_TOKEN"]);
+  }
+  assert.throws(() => loadEnv({ PORT: "8080", MICROSHIP_METRICS_PORT: "8080" }), /MICROSHIP_METRICS_PORT: must differ from PORT/);
+});

@@ -117,6 +117,55 @@ test("logs are stored in order and read back whole", async () => {
   assert.deepEqual((await store.readLog("b1")).map((l) => l.text), ["one", "two", "three"]);
 });
 
+test("a log is read in pages of whole chunks, about maxBytes each, in order, and ends with null", async () => {
+  const { store } = open();
+  for (let i = 0; i < 10; i++) await store.appendLog("b1", [{ ts: i, stream: "stdout", text: `${i}`.padEnd(1000, ".") }]);
+  const seen: string[] = [];
+  let pages = 0;
+  for (let page = await store.readLogPage("b1", -1, 2_500); page; page = await store.readLogPage("b1", page.lastSeq, 2_500)) {
+    pages++;
+    seen.push(...page.lines.map((l) => l.text[0]!));
+  }
+  assert.deepEqual(seen, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+  assert.equal(pages, 5, "two chunks of about 1 KB a page");
+  assert.equal((await store.readLogPage("b1", -1, 1))?.lines.length, 1, "a chunk bigger than the page still comes, alone");
+  assert.equal(await store.readLogPage("nope", -1, 1_000), null);
+});
+
+test("logTail finds where the last maxBytes of a log begin", async () => {
+  const { store } = open();
+  for (let i = 0; i < 10; i++) await store.appendLog("b1", [{ ts: i, stream: "stdout", text: "x".repeat(1000) }]);
+  const all = await store.logTail("b1", 1e9);
+  assert.equal(all.afterSeq, -1);
+  assert.equal(all.skippedBytes, 0);
+  const tail = await store.logTail("b1", 3_500);
+  assert.equal(tail.totalBytes, all.totalBytes);
+  assert.equal(tail.afterSeq, 6, "chunks 7, 8 and 9 fit");
+  const shown: number[] = [];
+  for (let page = await store.readLogPage("b1", tail.afterSeq, 1e9); page; page = await store.readLogPage("b1", page.lastSeq, 1e9)) shown.push(...page.lines.map((l) => l.ts));
+  assert.deepEqual(shown, [7, 8, 9]);
+  assert.equal((await store.logTail("b1", 1)).afterSeq, 8, "the newest chunk is always shown");
+});
+
+test("deleteLogsBefore deletes only finished builds' logs older than the time, at most `limit` chunks a call", async () => {
+  const { store } = open();
+  const old = await store.submit(buildRequest({ sha: sha("1"), branch: "a" }));
+  const recent = await store.submit(buildRequest({ sha: sha("2"), branch: "b" }));
+  const running = await store.submit(buildRequest({ sha: sha("3"), branch: "c" }));
+  assert.ok(old.kind === "created" && recent.kind === "created" && running.kind === "created");
+  await store.complete(old.build.id, "success", emptyOutcome("success", "ok"), 1_000);
+  await store.complete(recent.build.id, "success", emptyOutcome("success", "ok"), 5_000);
+  for (const id of [old.build.id, recent.build.id, running.build.id]) {
+    for (let i = 0; i < 3; i++) await store.appendLog(id, [{ ts: i, stream: "stdout", text: "line" }]);
+  }
+  assert.equal(await store.deleteLogsBefore(2_000, 2), 2);
+  assert.equal(await store.deleteLogsBefore(2_000, 2), 1);
+  assert.equal(await store.deleteLogsBefore(2_000, 2), 0);
+  assert.deepEqual(await store.readLog(old.build.id), []);
+  assert.equal((await store.readLog(recent.build.id)).length, 3);
+  assert.equal((await store.readLog(running.build.id)).length, 3, "a build still running keeps its log");
+});
+
 test("closing a PR cancels its queued builds but not a push build it shared", async () => {
   const { store } = open();
   const prBuild = await store.submit(buildRequest({ sha: sha("5"), branch: null, trigger: "pull_request", pr: pr(3, true), fetchRef: "refs/pull/3/head" }));
