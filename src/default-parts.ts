@@ -40,7 +40,10 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   const archiver: Archiver = {
     archive(appDir, plan, outPath) {
       // Hypeman builds the tarball's root Dockerfile, so the chosen one goes there, in the stream.
-      return createSourceArchive(appDir, { outPath, dockerignore: plan.dockerignore, dockerfile: plan.dockerfile, appRoot: plan.root });
+      return createSourceArchive(appDir, {
+        outPath, dockerignore: plan.dockerignore, dockerfile: plan.dockerfile, appRoot: plan.root,
+        maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES,
+      });
     },
   };
   const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);
@@ -71,6 +74,8 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
         diskMiB: env.MICROSHIP_MICROVM_DISK_MIB,
         accelerator: env.MICROSHIP_MICROVM_ACCEL,
         insecureRegistries,
+        egressAllow: env.MICROSHIP_EGRESS_ALLOW,
+        runAs: env.MICROSHIP_MICROVM_RUNAS,
       });
     case "hypeman":
       // loadEnv insists on HYPEMAN_BASE_URL with this builder.

@@ -93,7 +93,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     leaseMs: overrides.leaseMs,
     pollMs: overrides.pollMs,
     pipeline: {
-      source: new GitCheckout({ tokens, gitBaseUrl, workDir }),
+      source: new GitCheckout({ tokens, gitBaseUrl, workDir, maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES }),
       config: new RepoConfigSource(clientFor),
       planner: parts.planner,
       describePlan: renderDetectionStory,
@@ -109,6 +109,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       log,
       workDir,
       buildTimeoutSeconds: env.MICROSHIP_BUILD_TIMEOUT,
+      logMaxBytes: env.MICROSHIP_LOG_MAX_MB * 1_000_000,
       progressIntervalMs: overrides.progressIntervalMs ?? 5_000,
     },
   });

@@ -42,6 +42,15 @@ export const envSchema = z.object({
   MICROSHIP_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   /** /metrics then asks for `Authorization: Bearer <token>`. */
   MICROSHIP_METRICS_TOKEN: z.string().min(16).optional(),
+  /** Bytes of one build's log that are stored (the check run's tail keeps moving past it). */
+  MICROSHIP_LOG_MAX_MB: positiveInt.max(10_000).default(50),
+  /** A commit whose files add up to more than this (or more files than the next) is refused before checkout. */
+  MICROSHIP_SOURCE_MAX_MIB: positiveInt.max(65_536).default(512),
+  MICROSHIP_SOURCE_MAX_FILES: positiveInt.max(10_000_000).default(100_000),
+  /** Private ranges (CIDR) and exact host:port endpoints a microVM build may reach, comma-separated. */
+  MICROSHIP_EGRESS_ALLOW: z.string().default(""),
+  /** `per-build`: each QEMU drops to an unprivileged uid of its own; `off` keeps root. */
+  MICROSHIP_MICROVM_RUNAS: z.enum(["per-build", "off"]).default("per-build"),
   /** The microvm builder's VM size; Hypeman's defaults. */
   MICROSHIP_MICROVM_CPUS: positiveInt.max(64).default(2),
   MICROSHIP_MICROVM_MEMORY_MIB: positiveInt.min(256).max(262_144).default(2048),

@@ -35,6 +35,8 @@ export interface PipelineDeps {
   buildTimeoutSeconds: number;
   /** The detection story for the summary (what was chosen, from which file, how to override). */
   describePlan?: (plan: import("./types.ts").BuildPlan) => string;
+  /** Bytes of build log stored per build; BuildLog's default when absent. */
+  logMaxBytes?: number;
   /** Minimum time between two log-tail updates of one check run (GitHub's limits: 5 s). */
   progressIntervalMs: number;
 }
@@ -47,7 +49,7 @@ type RunWithId = RunRef & { checkRunId: number };
  */
 export async function runPipeline(build: BuildRecord, signal: AbortSignal, deps: PipelineDeps): Promise<BuildOutcome> {
   const { store, reporter, log: opLog } = deps;
-  const log = new BuildLog(store, build.id, { onError: (err) => opLog.error({ err, buildId: build.id }, "the build log could not be stored; the build goes on") });
+  const log = new BuildLog(store, build.id, { maxBytes: deps.logMaxBytes, onError: (err) => opLog.error({ err, buildId: build.id }, "the build log could not be stored; the build goes on") });
   const phases: PhaseTimings = { queue: (build.startedAt ?? Date.now()) - build.createdAt };
   let phase: Phase = "clone";
   const timed = async <T>(name: Phase, fn: () => Promise<T>): Promise<T> => {

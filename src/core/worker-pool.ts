@@ -5,6 +5,8 @@ import { cancelledError, LeaseLostError } from "./errors.ts";
 import type { CheckRunOpener } from "./check-run-opener.ts";
 import { runPipeline, type PipelineDeps } from "./pipeline.ts";
 import type { Queue } from "../queue/queue.ts";
+import type { Store } from "../store/store.ts";
+import type { LogLine } from "../builder/builder.ts";
 
 export interface WorkerPoolOptions {
   queue: Queue;
@@ -131,7 +133,7 @@ export class WorkerPool {
         // opener adopts that run by its external_id (or opens one), so it is concluded too.
         const checkRunId = build.checkRunId ?? (await this.o.opener.ensure(build));
         if (checkRunId !== null) {
-          await reporter.completed({ build, app: null, checkRunId }, outcome, await store.readLog(build.id).then((l) => l.slice(-500)), links.detailsUrl(build.id));
+          await reporter.completed({ build, app: null, checkRunId }, outcome, await lastLines(store, build.id, 500), links.detailsUrl(build.id));
         }
         await store.complete(build.id, outcome.conclusion, outcome);
         log.warn({ buildId: build.id }, "interrupted build concluded");
@@ -139,5 +141,18 @@ export class WorkerPool {
         log.error({ err, buildId: build.id }, "could not conclude an interrupted build; will retry");
       }
     }
+  }
+}
+
+/** The end of a stored log without loading the whole of it: a crashed build may have logged gigabytes. */
+async function lastLines(store: Store, buildId: string, count: number): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  let after = (await store.logTail(buildId, 1024 * 1024)).afterSeq;
+  for (;;) {
+    const page = await store.readLogPage(buildId, after, 256 * 1024);
+    if (!page) return lines;
+    lines.push(...page.lines);
+    if (lines.length > count) lines.splice(0, lines.length - count);
+    after = page.lastSeq;
   }
 }

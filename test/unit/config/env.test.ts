@@ -42,3 +42,19 @@ test("log links, retention and metrics settings: defaults and refusals", () => {
   }
   assert.throws(() => loadEnv({ PORT: "8080", MICROSHIP_METRICS_PORT: "8080" }), /MICROSHIP_METRICS_PORT: must differ from PORT/);
 });
+
+test("log, source and microVM isolation caps: defaults and refusals", () => {
+  const env = loadEnv({});
+  assert.equal(env.MICROSHIP_LOG_MAX_MB, 50);
+  assert.equal(env.MICROSHIP_SOURCE_MAX_MIB, 512);
+  assert.equal(env.MICROSHIP_SOURCE_MAX_FILES, 100_000);
+  assert.equal(env.MICROSHIP_EGRESS_ALLOW, "");
+  assert.equal(env.MICROSHIP_MICROVM_RUNAS, "per-build");
+  try {
+    loadEnv({ MICROSHIP_LOG_MAX_MB: "0", MICROSHIP_SOURCE_MAX_MIB: "lots", MICROSHIP_SOURCE_MAX_FILES: "-1", MICROSHIP_MICROVM_RUNAS: "root" });
+    assert.fail("expected an EnvError");
+  } catch (err) {
+    assert.ok(err instanceof EnvError);
+    assert.deepEqual(err.problems.map((p) => p.split(":")[0]).sort(), ["MICROSHIP_LOG_MAX_MB", "MICROSHIP_MICROVM_RUNAS", "MICROSHIP_SOURCE_MAX_FILES", "MICROSHIP_SOURCE_MAX_MIB"]);
+  }
+});
