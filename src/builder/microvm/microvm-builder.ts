@@ -86,8 +86,8 @@ export class MicroVmBuilder implements Builder {
     this.memoryMiB = o.memoryMiB ?? 2048;
     this.diskMiB = o.diskMiB ?? 10_240;
     this.accelerator = detectAccelerator({ override: o.accelerator ?? process.env.MICROSHIP_MICROVM_ACCEL });
-    this.policy = new EgressPolicy(parseEgressAllow(o.egressAllow ?? process.env.MICROSHIP_EGRESS_ALLOW ?? ""));
-    this.runAs = o.runAs ?? (process.env.MICROSHIP_MICROVM_RUNAS === "off" ? "off" : "per-build");
+    this.policy = new EgressPolicy(parseEgressAllow(o.egressAllow ?? ""));
+    this.runAs = o.runAs ?? "per-build";
     if (this.policy.allow.text) o.log?.info({ egressAllow: this.policy.allow.text }, "microvm builder: builds may also reach these private addresses");
     o.log?.info({ accelerator: this.accelerator.kind, reason: this.accelerator.reason }, `microvm builder: ${this.accelerator.reason}`);
   }
