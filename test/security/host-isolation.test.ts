@@ -1,54 +1,24 @@
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { HostBuilder } from "../../src/builder/host/host-builder.ts";
 import type { BuildInput } from "../../src/builder/builder.ts";
-import { startEmbeddedRegistry, type EmbeddedRegistry } from "../../src/registry/embedded-registry.ts";
 import { manifestInfo } from "../../src/registry/registry-client.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
-import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
-import { contractArchive, type ContractArchive } from "../helpers/contract-archive.ts";
+import { useHostBuildWorld } from "../helpers/host-build-world.ts";
 import { uniqueId } from "../helpers/contract-probes.ts";
 import { driveBuild } from "../helpers/drive-build.ts";
-import { cleanupAll } from "../helpers/cleanup.ts";
-import { quietLog } from "../helpers/pipeline-doubles.ts";
 import { registryCall } from "../helpers/registry-http.ts";
 
 // Hole 8 (one buildah storage and one TMPDIR for every scope) and item 16's /proc point, on the
 // real host builder: real buildah, real storage on disk, a real registry behind its front.
 
-let base: BaseImages;
-let registry: EmbeddedRegistry;
-let archive: ContractArchive;
-let dir: string;
-let builder: HostBuilder;
-
-before(async () => {
-  base = await ensureBaseImages();
-  dir = await mkdtemp(join(tmpdir(), "ms-sec-host-"));
-  registry = await startEmbeddedRegistry({ dataDir: join(dir, "registry"), log: quietLog });
-  archive = await contractArchive();
-  builder = new HostBuilder({ dir: join(dir, "host") });
-});
-
-after(async () => {
-  await cleanupAll(
-    () => builder?.close(),
-    () => registry?.stop(),
-    () => base?.stop(),
-    () => archive?.remove(),
-    () => dir && rm(dir, { recursive: true, force: true }),
-  );
-});
+const w = useHostBuildWorld("ms-sec-host-");
 
 function input(scope: string, dockerfile: string, over: Partial<BuildInput> = {}): BuildInput {
   const id = uniqueId();
   return {
-    buildId: id, source: archive.source, dockerfile, imageName: `${registry.address}/${scope}`, tags: [id], buildArgs: {},
-    cacheScope: scope, untrusted: false, registryAuth: registry.credentials.issue({ buildId: id, scope, tags: [id], pull: true, ttlSeconds: 600 }),
+    buildId: id, source: w.archive.source, dockerfile, imageName: `${w.registry.address}/${scope}`, tags: [id], buildArgs: {},
+    cacheScope: scope, untrusted: false, registryAuth: w.registry.credentials.issue({ buildId: id, scope, tags: [id], pull: true, ttlSeconds: 600 }),
     noCache: false, timeoutSeconds: 180, secrets: [], runtime: null, baseImageDigest: null, signal: new AbortController().signal, ...over,
   };
 }
@@ -57,24 +27,24 @@ const text = (lines: { text: string }[]) => lines.map((l) => l.text).join("\n");
 
 test("one scope can't build FROM another scope's local image, by its local tag or by its id, nor read its cache mounts", { timeout: 300_000 }, async () => {
   const secret = `TOPSECRET-${uniqueId()}`;
-  const a = await driveBuild(builder, input("octo-org/private", [
-    `FROM ${base.mirror}/busybox:latest`,
+  const a = await driveBuild(w.builder, input("octo-org/private", [
+    `FROM ${w.base.mirror}/busybox:latest`,
     `RUN echo ${secret} > /secret.txt`,
     `RUN --mount=type=cache,target=/cache,id=shared echo ${secret} > /cache/leak`,
     "",
   ].join("\n")));
   assert.equal(a.error, null, text(a.lines));
   // The local image id is the config's digest; an attacker learns it from any pull of the image.
-  const info = await registryCall(registry.address, "GET", `/v2/octo-org/private/manifests/${a.result!.digest}`, registry.auth, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
+  const info = await registryCall(w.registry.address, "GET", `/v2/octo-org/private/manifests/${a.result!.digest}`, w.registry.auth, { headers: { accept: "application/vnd.oci.image.manifest.v1+json" } });
   const imageId = (JSON.parse(info.text) as { config: { digest: string } }).config.digest.replace(/^sha256:/, "");
-  assert.ok((await manifestInfo(registry.address, "octo-org/private", a.result!.digest, { auth: registry.auth }))?.digest);
+  assert.ok((await manifestInfo(w.registry.address, "octo-org/private", a.result!.digest, { auth: w.registry.auth }))?.digest);
 
   for (const from of ["localhost/microship/octo-org-private:latest", imageId, `sha256:${imageId}`]) {
-    const b = await driveBuild(builder, input("mallory/app", `FROM ${from}\nRUN cat /secret.txt\n`));
+    const b = await driveBuild(w.builder, input("mallory/app", `FROM ${from}\nRUN cat /secret.txt\n`));
     assert.ok(!text(b.lines).includes(secret), `FROM ${from} read the other scope's file`);
     assert.ok(b.error, `FROM ${from} must fail: the image is not in this scope's storage`);
   }
-  const c = await driveBuild(builder, input("mallory/app", `FROM ${base.mirror}/busybox:latest\nRUN --mount=type=cache,target=/cache,id=shared cat /cache/leak 2>/dev/null || echo empty-cache\n`, { noCache: true }));
+  const c = await driveBuild(w.builder, input("mallory/app", `FROM ${w.base.mirror}/busybox:latest\nRUN --mount=type=cache,target=/cache,id=shared cat /cache/leak 2>/dev/null || echo empty-cache\n`, { noCache: true }));
   assert.equal(c.error, null, text(c.lines));
   assert.ok(!text(c.lines).includes(secret), "the cache mount of another scope was readable");
   assert.match(text(c.lines), /empty-cache/);
@@ -82,7 +52,7 @@ test("one scope can't build FROM another scope's local image, by its local tag o
 
 test("the host builder refuses a fork's build before running anything, with a message that says why", async () => {
   const marker = uniqueId();
-  const r = await driveBuild(builder, input("octo-org/shop/pr-7", `FROM ${base.mirror}/busybox:latest\nRUN echo ran-${marker}\n`, { untrusted: true }));
+  const r = await driveBuild(w.builder, input("octo-org/shop/pr-7", `FROM ${w.base.mirror}/busybox:latest\nRUN echo ran-${marker}\n`, { untrusted: true }));
   assert.ok(isMicroshipError(r.error), String(r.error));
   assert.equal(r.error.kind, "user");
   assert.match(r.error.message, /the host builder runs builds without VM isolation, so it does not build fork PRs: use microvm or hypeman/);
@@ -96,7 +66,7 @@ test("a RUN step can't see the host's processes in /proc, let alone read a token
   const victim: ChildProcess = spawn("sleep", ["600"], { env: { PATH: process.env.PATH, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${token}` }, stdio: "ignore" });
   try {
     const probe = [
-      `FROM ${base.mirror}/busybox:latest`,
+      `FROM ${w.base.mirror}/busybox:latest`,
       "ARG VICTIM",
       "ARG T1",
       "ARG T2",
@@ -106,7 +76,7 @@ test("a RUN step can't see the host's processes in /proc, let alone read a token
         "echo \"token-hits=$(cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c -F -f /tmp/pattern)\"",
       "",
     ].join("\n");
-    const r = await driveBuild(builder, input("octo-org/shop", probe, { buildArgs: { VICTIM: String(victim.pid), T1: token.slice(0, 12), T2: token.slice(12) }, noCache: true }));
+    const r = await driveBuild(w.builder, input("octo-org/shop", probe, { buildArgs: { VICTIM: String(victim.pid), T1: token.slice(0, 12), T2: token.slice(12) }, noCache: true }));
     assert.equal(r.error, null, text(r.lines));
     const out = text(r.lines);
     // The words are split in the command, so only the command's output can join them.
