@@ -28,9 +28,17 @@ export function pushAndWait(h: Harness, branch: string, files: Record<string, Fi
 
 /** Sends the signed push of a commit already in the fake, and waits for the completed check run. */
 export async function sendAndWait(h: Harness, sha: string, branch: string, timeoutMs = 30_000): Promise<CompletedRun> {
+  const probe = probeHealth(h.app.url);
   const res = await h.send("push", h.pushPayload({ sha, branch }));
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-  const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), timeoutMs, `the check run of ${branch}`);
+  const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), timeoutMs, `the check run of ${branch}`).finally(() => probe.stop());
+  // The issue's bound is 100 ms. A hostile repository must never stall the app: no answer may take
+  // a second while it is handled, and right after, /healthz answers within 100 ms (best of three,
+  // as one scheduler hiccup on a shared two-core machine is not a stall).
+  const slowest = await probe.done;
+  if (slowest > 1_000) throw new Error(`/healthz took ${slowest.toFixed(0)} ms while ${branch} was handled`);
+  const after = Math.min(await healthMs(h.app.url), await healthMs(h.app.url), await healthMs(h.app.url));
+  if (after > 100) throw new Error(`/healthz took ${after.toFixed(0)} ms after ${branch} was handled`);
   const page = await fetch(run.details_url!.replace("http://microship.test", h.app.url)).then((r) => r.text());
   const history = run.history.map((u) => JSON.stringify(u.body)).join("\n");
   return { conclusion: run.conclusion, everything: [run.output.title, run.output.summary, run.output.text, page, history].join("\n") };
@@ -41,4 +49,26 @@ export function hostDir(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), "ms-host-"));
   t.after(() => rmSync(d, { recursive: true, force: true }));
   return d;
+}
+
+async function healthMs(url: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/healthz`);
+  await r.text();
+  if (r.status !== 200) throw new Error(`/healthz answered ${r.status}`);
+  return performance.now() - t0;
+}
+
+/** Asks /healthz every 50 ms until stopped; `done` is the slowest answer. */
+function probeHealth(url: string): { stop(): void; done: Promise<number> } {
+  let stopped = false;
+  const done = (async () => {
+    let slowest = 0;
+    while (!stopped) {
+      slowest = Math.max(slowest, await healthMs(url));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return slowest;
+  })();
+  return { stop: () => void (stopped = true), done };
 }
