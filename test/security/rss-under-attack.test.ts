@@ -4,6 +4,10 @@
  * and a build that prints a 64 MiB line and then 1 GB of log. The app runs in a child process
  * (its RSS is its own) with the real checkout, config reader, detection and archiver; only the
  * builder is scripted, and it feeds its output through the same LineSplitter as real builders.
+ *
+ * Measured here: 140 MiB at the start, a peak of 276 to 278 MiB, about 14 s in all. Before the
+ * LineSplitter decoded big reads in pieces, the same run peaked at 423 to 450 MiB (the live heap
+ * stayed near 35 MiB: it was what the collector had not yet taken back).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
