@@ -119,7 +119,8 @@ export function probeHealth(url: string) {
     ready,
     async stop() {
       await ready;
-      child.send("stop");
+      // A second stop (a test's cleanup after it stopped the prober) finds it gone.
+      if (child.connected) child.send("stop");
       return result;
     },
   };
