@@ -6,7 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { startAppChild } from "../helpers/app-child-process.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,6 @@ import { startGitHubFake, type GitHubFake, type RecordedCall } from "../fakes/gi
 import { appCredentials } from "../fakes/app-credentials.ts";
 import { sendWebhook, loadExample, withRepo } from "../fakes/webhooks.ts";
 
-const CHILD = new URL("../helpers/app-child.ts", import.meta.url).pathname;
 const KILLS = 20;
 const SEED = Number(process.env.CRASH_SEED ?? 20261203);
 const REPOS = [
@@ -32,20 +32,6 @@ function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout!.on("data", (c) => {
-      out += c;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.stderr!.on("data", (c) => (out += c));
-    child.on("exit", (code) => reject(new Error(`child exited ${code} before it was ready:\n${out}`)));
-  });
 }
 
 type WriteKind = "create" | "start" | "progress" | "complete";
@@ -101,7 +87,7 @@ test("twenty SIGKILLs at random moments and right after GitHub writes: every run
     }
   };
   const restart = async () => {
-    ({ child, url } = await startChild(env));
+    ({ child, url } = await startAppChild(env));
     void deliver();
   };
   const kill = async (why: string) => {

@@ -1,39 +1,12 @@
 /**
- * Shared by the HTTP security tests: microship in a child process (so its RSS is its own),
- * a sampler of that RSS, a /healthz prober, and a POST whose body is made as it is sent.
+ * Shared by the HTTP security tests: microship in a child process (so its RSS is its own), a
+ * sampler of that RSS, a /healthz prober, and a POST whose body is made as it is sent.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
-
-const CHILD = new URL("../helpers/app-child.ts", import.meta.url).pathname;
-
-export interface AppChild {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-export function startAppChild(env: Record<string, string>): Promise<AppChild> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const stop = async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGKILL");
-      await exited;
-    };
-    child.stdout!.on("data", (c) => {
-      out += c;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out, stop });
-    });
-    child.stderr!.on("data", (c) => (out += c));
-    child.once("exit", (code) => reject(new Error(`child exited ${code} before it was ready:\n${out}`)));
-  });
-}
+import type { AppChild } from "../helpers/app-child-process.ts";
+export { startAppChild, type AppChild } from "../helpers/app-child-process.ts";
 
 export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

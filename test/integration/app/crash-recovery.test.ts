@@ -1,28 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startGitHubFake } from "../../fakes/github/github-fake.ts";
 import { appCredentials } from "../../fakes/app-credentials.ts";
 import { sendWebhook, loadExample, withRepo } from "../../fakes/webhooks.ts";
-
-const CHILD = new URL("../../helpers/app-child.ts", import.meta.url).pathname;
-
-function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout!.on("data", (c) => {
-      out += c;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.stderr!.on("data", (c) => (out += c));
-    child.on("exit", (code) => reject(new Error(`child exited ${code} before it was ready:\n${out}`)));
-  });
-}
+import { startAppChild } from "../../helpers/app-child-process.ts";
 
 test("killed mid-build, then restarted: the build resumes and its check run ends; nothing stays in progress", async () => {
   const creds = appCredentials();
@@ -36,7 +21,7 @@ test("killed mid-build, then restarted: the build resumes and its check run ends
   try {
     fake.createRepo({ owner: "o", repo: "r", installationId: 5 });
     const sha = fake.commit({ owner: "o", repo: "r", branch: "main", files: { "x": "1" } });
-    const first = await startChild({ ...env, MS_CHILD_BUILDER: "hang" });
+    const first = await startAppChild({ ...env, MS_CHILD_BUILDER: "hang" });
     child = first.child;
     const push = withRepo(loadExample("push", (e) => e.ref?.startsWith("refs/heads/")), { owner: "o", repo: "r", installationId: 5 });
     Object.assign(push, { ref: "refs/heads/main", after: sha, deleted: false });
@@ -45,7 +30,7 @@ test("killed mid-build, then restarted: the build resumes and its check run ends
     child.kill("SIGKILL");
     await new Promise((r) => child!.once("exit", r));
 
-    const second = await startChild({ ...env, MS_CHILD_BUILDER: "ok" });
+    const second = await startAppChild({ ...env, MS_CHILD_BUILDER: "ok" });
     child = second.child;
     const done = await fake.waitFor(() => {
       const r = fake.state.checkRuns.get(run.id);
