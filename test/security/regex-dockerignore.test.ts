@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { dockerignoreMatcher, MAX_DOCKERIGNORE_LINES } from "../../src/source/dockerignore.ts";
 import { createSourceArchive } from "../../src/source/archive.ts";
 import { isMicroshipError, type MicroshipError } from "../../src/core/errors.ts";
+import { fastestMs } from "../helpers/fastest-ms.ts";
 
 // A fork's .dockerignore and the paths of its tree are both the attacker's. Under the old
 // regex translation (`**` became a backtracking `.*`) each of these froze the app for seconds
@@ -15,16 +16,6 @@ import { isMicroshipError, type MicroshipError } from "../../src/core/errors.ts"
 // shared machine and stays far below the catastrophic case.
 const BOUND_MS = 50;
 const MiB = 1024 * 1024;
-
-function fastestMs(fn: () => void, runs = 3): number {
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 /** `count` paths of about `len` characters, so the paths add up to about 1 MiB. */
 function paths(make: (i: number) => string): string[] {

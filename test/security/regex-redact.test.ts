@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { redact, redactValue } from "../../src/log/redact.ts";
+import { fastestMs } from "../helpers/fastest-ms.ts";
 
 // A build line reaches redact() on every log write and every view of the log page, so each of
 // these, built against one pattern, would block the event loop for seconds to minutes under a
@@ -10,16 +11,6 @@ import { redact, redactValue } from "../../src/log/redact.ts";
 const BOUND_MS = 50;
 const MiB = 1024 * 1024;
 const fill = (unit: string, bytes = MiB) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
-
-function fastestMs(fn: () => void, runs = 3): number {
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 const ADVERSARIAL: [string, string][] = [
   ["the issue's 256 KiB line of eyJ-", fill("eyJ-", 256 * 1024)],
