@@ -6,7 +6,7 @@ export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 
 export interface BodyLimitOptions {
   maxBytes?: number;
-  /** Bytes all bodies being read may hold at once: a flood of large bodies waits its turn with 503. */
+  /** Bytes all bodies being read may hold at once (declared, or arrived so far): past it, 503. */
   budgetBytes?: number;
   /** GitHub gives up on a delivery after 10 s; a body still trickling in after that is not GitHub. */
   readTimeoutMs?: number;
@@ -34,8 +34,10 @@ export function webhookBodyLimit(options: BodyLimitOptions = {}) {
     const length = declared === undefined ? null : Number(declared);
     if (length !== null && !(Number.isSafeInteger(length) && length >= 0)) return refuse(req, res, 400, "bad content-length");
     if (length !== null && length > maxBytes) return refuse(req, res, 413, `payload over ${maxBytes} bytes`);
-    // A chunked body may grow to the limit, so it holds that much of the budget while it is read.
-    const claim = length ?? maxBytes;
+    // A body with a length holds it from the start. A chunked one holds what has arrived: were it
+    // to claim the whole limit up front, four bodies trickling a byte each would hold the budget
+    // for their whole deadline, and GitHub's real deliveries (which it never retries) would be lost.
+    let claim = length ?? 0;
     if (reserved + claim > budget) return refuse(req, res, 503, "too many large payloads at once; retry later", { "retry-after": "5" });
     reserved += claim;
     let settled = false;
@@ -47,6 +49,14 @@ export function webhookBodyLimit(options: BodyLimitOptions = {}) {
       return true;
     };
     const timer = setTimeout(() => settle() && refuse(req, res, 408, "the body took too long to arrive"), readTimeoutMs);
+    if (length === null) {
+      req.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        claim += chunk.length;
+        reserved += chunk.length;
+        if (reserved > budget && settle()) refuse(req, res, 503, "too many large payloads at once; retry later", { "retry-after": "5" });
+      });
+    }
     getRawBody(req, { length, limit: maxBytes }, (err, body) => {
       if (!settle()) return;
       if (err) return refuse(req, res, err.status === 413 ? 413 : 400, err.status === 413 ? `payload over ${maxBytes} bytes` : "could not read the request body");
