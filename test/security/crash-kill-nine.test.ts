@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { startGitHubFake, type GitHubFake, type RecordedCall } from "../fakes/github/github-fake.ts";
 import { appCredentials } from "../fakes/app-credentials.ts";
 import { sendWebhook, loadExample, withRepo } from "../fakes/webhooks.ts";
+import { mulberry32 } from "../helpers/mulberry32.ts";
 
 const KILLS = 20;
 const SEED = Number(process.env.CRASH_SEED ?? 20261203);
@@ -21,18 +22,6 @@ const REPOS = [
   { owner: "crash", repo: "one", installationId: 5 },
   { owner: "crash", repo: "two", installationId: 6 },
 ];
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed with CRASH_SEED. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type WriteKind = "create" | "start" | "progress" | "complete";
 
@@ -54,7 +43,7 @@ interface Delivery {
 }
 
 test("twenty SIGKILLs at random moments and right after GitHub writes: every run ends completed, none is duplicated", { timeout: 240_000 }, async (t) => {
-  const random = seeded(SEED);
+  const random = mulberry32(SEED);
   const creds = appCredentials();
   const fake = await startGitHubFake({ appId: creds.appId, publicKeyPem: creds.publicKeyPem });
   const dataDir = await mkdtemp(join(tmpdir(), "ms-crash9-"));

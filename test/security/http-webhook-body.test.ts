@@ -127,17 +127,22 @@ async function guarded(options: Parameters<typeof webhookBodyLimit>[0]): Promise
   return { url: `http://127.0.0.1:${address.port}/`, server };
 }
 
-test("while bodies already hold the memory budget, another large body is turned away with 503 instead of buffered", async (t) => {
-  const { url, server } = await guarded({ maxBytes: 1024 * 1024, budgetBytes: 2 * 1024 * 1024, readTimeoutMs: 5_000 });
-  t.after(() => (server.closeAllConnections(), server.close()));
-  // Two bodies that declare, and so hold, most of the budget while they are read.
-  const open = [0, 1].map(() => {
-    const req = request(url, { method: "POST", headers: { "content-length": String(1000 * 1024) } });
+/** `count` bodies that send their first byte and then nothing more, until the test ends. */
+function startBodies(t: { after(fn: () => void): void }, url: string, count: number, headers: Record<string, string>): void {
+  const open = Array.from({ length: count }, () => {
+    const req = request(url, { method: "POST", headers });
     req.on("error", () => undefined);
     req.write("{");
     return req;
   });
   t.after(() => open.forEach((r) => r.destroy()));
+}
+
+test("while bodies already hold the memory budget, another large body is turned away with 503 instead of buffered", async (t) => {
+  const { url, server } = await guarded({ maxBytes: 1024 * 1024, budgetBytes: 2 * 1024 * 1024, readTimeoutMs: 5_000 });
+  t.after(() => (server.closeAllConnections(), server.close()));
+  // Two bodies that declare, and so hold, most of the budget while they are read.
+  startBodies(t, url, 2, { "content-length": String(1000 * 1024) });
   await new Promise((r) => setTimeout(r, 200));
   const declared = await streamPost(url, { bytes: 100 * 1024, chunked: false, headers: {}, timeoutMs: 5_000 });
   assert.equal(declared.status, 503);
@@ -148,13 +153,7 @@ test("while bodies already hold the memory budget, another large body is turned 
 test("bodies trickling in a byte at a time hold no budget: a real delivery still gets through", async (t) => {
   const { url, server } = await guarded({ maxBytes: 1024 * 1024, budgetBytes: 2 * 1024 * 1024, readTimeoutMs: 5_000 });
   t.after(() => (server.closeAllConnections(), server.close()));
-  const open = Array.from({ length: 8 }, () => {
-    const req = request(url, { method: "POST", headers: { "transfer-encoding": "chunked" } });
-    req.on("error", () => undefined);
-    req.write("{");
-    return req;
-  });
-  t.after(() => open.forEach((r) => r.destroy()));
+  startBodies(t, url, 8, { "transfer-encoding": "chunked" });
   await new Promise((r) => setTimeout(r, 200));
   const delivery = await streamPost(url, { bytes: 64 * 1024, chunked: false, headers: {}, timeoutMs: 5_000 });
   assert.equal(delivery.status, 200);

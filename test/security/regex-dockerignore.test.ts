@@ -9,6 +9,7 @@ import { dockerignoreMatcher, MAX_DOCKERIGNORE_LINES } from "../../src/source/do
 import { createSourceArchive } from "../../src/source/archive.ts";
 import { isMicroshipError, type MicroshipError } from "../../src/core/errors.ts";
 import { fastestMs } from "../helpers/fastest-ms.ts";
+import { mulberry32 } from "../helpers/mulberry32.ts";
 
 // A fork's .dockerignore and the paths of its tree are both the attacker's. Under the old
 // regex translation (`**` became a backtracking `.*`) each of these froze the app for seconds
@@ -175,15 +176,6 @@ function referenceMatcher(text: string): (p: string) => boolean {
     let excluded = false;
     for (const rule of rules) if (prefixes.some((p) => rule.regex.test(p))) excluded = !rule.exclusion;
     return excluded;
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

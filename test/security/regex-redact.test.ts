@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { redact, redactValue } from "../../src/log/redact.ts";
 import { fastestMs } from "../helpers/fastest-ms.ts";
+import { mulberry32 } from "../helpers/mulberry32.ts";
 
 // A build line reaches redact() on every log write and every view of the log page, so each of
 // these, built against one pattern, would block the event loop for seconds to minutes under a
@@ -61,15 +62,6 @@ const PIECES = [
   "-----BEGIN ", "-----END ", "-----", "PRIVATE KEY", "RSA ", "EC ",
   "ghp_", "github_pat_", "aaaaaaaaaa", "token ", "Bearer ", "authorization: ", "Authorization=", '"', "//", ":", "@", "/",
 ];
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("the scanners redact exactly what the old patterns did, on 20,000 random lines", () => {
   const rand = mulberry32(20261203);

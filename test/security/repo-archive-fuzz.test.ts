@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { list } from "tar";
 import { createSourceArchive } from "../../src/source/archive.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
+import { mulberry32 } from "../helpers/mulberry32.ts";
 
 /**
  * The archive builder against random trees with random links (relative, absolute, chains, loops,
@@ -20,16 +21,9 @@ import { isMicroshipError } from "../../src/core/errors.ts";
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 300);
 const FIRST_SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+/** A seeded generator with the helpers the tree planter uses. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! };
 }
