@@ -1,12 +1,12 @@
 /**
  * Writes schema/microship.schema.json, the JSON Schema editors use for .github/microship.yml,
- * from the zod schema in src/config/repo-config.ts. Re-run it whenever that schema changes
+ * from the zod schema in src/core/repo-config.ts. Re-run it whenever that schema changes
  * (a test fails until you do):
  *   npm run schema
  */
 import { writeFileSync } from "node:fs";
 import { z } from "zod";
-import { repoConfigSchema } from "../src/config/repo-config.ts";
+import { repoConfigSchema } from "../src/core/repo-config.ts";
 
 export const SCHEMA_FILE = new URL("../schema/microship.schema.json", import.meta.url);
 

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import type { Builder } from "./builder/builder.ts";
+import type { Builder } from "./core/builder.ts";
 import type { Env } from "./config/env.ts";
 import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
 import type { Logger } from "./log/logger.ts";
-import { planApps } from "./detect/registry.ts";
+import { planApps } from "./detect/provider-list.ts";
 import { createSourceArchive } from "./source/archive.ts";
 import { RegistryImageNamer } from "./registry/image-name.ts";
 import { startEmbeddedRegistry } from "./registry/embedded-registry.ts";

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as tarCreate } from "tar";
-import type { Builder, BuildInput, SourceArchive } from "../../src/builder/builder.ts";
+import type { Builder, BuildInput, SourceArchive } from "../../src/core/builder.ts";
 import { MicroVmBuilder } from "../../src/builder/microvm/microvm-builder.ts";
 import { HostBuilder } from "../../src/builder/host/host-builder.ts";
 import { ensureVmImage } from "../../src/builder/microvm/vm-image.ts";

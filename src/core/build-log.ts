@@ -1,7 +1,7 @@
-import type { LogLine } from "../builder/builder.ts";
-import type { Store } from "../store/store.ts";
-import { redact } from "../log/redact.ts";
-import { cutLine } from "../builder/log-lines.ts";
+import type { LogLine } from "./builder.ts";
+import type { Store } from "./store.ts";
+import { redact } from "./redact.ts";
+import { cutLine } from "./log-text.ts";
 
 const TAIL_LINES = 2_000;
 /** The tail feeds the check run (65,535 characters at most) and the failure annotations. */

@@ -2,7 +2,7 @@ import type { BuildRecord } from "./build.ts";
 import { emptyOutcome } from "./build.ts";
 import type { BuildRequest } from "./types.ts";
 import type { ChecksReporter, LinkSigner, Metrics, OpLog } from "./ports.ts";
-import type { Store, SubmitResult } from "../store/store.ts";
+import type { Store, SubmitResult } from "./store.ts";
 import type { CheckRunOpener } from "./check-run-opener.ts";
 
 export interface BuildServiceDeps {

@@ -1,7 +1,7 @@
 import type { BuildRecord } from "./build.ts";
 import { emptyOutcome } from "./build.ts";
 import type { ChecksReporter, LinkSigner, OpLog } from "./ports.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "./store.ts";
 
 /**
  * Creates each build's `queued` check run exactly once, outside the webhook path. The webhook

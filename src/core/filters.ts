@@ -1,6 +1,6 @@
 import picomatch from "picomatch";
 import type { BuildRequest } from "./types.ts";
-import type { RepoConfig } from "../config/repo-config.ts";
+import type { RepoConfig } from "./repo-config.ts";
 
 /**
  * `branches` and `paths` from the repo config. Returns why the build is skipped, or null.

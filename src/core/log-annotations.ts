@@ -1,6 +1,6 @@
 import { lstatSync } from "node:fs";
 import { join, normalize } from "node:path";
-import type { LogLine } from "../builder/builder.ts";
+import type { LogLine } from "./builder.ts";
 import type { UserMessage } from "./types.ts";
 
 // `/app/src/build.js:12`, `File "/app/main.py", line 7`, `src/x.ts(3,5)`: the shapes compilers,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Builder } from "../builder/builder.ts";
-import type { Store } from "../store/store.ts";
+import type { Builder } from "./builder.ts";
+import type { Store } from "./store.ts";
 import type { BuildOutcome, BuildRecord } from "./build.ts";
 import { emptyOutcome } from "./build.ts";
 import { BuildLog, ThrottledUpdater } from "./build-log.ts";

@@ -1,8 +1,8 @@
 import type { BuildRecord, BuildOutcome } from "./build.ts";
 import type { BuildPlan, BuildRequest, Conclusion } from "./types.ts";
 import type { MicroshipError } from "./errors.ts";
-import type { LogLine, SourceArchive, BuildSecret } from "../builder/builder.ts";
-import type { RepoConfig, RepoConfigResult } from "../config/repo-config.ts";
+import type { LogLine, SourceArchive, BuildSecret } from "./builder.ts";
+import type { RepoConfig, RepoConfigResult } from "./repo-config.ts";
 
 /** The seams the pipeline depends on. main.ts wires the concrete classes; tests pass their own. */
 

@@ -4,9 +4,9 @@ import { emptyOutcome } from "./build.ts";
 import { cancelledError, LeaseLostError } from "./errors.ts";
 import type { CheckRunOpener } from "./check-run-opener.ts";
 import { runPipeline, type PipelineDeps } from "./pipeline.ts";
-import type { Queue } from "../queue/queue.ts";
-import type { Store } from "../store/store.ts";
-import type { LogLine } from "../builder/builder.ts";
+import type { Queue } from "./queue.ts";
+import type { Store } from "./store.ts";
+import type { LogLine } from "./builder.ts";
 
 export interface WorkerPoolOptions {
   queue: Queue;

@@ -1,7 +1,7 @@
 import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { userError } from "../core/errors.ts";
-import { REPO_CONFIG_PATH } from "../config/repo-config.ts";
+import { REPO_CONFIG_PATH } from "../core/repo-config.ts";
 
 /** `root:` must name an existing directory inside the repository; anything else is the config's fault. */
 export async function checkAppRoot(repoDir: string, root: string | undefined, app: string | null): Promise<void> {

@@ -1,5 +1,5 @@
 import { join, posix } from "node:path";
-import type { ResolvedAppConfig } from "../config/repo-config.ts";
+import type { ResolvedAppConfig } from "../core/repo-config.ts";
 import { userError } from "../core/errors.ts";
 import { safeExists, safeReadFile } from "../source/safe-read.ts";
 

@@ -1,4 +1,4 @@
-import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-config.ts";
+import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../core/repo-config.ts";
 import { isMicroshipError } from "../core/errors.ts";
 import { safeReadFile } from "../source/safe-read.ts";
 

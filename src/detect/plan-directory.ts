@@ -1,7 +1,7 @@
 import type { PlanOutcome } from "../core/ports.ts";
 import type { BuildPlan } from "../core/types.ts";
 import { loadRepoConfigFromDir } from "./load-repo-config.ts";
-import { planApps, type PlanOptions } from "./registry.ts";
+import { planApps, type PlanOptions } from "./provider-list.ts";
 
 export interface DirectoryPlan {
   outcomes: PlanOutcome[];

@@ -1,5 +1,5 @@
 import type { Probot } from "probot";
-import type { GitHubRequester, RequestHints } from "../reporter/check-run-reporter.ts";
+import type { GitHubRequester, RequestHints } from "./reporter/check-run-reporter.ts";
 import type { TokenProvider } from "../source/checkout.ts";
 import { WriteLane } from "./write-lane.ts";
 

@@ -1,10 +1,10 @@
 import type { ConfigSource } from "../core/ports.ts";
 import type { BuildRequest } from "../core/types.ts";
-import { parseRepoConfig, REPO_CONFIG_PATH, repoConfigSchema, type RepoConfigResult } from "../config/repo-config.ts";
+import { parseRepoConfig, REPO_CONFIG_PATH, repoConfigSchema, type RepoConfigResult } from "../core/repo-config.ts";
 import { isMicroshipError, userError } from "../core/errors.ts";
 import { CONFIG_MAX_BYTES, safeReadFile } from "../source/safe-read.ts";
 import { shownPath } from "../source/shown-path.ts";
-import type { GitHubRequester } from "../reporter/check-run-reporter.ts";
+import type { GitHubRequester } from "./reporter/check-run-reporter.ts";
 
 const EXTENDS_LINE = /^_extends:[ \t]*(\S+)[ \t]*(#.*)?$/m;
 const REPO_NAME = /^(?:([A-Za-z0-9-]{1,39})\/)?([A-Za-z0-9_.-]{1,100})$/;

@@ -1,7 +1,7 @@
 import type { BuildRecord } from "../core/build.ts";
-import type { LogLine } from "../builder/builder.ts";
-import { renderSummary } from "../reporter/render-summary.ts";
-import { redact } from "../log/redact.ts";
+import type { LogLine } from "../core/builder.ts";
+import { renderSummary } from "../github/reporter/render-summary.ts";
+import { redact } from "../core/redact.ts";
 
 /**
  * The log page, in three parts so it can be streamed: the head, the log's lines page by page,

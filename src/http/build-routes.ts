@@ -3,10 +3,10 @@ import { pipeline } from "node:stream/promises";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Express, Request, Response } from "express";
 import type { BuildRecord } from "../core/build.ts";
-import type { LogLine } from "../builder/builder.ts";
+import type { LogLine } from "../core/builder.ts";
 import type { OpLog } from "../core/ports.ts";
-import type { Store } from "../store/store.ts";
-import { redact } from "../log/redact.ts";
+import type { Store } from "../core/store.ts";
+import { redact } from "../core/redact.ts";
 import { PAGE_END, pageHead, renderLogLines } from "./build-page.ts";
 import type { HmacLinks } from "./links.ts";
 

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Metrics } from "../core/ports.ts";
 import type { Conclusion } from "../core/types.ts";
-import type { Store } from "../store/store.ts";
-import type { Queue } from "../queue/queue.ts";
+import type { Store } from "../core/store.ts";
+import type { Queue } from "../core/queue.ts";
 
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();

@@ -1,5 +1,5 @@
 import express, { type Express, type Request, type Response, type NextFunction } from "express";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../core/store.ts";
 import type { HmacLinks } from "./links.ts";
 import type { PrometheusMetrics } from "./metrics.ts";
 import type { OpLog } from "../core/ports.ts";

@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from "pino";
-import { redact, redactValue } from "./redact.ts";
+import { redact, redactValue } from "../core/redact.ts";
 
 export type { Logger };
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Pack } from "tar";
-import type { SourceArchive } from "../builder/builder.ts";
+import type { SourceArchive } from "../core/builder.ts";
 import { userError } from "../core/errors.ts";
 import { dockerignoreMatcher, hasExceptions } from "./dockerignore.ts";
 import { memoryEntry } from "./memory-entry.ts";

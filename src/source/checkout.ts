@@ -4,7 +4,7 @@ import { simpleGit } from "simple-git";
 import type { Checkout, SourceFetcher } from "../core/ports.ts";
 import type { BuildRequest } from "../core/types.ts";
 import { cancelledError, isMicroshipError, transientError, userError } from "../core/errors.ts";
-import { redact } from "../log/redact.ts";
+import { redact } from "../core/redact.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES } from "./archive.ts";
 import { checkTreeSize } from "./tree-size.ts";
 import { sizeOf, watchDirSize } from "./watch-dir-size.ts";

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { OpLog } from "../core/ports.ts";
-import type { Store } from "./store.ts";
+import type { Store } from "../core/store.ts";
 
 const DAY_MS = 86_400_000;
 /** Chunks per delete: a step stays short, so webhooks are answered while a big log goes. */

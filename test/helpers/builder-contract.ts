@@ -32,7 +32,7 @@
  */
 import { describe, before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Builder, BuildInput, LogLine } from "../../src/builder/builder.ts";
+import type { Builder, BuildInput, LogLine } from "../../src/core/builder.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
 import type { RegistryCredential } from "../../src/core/ports.ts";
 import { ensureBaseImages, type BaseImages } from "./base-images.ts";

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as tarCreate } from "tar";
-import type { SourceArchive } from "../../src/builder/builder.ts";
+import type { SourceArchive } from "../../src/core/builder.ts";
 
 const FIXTURE = new URL("../fixtures/builder/app/", import.meta.url).pathname;
 

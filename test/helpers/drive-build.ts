@@ -1,4 +1,4 @@
-import type { Builder, BuildInput, BuildOutput, LogLine } from "../../src/builder/builder.ts";
+import type { Builder, BuildInput, BuildOutput, LogLine } from "../../src/core/builder.ts";
 
 export interface BuildOutcome {
   lines: LogLine[];

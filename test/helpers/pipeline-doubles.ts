@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import type { Builder, BuildHandle, BuildInput, LogLine } from "../../src/builder/builder.ts";
+import type { Builder, BuildHandle, BuildInput, LogLine } from "../../src/core/builder.ts";
 import { LogChannel } from "../../src/builder/log-lines.ts";
 import type { BuildOutcome, BuildRecord } from "../../src/core/build.ts";
 import type { ChecksReporter, RunRef, Planner, Archiver, ImageNamer, SourceFetcher, ConfigSource, OpLog } from "../../src/core/ports.ts";
 import type { BuildPlan } from "../../src/core/types.ts";
-import { parseRepoConfig } from "../../src/config/repo-config.ts";
+import { parseRepoConfig } from "../../src/core/repo-config.ts";
 import { readFile } from "node:fs/promises";
 
 /**

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Octokit } from "@octokit/core";
 import { startGitHubFake, type GitHubFake } from "../fakes/github/github-fake.ts";
 import { appCredentials } from "../fakes/app-credentials.ts";
-import { CheckRunReporter, CHECK_NAME, type GitHubRequester } from "../../src/reporter/check-run-reporter.ts";
+import { CheckRunReporter, CHECK_NAME, type GitHubRequester } from "../../src/github/reporter/check-run-reporter.ts";
 import { CheckRunOpener } from "../../src/core/check-run-opener.ts";
 import { WorkerPool } from "../../src/core/worker-pool.ts";
 import { SqliteDatabase } from "../../src/store/sqlite/sqlite-database.ts";

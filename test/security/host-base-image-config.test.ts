@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseRepoConfig, REPO_CONFIG_PATH } from "../../src/config/repo-config.ts";
+import { parseRepoConfig, REPO_CONFIG_PATH } from "../../src/core/repo-config.ts";
 
 // Issue 9, item 15: `base_image` becomes the generated Dockerfile's FROM line, so a newline in it
 // would add instructions of the config's choosing (on a fork's PR: the fork's choosing).

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import type { BuildInput } from "../../src/builder/builder.ts";
+import type { BuildInput } from "../../src/core/builder.ts";
 import { manifestInfo } from "../../src/registry/registry-client.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
 import { useHostBuildWorld } from "../helpers/host-build-world.ts";

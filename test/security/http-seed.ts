@@ -2,10 +2,10 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LogLine } from "../../src/builder/builder.ts";
+import type { LogLine } from "../../src/core/builder.ts";
 import { emptyOutcome } from "../../src/core/build.ts";
 import { HmacLinks } from "../../src/http/links.ts";
-import type { Store } from "../../src/store/store.ts";
+import type { Store } from "../../src/core/store.ts";
 import { buildRequest } from "../helpers/build-requests.ts";
 
 /**

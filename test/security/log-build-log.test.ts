@@ -4,11 +4,12 @@ import { setImmediate as tick } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { BuildLog, DEFAULT_LOG_MAX_BYTES } from "../../src/core/build-log.ts";
-import { LineSplitter, MAX_LINE_CHARS } from "../../src/builder/log-lines.ts";
+import { LineSplitter } from "../../src/builder/log-lines.ts";
+import { MAX_LINE_CHARS } from "../../src/core/log-text.ts";
 import { SqliteDatabase } from "../../src/store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
-import type { LogLine } from "../../src/builder/builder.ts";
-import type { Store } from "../../src/store/store.ts";
+import type { LogLine } from "../../src/core/builder.ts";
+import type { Store } from "../../src/core/store.ts";
 
 const MiB = 1024 * 1024;
 

@@ -8,8 +8,8 @@ import type Hypeman from "@onkernel/hypeman";
 import { followBuild } from "../../src/builder/hypeman/follow-build.ts";
 import { listenLogChannel } from "../../src/builder/microvm/log-channel.ts";
 import { runStreaming } from "../../src/builder/host/run-streaming.ts";
-import { MAX_LINE_CHARS } from "../../src/builder/log-lines.ts";
-import type { LogLine } from "../../src/builder/builder.ts";
+import { MAX_LINE_CHARS } from "../../src/core/log-text.ts";
+import type { LogLine } from "../../src/core/builder.ts";
 
 // Each builder hands the build's output to microship its own way; on each, a build that prints
 // one enormous line must reach the log as a cut line, without the line ever being held whole.

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import { LineSplitter, MAX_LINE_CHARS, cleanLogText, cutLine } from "../../src/builder/log-lines.ts";
-import type { LogLine } from "../../src/builder/builder.ts";
+import { LineSplitter } from "../../src/builder/log-lines.ts";
+import { MAX_LINE_CHARS, cleanLogText, cutLine } from "../../src/core/log-text.ts";
+import type { LogLine } from "../../src/core/builder.ts";
 
 const MiB = 1024 * 1024;
 

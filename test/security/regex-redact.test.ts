@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
-import { redact, redactValue } from "../../src/log/redact.ts";
+import { redact, redactValue } from "../../src/core/redact.ts";
 import { fastestMs } from "../helpers/fastest-ms.ts";
 import { mulberry32 } from "../helpers/mulberry32.ts";
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { BuildInput } from "../../src/builder/builder.ts";
+import type { BuildInput } from "../../src/core/builder.ts";
 import { RegistryImageNamer } from "../../src/registry/image-name.ts";
 import { isMicroshipError } from "../../src/core/errors.ts";
 import { registryDigest, uniqueId } from "../helpers/contract-probes.ts";

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RepoConfigSource } from "../../src/github/repo-config-source.ts";
-import type { GitHubRequester } from "../../src/reporter/check-run-reporter.ts";
+import type { GitHubRequester } from "../../src/github/reporter/check-run-reporter.ts";
 import { buildRequest } from "../helpers/build-requests.ts";
 
 /**

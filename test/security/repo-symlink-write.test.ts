@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { c as tarCreate } from "tar";
 import { withRootDockerfile } from "../../src/builder/hypeman/root-dockerfile.ts";
-import type { SourceArchive } from "../../src/builder/builder.ts";
+import type { SourceArchive } from "../../src/core/builder.ts";
 import { createSourceArchive } from "../../src/source/archive.ts";
 import { hostDir, pushAndWait, startRepoHarness } from "./repo-harness.ts";
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, waitForAbort } from "../helpers/pipeline-doubles.ts";
 import { RegistryImageNamer } from "../../src/registry/image-name.ts";
-import type { BuildInput } from "../../src/builder/builder.ts";
+import type { BuildInput } from "../../src/core/builder.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 import { SqliteDatabase } from "../../src/store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.ts";

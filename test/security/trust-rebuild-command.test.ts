@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer } from "../helpers/pipeline-doubles.ts";
 import { parseRebuildCommand } from "../../src/github/parse-rebuild-command.ts";
-import type { BuildInput } from "../../src/builder/builder.ts";
+import type { BuildInput } from "../../src/core/builder.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
 /** GitHub's limit on a comment's body. */

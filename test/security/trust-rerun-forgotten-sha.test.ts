@@ -9,7 +9,7 @@ import { startHarness, OWNER, REPO, INSTALLATION, type Harness } from "../helper
 import { ScriptedBuilder, emptyArchiver, fixedPlanner } from "../helpers/pipeline-doubles.ts";
 import { RegistryImageNamer } from "../../src/registry/image-name.ts";
 import { loadExample, withRepo } from "../fakes/webhooks.ts";
-import type { BuildInput } from "../../src/builder/builder.ts";
+import type { BuildInput } from "../../src/core/builder.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
 let h: Harness;

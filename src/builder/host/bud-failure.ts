@@ -1,4 +1,4 @@
-import type { LogLine } from "../builder.ts";
+import type { LogLine } from "../../core/builder.ts";
 import { infraError, userError, type MicroshipError } from "../../core/errors.ts";
 
 // Output that means our side is broken (storage, disk, the runtime), not the repo's build.

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { x as untar } from "tar";
-import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../builder.ts";
+import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../../core/builder.ts";
 import { LogChannel } from "../log-lines.ts";
 import { buildahEnv, DEFAULT_STORAGE_DRIVER, ensureTmp, writeRegistriesConf, type BuildahEnv, type StorageDriver } from "../buildah/buildah-env.ts";
 import { toolEnv } from "../buildah/buildah-command.ts";

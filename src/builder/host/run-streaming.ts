@@ -3,7 +3,7 @@ import { existsSync, openSync, closeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { LineSplitter } from "../log-lines.ts";
-import type { LogLine } from "../builder.ts";
+import type { LogLine } from "../../core/builder.ts";
 
 export interface StreamingResult {
   exitCode: number | null;

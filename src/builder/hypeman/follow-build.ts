@@ -1,6 +1,6 @@
 import { APIError, type Hypeman } from "@onkernel/hypeman";
 import type { OpLog } from "../../core/ports.ts";
-import { MAX_LINE_CHARS, cutLine } from "../log-lines.ts";
+import { MAX_LINE_CHARS, cutLine } from "../../core/log-text.ts";
 
 export const TERMINAL: ReadonlySet<string> = new Set(["ready", "failed", "cancelled"]);
 

@@ -1,4 +1,4 @@
-import type { LogLine } from "../builder.ts";
+import type { LogLine } from "../../core/builder.ts";
 import { budFailure } from "../host/bud-failure.ts";
 import { infraError, timeoutError, userError, type MicroshipError } from "../../core/errors.ts";
 

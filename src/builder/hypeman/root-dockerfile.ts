@@ -3,7 +3,7 @@ import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Pack, Parser, type ReadEntry } from "tar";
-import type { SourceArchive } from "../builder.ts";
+import type { SourceArchive } from "../../core/builder.ts";
 import { memoryEntry } from "../../source/memory-entry.ts";
 
 const EPOCH = new Date("2000-01-01T00:00:00Z");

@@ -1,4 +1,4 @@
-import type { BuildInput } from "../builder.ts";
+import type { BuildInput } from "../../core/builder.ts";
 import { userError } from "../../core/errors.ts";
 import { fromRegistries, isLoopbackRegistry, registryHost } from "../../registry/registry-host.ts";
 import { finalBaseImage } from "../host/provenance.ts";

@@ -1,5 +1,5 @@
 import { createServer, type Socket } from "node:net";
-import type { LogLine } from "../builder.ts";
+import type { LogLine } from "../../core/builder.ts";
 import { LineSplitter } from "../log-lines.ts";
 
 export interface LogChannelServer {

@@ -2,7 +2,7 @@ import { chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { x as untar } from "tar";
-import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../builder.ts";
+import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../../core/builder.ts";
 import type { OpLog } from "../../core/ports.ts";
 import { LogChannel } from "../log-lines.ts";
 import { cancelledError, infraError, isMicroshipError, timeoutError, userError, type MicroshipError } from "../../core/errors.ts";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LogLine } from "../builder.ts";
+import type { LogLine } from "../../core/builder.ts";
 import { LineSplitter } from "../log-lines.ts";
 import { infraError } from "../../core/errors.ts";
 import { listenResultChannel } from "./result-channel.ts";

@@ -1,7 +1,7 @@
 import type { BuildService } from "../../core/build-service.ts";
 import type { OpLog } from "../../core/ports.ts";
-import type { Store } from "../../store/store.ts";
-import type { CheckRunReporter } from "../../reporter/check-run-reporter.ts";
+import type { Store } from "../../core/store.ts";
+import type { CheckRunReporter } from "../reporter/check-run-reporter.ts";
 
 export interface HandlerDeps {
   service: BuildService;

@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import type { BuildRequest } from "../../core/types.ts";
 import { isTrusted } from "../../core/trust.ts";
 import type { HandlerDeps } from "./deps.ts";
-import { REBUILD_ACTIONS } from "../../reporter/check-run-reporter.ts";
+import { REBUILD_ACTIONS } from "../reporter/check-run-reporter.ts";
 import { requestFromGitHub } from "./request-from-github.ts";
 
 /** Re-run from the Checks tab, or our Rebuild buttons: the same sha is built again. */

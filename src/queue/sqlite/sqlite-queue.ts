@@ -1,5 +1,5 @@
 import type { BuildRecord } from "../../core/build.ts";
-import type { ClaimOptions, HeartbeatResult, OwnLeases, Queue } from "../queue.ts";
+import type { ClaimOptions, HeartbeatResult, OwnLeases, Queue } from "../../core/queue.ts";
 import type { SqliteDatabase } from "../../store/sqlite/sqlite-database.ts";
 import { rowToBuild, type Row } from "../../store/sqlite/rows.ts";
 

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
 import type { BuildRequest, Conclusion, PullRequestRef } from "../../core/types.ts";
-import type { LogLine } from "../../builder/builder.ts";
-import type { LogPage, LogTail, Store, SubmitResult } from "../store.ts";
+import type { LogLine } from "../../core/builder.ts";
+import type { LogPage, LogTail, Store, SubmitResult } from "../../core/store.ts";
 import type { SqliteDatabase } from "./sqlite-database.ts";
 import { rowToBuild, type Row } from "./rows.ts";
 import { isTrusted } from "../../core/trust.ts";

@@ -1,5 +1,5 @@
 import type { RegistryCredential } from "../../../src/core/ports.ts";
-import type { Builder, SourceArchive } from "../../../src/builder/builder.ts";
+import type { Builder, SourceArchive } from "../../../src/core/builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 
 export type Status = "queued" | "building" | "pushing" | "ready" | "failed" | "cancelled";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { t as tarList } from "tar";
-import type { Builder } from "../../../src/builder/builder.ts";
+import type { Builder } from "../../../src/core/builder.ts";
 import { jwtProblem, signJwt } from "./jwt.ts";
 import { FakeBuild, type FakeEvent } from "./fake-build.ts";
 

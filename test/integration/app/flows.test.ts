@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { startHarness, OWNER, REPO, type Harness } from "../../helpers/microship-harness.ts";
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer, waitForAbort } from "../../helpers/pipeline-doubles.ts";
 import { loadExample, withRepo, sendWebhook } from "../../fakes/webhooks.ts";
-import type { BuildInput } from "../../../src/builder/builder.ts";
+import type { BuildInput } from "../../../src/core/builder.ts";
 import { cleanupAll } from "../../helpers/cleanup.ts";
 
 let h: Harness;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import { HostBuilder } from "../../../src/builder/host/host-builder.ts";
-import type { BuildInput, BuildOutput, LogLine } from "../../../src/builder/builder.ts";
+import type { BuildInput, BuildOutput, LogLine } from "../../../src/core/builder.ts";
 import { isMicroshipError, type MicroshipError } from "../../../src/core/errors.ts";
 import { startEmbeddedRegistry, type EmbeddedRegistry } from "../../../src/registry/embedded-registry.ts";
 import { manifestDigest, manifestInfo } from "../../../src/registry/registry-client.ts";

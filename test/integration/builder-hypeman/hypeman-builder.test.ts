@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as tarCreate } from "tar";
 import Hypeman, { toFile } from "@onkernel/hypeman";
-import type { BuildInput } from "../../../src/builder/builder.ts";
+import type { BuildInput } from "../../../src/core/builder.ts";
 import { HypemanBuilder } from "../../../src/builder/hypeman/hypeman-builder.ts";
 import { HostBuilder } from "../../../src/builder/host/host-builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";

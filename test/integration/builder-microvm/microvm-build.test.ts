@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as tarCreate } from "tar";
-import type { BuildInput, LogLine, SourceArchive } from "../../../src/builder/builder.ts";
+import type { BuildInput, LogLine, SourceArchive } from "../../../src/core/builder.ts";
 import { MicroVmBuilder } from "../../../src/builder/microvm/microvm-builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 import { startEmbeddedRegistry, type EmbeddedRegistry } from "../../../src/registry/embedded-registry.ts";

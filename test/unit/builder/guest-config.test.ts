@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { guestBuildConfig } from "../../../src/builder/microvm/guest-config.ts";
-import type { BuildInput } from "../../../src/builder/builder.ts";
+import type { BuildInput } from "../../../src/core/builder.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 
 const input = (dockerfile: string, imageName = "127.0.0.1:5000/acme/shop"): BuildInput => ({

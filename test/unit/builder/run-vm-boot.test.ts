@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runVm } from "../../../src/builder/microvm/run-vm.ts";
-import type { LogLine } from "../../../src/builder/builder.ts";
+import type { LogLine } from "../../../src/core/builder.ts";
 
 // A stand-in for QEMU: a real process whose serial console (stdout) is the given script's.
 function fakeQemu(dir: string, script: string): string {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 import { repoConfigJsonSchemaText, SCHEMA_FILE } from "../../../scripts/gen-schema.ts";
-import { parseRepoConfig, REPO_CONFIG_PATH } from "../../../src/config/repo-config.ts";
+import { parseRepoConfig, REPO_CONFIG_PATH } from "../../../src/core/repo-config.ts";
 
 const APPS = fileURLToPath(new URL("../../fixtures/apps/", import.meta.url));
 const committed = readFileSync(SCHEMA_FILE, "utf8");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
-import { redact, registerSecret } from "../../../src/log/redact.ts";
+import { redact, registerSecret } from "../../../src/core/redact.ts";
 import { createLogger } from "../../../src/log/logger.ts";
 
 const TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";

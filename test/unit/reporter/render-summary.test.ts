@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { renderSummary } from "../../../src/reporter/render-summary.ts";
+import { renderSummary } from "../../../src/github/reporter/render-summary.ts";
 import { emptyOutcome, type BuildRecord } from "../../../src/core/build.ts";
 import { outcomeFromError } from "../../../src/core/outcome.ts";
 import { userError, infraError } from "../../../src/core/errors.ts";
 import { buildRequest } from "../../helpers/build-requests.ts";
-import { annotationsFor } from "../../../src/reporter/annotations.ts";
+import { annotationsFor } from "../../../src/github/reporter/annotations.ts";
 
 const build: BuildRecord = {
   id: "b1", request: buildRequest({ pr: { number: 4, fork: true, headRepo: "f/app", headRef: "x", baseRef: "main" } }), attempt: 0, state: "completed",

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tailWithinBytes, headWithinBytes, GITHUB_TEXT_LIMIT } from "../../../src/reporter/truncate.ts";
-import { renderLogTail } from "../../../src/reporter/render-log.ts";
+import { tailWithinBytes, headWithinBytes, GITHUB_TEXT_LIMIT } from "../../../src/github/reporter/truncate.ts";
+import { renderLogTail } from "../../../src/github/reporter/render-log.ts";
 
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 

@@ -1,4 +1,4 @@
-import type { LogLine } from "../builder/builder.ts";
+import type { LogLine } from "../../core/builder.ts";
 import { tailWithinBytes } from "./truncate.ts";
 
 const FENCE = "```";

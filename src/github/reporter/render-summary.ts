@@ -1,5 +1,5 @@
-import type { BuildOutcome, BuildRecord } from "../core/build.ts";
-import type { Phase } from "../core/types.ts";
+import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
+import type { Phase } from "../../core/types.ts";
 import { headWithinBytes } from "./truncate.ts";
 
 const PHASES: Phase[] = ["queue", "clone", "plan", "archive", "build", "push"];

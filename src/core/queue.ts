@@ -1,4 +1,4 @@
-import type { BuildRecord } from "../core/build.ts";
+import type { BuildRecord } from "./build.ts";
 
 export interface ClaimOptions {
   workerId: string;

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
-import type { Provenance } from "../core/types.ts";
-import type { RegistryCredential } from "../core/ports.ts";
+import type { Provenance } from "./types.ts";
+import type { RegistryCredential } from "./ports.ts";
 
 /**
  * One interface for every backend (hypeman, microvm, host). DESIGN.md 6.

@@ -1,4 +1,4 @@
-import type { BuildOutcome } from "../core/build.ts";
+import type { BuildOutcome } from "../../core/build.ts";
 
 export interface Annotation {
   path: string;

@@ -1,6 +1,6 @@
 import type { PlanOutcome } from "../core/ports.ts";
 import { isMicroshipError, toMicroshipError, userError } from "../core/errors.ts";
-import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../config/repo-config.ts";
+import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../core/repo-config.ts";
 import { DetectContext } from "./context.ts";
 import type { Provider } from "./provider.ts";
 import { checkAppRoot } from "./check-app-root.ts";

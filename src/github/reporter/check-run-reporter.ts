@@ -1,6 +1,6 @@
-import type { LogLine } from "../builder/builder.ts";
-import type { BuildOutcome, BuildRecord } from "../core/build.ts";
-import type { ChecksReporter, LinkSigner, RunRef } from "../core/ports.ts";
+import type { LogLine } from "../../core/builder.ts";
+import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
+import type { ChecksReporter, LinkSigner, RunRef } from "../../core/ports.ts";
 import { annotationsFor, ANNOTATIONS_PER_REQUEST, chunk } from "./annotations.ts";
 import { renderLogTail } from "./render-log.ts";
 import { renderRunningSummary, renderSummary } from "./render-summary.ts";

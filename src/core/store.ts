@@ -1,6 +1,6 @@
-import type { BuildRecord, BuildOutcome } from "../core/build.ts";
-import type { BuildRequest, Conclusion, PullRequestRef } from "../core/types.ts";
-import type { LogLine } from "../builder/builder.ts";
+import type { BuildRecord, BuildOutcome } from "./build.ts";
+import type { BuildRequest, Conclusion, PullRequestRef } from "./types.ts";
+import type { LogLine } from "./builder.ts";
 
 export type SubmitResult =
   | { kind: "duplicate-delivery" }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
-import { userError, type MicroshipError } from "../core/errors.ts";
+import { userError, type MicroshipError } from "./errors.ts";
 
 /** The single source of truth for `.github/microship.yml`; schema/microship.schema.json is generated from it. */
 
