@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type Dirent } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startGitHubFake, type GitHubFake } from "../fakes/github/github-fake.ts";
@@ -48,10 +48,36 @@ function checkout(t: { after(fn: () => void): void }, f: GitHubFake, o: Partial<
   t.after(() => rmSync(workDir, { recursive: true, force: true }));
   const source = new GitCheckout({ tokens: { installationToken: async () => f.state.mintToken(77)!.token }, gitBaseUrl: f.url, workDir, attempts: 1, ...o });
   let peak = 0;
-  const du = () => Number(execFileSync("du", ["-sk", workDir]).toString().split("\t")[0]) * 1024;
+  const du = () => diskUse(workDir);
   const timer = setInterval(() => (peak = Math.max(peak, du())), 50);
   t.after(() => clearInterval(timer));
   return { source, workDir, peak: () => Math.max(peak, du()) };
+}
+
+/**
+ * Bytes on disk under `dir`. git creates and removes lock files while it runs, so an entry that
+ * vanishes between the listing and its stat is skipped, not an error (`du` exits 1 on it).
+ */
+function diskUse(dir: string): number {
+  let bytes = 0;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) bytes += diskUse(path);
+    else {
+      try {
+        bytes += lstatSync(path).blocks * 512;
+      } catch {
+        // Gone since the listing.
+      }
+    }
+  }
+  return bytes;
 }
 
 const userError = (re: RegExp) => (e: unknown) => isMicroshipError(e) && e.kind === "user" && re.test(e.message);
