@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import type { LogLine, LogStream } from "../core/builder.ts";
-import { MAX_LINE_CHARS, cleanLogText, cutAt, cutMarker } from "../core/log-text.ts";
+import { MAX_LINE_CHARS, OutputLine, cleanLogText, cutAt, cutMarker } from "../core/log-text.ts";
 
 const DECODE_PIECE = 64 * 1024;
 
@@ -68,7 +68,7 @@ export class LineSplitter {
     this.pieces = [];
     this.kept = 0;
     this.dropped = 0;
-    this.emit({ ts: this.now(), stream: this.stream, text });
+    this.emit(new OutputLine(this.now(), this.stream, text));
   }
 }
 

@@ -1,7 +1,7 @@
 import type { LogLine } from "./builder.ts";
 import type { Store } from "./store.ts";
 import { redact } from "./redact.ts";
-import { cutLine } from "./log-text.ts";
+import { OutputLine, cutLine } from "./log-text.ts";
 
 const TAIL_LINES = 2_000;
 /** The tail feeds the check run (65,535 characters at most) and the failure annotations. */
@@ -23,10 +23,16 @@ export interface BuildLogOptions {
   onError?: (err: unknown) => void;
 }
 
-interface TailEntry {
+/** A class for the reason OutputLine is one: one is made per line of output. */
+class TailEntry {
   line: LogLine;
   /** Scrubbed on the way to storage, or when the tail is first read after the cap. */
   clean: LogLine | null;
+
+  constructor(line: LogLine, clean: LogLine | null) {
+    this.line = line;
+    this.clean = clean;
+  }
 }
 
 /**
@@ -70,9 +76,9 @@ export class BuildLog {
 
   add(line: LogLine): void {
     const text = cutLine(line.text);
-    const raw = text === line.text ? line : { ...line, text };
+    const raw = text === line.text ? line : new OutputLine(line.ts, line.stream, text);
     this.written++;
-    const entry: TailEntry = { line: raw, clean: null };
+    const entry = new TailEntry(raw, null);
     this.pushTail(entry);
     if (this.truncated && raw.stream !== "system") return;
     const size = Buffer.byteLength(raw.text) + LINE_OVERHEAD;
@@ -81,7 +87,7 @@ export class BuildLog {
       if (!this.truncated) this.truncate();
       return;
     }
-    entry.clean = { ...raw, text: redact(raw.text) };
+    entry.clean = new OutputLine(raw.ts, raw.stream, redact(raw.text));
     this.store1(entry.clean, size);
   }
 
@@ -93,7 +99,7 @@ export class BuildLog {
     const out: LogLine[] = [];
     for (let i = this.tailHead; i < this.tailEntries.length; i++) {
       const e = this.tailEntries[i]!;
-      e.clean ??= { ...e.line, text: redact(e.line.text) };
+      e.clean ??= new OutputLine(e.line.ts, e.line.stream, redact(e.line.text));
       out.push(e.clean);
     }
     return out;
@@ -123,7 +129,7 @@ export class BuildLog {
     this.truncated = true;
     const mb = Math.round(this.maxBytes / 1_000_000);
     const note: LogLine = { ts: Date.now(), stream: "system", text: `log truncated at ${mb} MB; the build goes on` };
-    this.pushTail({ line: note, clean: note });
+    this.pushTail(new TailEntry(note, note));
     this.store1(note, Buffer.byteLength(note.text) + LINE_OVERHEAD);
     void this.flush();
   }

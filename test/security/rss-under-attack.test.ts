@@ -7,7 +7,11 @@
  *
  * Measured here: 140 MiB at the start, a peak of 276 to 278 MiB, about 14 s in all. Before the
  * LineSplitter decoded big reads in pieces, the same run peaked at 423 to 450 MiB (the live heap
- * stayed near 35 MiB: it was what the collector had not yet taken back).
+ * stayed near 35 MiB: it was what the collector had not yet taken back). About one run in five,
+ * and once in CI, peaked near 380 MiB instead: V8 had pretenured the object literal that made each
+ * line, so every line was born in the old generation (a full collection every 300 ms, 60 to 90 MiB
+ * of pooled pages). Hot-path lines are class instances now (core/log-text.ts OutputLine); 8 runs
+ * after that peaked at 268 to 282 MiB with no pretenured site of the log path.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
