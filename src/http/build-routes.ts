@@ -26,35 +26,32 @@ export interface BuildRouteDeps {
   maxLogStreams?: number;
 }
 
-/**
- * The log page and log.txt behind a check run's details link. Both stream from the store in
- * pages, with backpressure, so a log of any size costs a page of memory.
- */
-export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
-  const refuse = (res: Response, status: number, message: string): null => {
-    res.status(status).set("cache-control", "no-store").type("text/plain").send(`${message}\n`);
-    return null;
-  };
+function refuse(res: Response, status: number, message: string): null {
+  res.status(status).set("cache-control", "no-store").type("text/plain").send(`${message}\n`);
+  return null;
+}
 
-  const open = async (req: Request, res: Response): Promise<{ build: BuildRecord; query: string } | null> => {
-    const id = String(req.params.id);
-    const { exp, token } = req.query;
-    const verdict = deps.links.check(id, exp, token);
-    // The same answer for a forged token and a missing build: the page never confirms a build exists.
-    if (verdict === "invalid") return refuse(res, 404, "not found");
-    if (verdict === "expired") return refuse(res, 410, "This link has expired: log links last a limited time. A newer check run carries a fresh one.");
-    const build = await deps.store.getBuild(id);
-    if (!build) return refuse(res, 404, "not found");
-    if (build.completedAt !== null && build.completedAt < Date.now() - deps.logRetentionDays * DAY_MS) {
-      return refuse(res, 410, `This build's log was deleted: logs are kept for ${deps.logRetentionDays} days after a build ends.`);
-    }
-    return { build, query: `exp=${encodeURIComponent(String(exp))}&token=${encodeURIComponent(String(token))}` };
-  };
+/** The build a link names, if the link is good and its log still kept; otherwise answers for it. */
+async function openBuild(deps: BuildRouteDeps, req: Request, res: Response): Promise<{ build: BuildRecord; query: string } | null> {
+  const id = String(req.params.id);
+  const { exp, token } = req.query;
+  const verdict = deps.links.check(id, exp, token);
+  // The same answer for a forged token and a missing build: the page never confirms a build exists.
+  if (verdict === "invalid") return refuse(res, 404, "not found");
+  if (verdict === "expired") return refuse(res, 410, "This link has expired: log links last a limited time. A newer check run carries a fresh one.");
+  const build = await deps.store.getBuild(id);
+  if (!build) return refuse(res, 404, "not found");
+  if (build.completedAt !== null && build.completedAt < Date.now() - deps.logRetentionDays * DAY_MS) {
+    return refuse(res, 410, `This build's log was deleted: logs are kept for ${deps.logRetentionDays} days after a build ends.`);
+  }
+  return { build, query: `exp=${encodeURIComponent(String(exp))}&token=${encodeURIComponent(String(token))}` };
+}
 
-  // Each stream holds a page in memory for as long as its reader is slow to take it.
+/** Streams a body with backpressure; each stream holds a page in memory while its reader is slow, so they are capped. */
+function streamLimiter(deps: BuildRouteDeps) {
   const maxStreams = deps.maxLogStreams ?? 32;
   let streaming = 0;
-  const stream = async (res: Response, contentType: string, body: () => AsyncGenerator<string>) => {
+  return async (res: Response, contentType: string, body: () => AsyncGenerator<string>) => {
     if (streaming >= maxStreams) {
       res.set("retry-after", "10");
       return void refuse(res, 503, "Too many logs are being read at once; try again in a moment.");
@@ -70,9 +67,16 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
       streaming--;
     }
   };
+}
 
+/**
+ * The log page and log.txt behind a check run's details link. Both stream from the store in
+ * pages, with backpressure, so a log of any size costs a page of memory.
+ */
+export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
+  const stream = streamLimiter(deps);
   app.get("/builds/:id", async (req, res) => {
-    const found = await open(req, res);
+    const found = await openBuild(deps, req, res);
     if (!found) return;
     const { build, query } = found;
     const base = `/builds/${encodeURIComponent(build.id)}`;
@@ -86,7 +90,7 @@ export function addBuildRoutes(app: Express, deps: BuildRouteDeps): void {
   });
 
   app.get("/builds/:id/log.txt", async (req, res) => {
-    const found = await open(req, res);
+    const found = await openBuild(deps, req, res);
     if (!found) return;
     await stream(res, "text/plain; charset=utf-8", async function* () {
       yield* rendered(pages(deps.store, found.build.id, -1), plainLines);

@@ -49,9 +49,45 @@ export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise
   const dir = join(o.dataDir, "registry");
   mkdirSync(join(dir, "data"), { recursive: true });
   const id = randomBytes(8).toString("hex");
-  const config = join(dir, `config-${id}.yml`);
   const socketDir = await privateSocketDir(dir);
   const socketPath = join(socketDir.path, `registry-${id}.sock`);
+  const stopRegistry = await startRegistryProcess({ dir, id, socketPath, socketDir, log: o.log });
+
+  const credentials = new RegistryCredentialIssuer();
+  let front: RegistryFront;
+  try {
+    front = await startRegistryFront({ socketPath, credentials, log: o.log, anonymousPull: o.anonymousPull, port: o.port });
+  } catch (err) {
+    await stopRegistry();
+    throw infraError(`The embedded registry's front could not listen on 127.0.0.1:${o.port ?? 0}: ${(err as Error).message}`, {
+      title: "Registry did not start",
+      hint: "Is the port taken? Pick another one, or set MICROSHIP_REGISTRY to a registry of your own (docker-registry must be installed: scripts/host-deps.sh).",
+      cause: err,
+    });
+  }
+  o.log.info({ address: front.address }, "embedded registry started");
+  return {
+    address: front.address,
+    auth: credentials.operator,
+    credentials,
+    async stop() {
+      await front.stop();
+      await stopRegistry();
+    },
+  };
+}
+
+interface RegistryProcessOptions {
+  dir: string;
+  id: string;
+  socketPath: string;
+  socketDir: { path: string; owned: boolean };
+  log: OpLog;
+}
+
+/** Starts docker-registry (a few attempts), restarts it with backoff if it dies; resolves to its stop. */
+async function startRegistryProcess({ dir, id, socketPath, socketDir, log }: RegistryProcessOptions): Promise<() => Promise<void>> {
+  const config = join(dir, `config-${id}.yml`);
   let child: ResultPromise | null = null;
   let stopping = false;
 
@@ -86,7 +122,7 @@ export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise
       if (stopping) return;
       restarts++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(restarts, 7));
-      o.log.error({ exitCode: r.exitCode, signal: r.signal, delay }, "embedded registry exited; restarting it");
+      log.error({ exitCode: r.exitCode, signal: r.signal, delay }, "embedded registry exited; restarting it");
       setTimeout(() => {
         if (!stopping) watch(spawnOnce());
       }, delay).unref();
@@ -107,28 +143,7 @@ export async function startEmbeddedRegistry(o: EmbeddedRegistryOptions): Promise
     rmSync(socketDir.owned ? socketDir.path : socketPath, { recursive: true, force: true });
   };
 
-  const credentials = new RegistryCredentialIssuer();
-  let front: RegistryFront;
-  try {
-    front = await startRegistryFront({ socketPath, credentials, log: o.log, anonymousPull: o.anonymousPull, port: o.port });
-  } catch (err) {
-    await stopRegistry();
-    throw infraError(`The embedded registry's front could not listen on 127.0.0.1:${o.port ?? 0}: ${(err as Error).message}`, {
-      title: "Registry did not start",
-      hint: "Is the port taken? Pick another one, or set MICROSHIP_REGISTRY to a registry of your own (docker-registry must be installed: scripts/host-deps.sh).",
-      cause: err,
-    });
-  }
-  o.log.info({ address: front.address }, "embedded registry started");
-  return {
-    address: front.address,
-    auth: credentials.operator,
-    credentials,
-    async stop() {
-      await front.stop();
-      await stopRegistry();
-    },
-  };
+  return stopRegistry;
 }
 
 /**

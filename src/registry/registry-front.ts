@@ -49,34 +49,13 @@ export async function startRegistryFront(o: RegistryFrontOptions): Promise<Regis
     const grant = o.credentials.verify(req.headers.authorization);
     const decision = decideAccess({ method: req.method ?? "GET", path, query, grant, anonymousPull: o.anonymousPull });
     if (!decision.allow) {
-      const code = decision.status === 401 ? "UNAUTHORIZED" : decision.status === 403 ? "DENIED" : decision.status === 405 ? "UNSUPPORTED" : "NAME_UNKNOWN";
-      const body = JSON.stringify({ errors: [{ code, message: decision.reason }] });
-      res.writeHead(decision.status, {
-        ...API_VERSION,
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
-        ...(decision.status === 401 ? { "www-authenticate": 'Basic realm="microship registry"' } : {}),
-      });
-      res.end(req.method === "HEAD" ? undefined : body);
+      sendRefusal(res, req.method, decision.status, decision.reason);
       req.resume();
       if (decision.status !== 401) o.log.warn({ method: req.method, path: path.slice(0, 200), build: grant?.kind === "build" ? grant.buildId : null, reason: decision.reason }, "registry request refused");
       return;
     }
     const forwardPath = decision.query === undefined ? url : decision.query ? `${path}?${decision.query}` : path;
-    const up = httpRequest({ socketPath: o.socketPath, agent, method: req.method, path: forwardPath, headers: filter(req.headers, DROP_REQUEST) }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, filter(ur.headers, DROP_RESPONSE));
-      pipeline(ur, res, () => undefined);
-    });
-    up.on("error", (err) => {
-      if (!res.headersSent) {
-        res.writeHead(502, { ...API_VERSION, "content-type": "application/json" });
-        res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "the registry is not answering" }] }));
-      } else {
-        res.destroy();
-      }
-      o.log.warn({ err: err.message }, "embedded registry unreachable");
-    });
-    pipeline(req, up, () => undefined);
+    forward(req, res, forwardPath, o, agent);
   }
 
   await new Promise<void>((ok, fail) => {
@@ -95,6 +74,36 @@ export async function startRegistryFront(o: RegistryFrontOptions): Promise<Regis
       agent.destroy();
     },
   };
+}
+
+function sendRefusal(res: ServerResponse, method: string | undefined, status: number, reason: string): void {
+  const code = status === 401 ? "UNAUTHORIZED" : status === 403 ? "DENIED" : status === 405 ? "UNSUPPORTED" : "NAME_UNKNOWN";
+  const body = JSON.stringify({ errors: [{ code, message: reason }] });
+  res.writeHead(status, {
+    ...API_VERSION,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    ...(status === 401 ? { "www-authenticate": 'Basic realm="microship registry"' } : {}),
+  });
+  res.end(method === "HEAD" ? undefined : body);
+}
+
+/** Passes an allowed request to the registry's socket, streaming both ways. */
+function forward(req: IncomingMessage, res: ServerResponse, path: string, o: RegistryFrontOptions, agent: Agent): void {
+  const up = httpRequest({ socketPath: o.socketPath, agent, method: req.method, path, headers: filter(req.headers, DROP_REQUEST) }, (ur) => {
+    res.writeHead(ur.statusCode ?? 502, filter(ur.headers, DROP_RESPONSE));
+    pipeline(ur, res, () => undefined);
+  });
+  up.on("error", (err) => {
+    if (!res.headersSent) {
+      res.writeHead(502, { ...API_VERSION, "content-type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: "UNAVAILABLE", message: "the registry is not answering" }] }));
+    } else {
+      res.destroy();
+    }
+    o.log.warn({ err: err.message }, "embedded registry unreachable");
+  });
+  pipeline(req, up, () => undefined);
 }
 
 function filter(headers: IncomingHttpHeaders, drop: Set<string>): Record<string, string | string[]> {

@@ -54,41 +54,71 @@ export async function createSourceArchive(appDir: string, o: ArchiveOptions): Pr
   const generated = o.dockerfile == null ? null : Buffer.from(o.dockerfile, "utf8");
   if (generated) await checkDockerfileSlot(root, repoPath("Dockerfile"));
 
+  const listed = await listEntries(root, { ignored, walkExcluded, skipDockerfile: generated !== null, repoPath, maxBytes, maxFiles, startBytes: generated?.length ?? 0 });
+  if (listed.entries.length === 0 && listed.leftOut > 0) throw emptyContext(repoPath(".dockerignore"), own !== null);
+  const written = await writeArchive(root, listed.entries, generated, o.outPath);
+  const out = o.outPath;
+  return {
+    path: out,
+    open: () => createReadStream(out),
+    sha256: written.sha256,
+    sizeBytes: (await stat(out)).size || written.size,
+    fileCount: listed.files + (generated ? 1 : 0),
+    dockerignoreUsed: own !== null ? "repo" : o.dockerignore ? "generated" : "none",
+  };
+}
+
+interface ListOptions {
+  ignored: (rel: string, isDir: boolean) => boolean;
+  /** Walk into excluded directories, because `!` exceptions may bring files back. */
+  walkExcluded: boolean;
+  /** The generated Dockerfile replaces the app's own in the stream. */
+  skipDockerfile: boolean;
+  repoPath: (rel: string) => string;
+  maxBytes: number;
+  maxFiles: number;
+  startBytes: number;
+}
+
+/** The paths that go into the archive, in a stable order, checked and counted against the caps. */
+async function listEntries(root: string, o: ListOptions): Promise<{ entries: string[]; files: number; leftOut: number }> {
   const entries: string[] = [];
-  let bytes = generated?.length ?? 0;
+  let bytes = o.startBytes;
   let files = 0;
   let leftOut = 0;
   const walk = async (dir: string, relDir: string): Promise<void> => {
     const names = (await readdir(dir, { encoding: "buffer" })).sort(Buffer.compare);
     for (const raw of names) {
-      if (!isUtf8(raw)) throw badName(repoPath(relDir ? `${relDir}/` : ""), raw);
+      if (!isUtf8(raw)) throw badName(o.repoPath(relDir ? `${relDir}/` : ""), raw);
       const name = raw.toString("utf8");
       const abs = join(dir, name);
       const rel = relDir ? `${relDir}/${name}` : name;
       const st = await lstat(abs);
-      if (ignored(rel, st.isDirectory())) {
+      if (o.ignored(rel, st.isDirectory())) {
         leftOut++;
-        // A directory excluded as a whole may still hold `!` exceptions deeper down.
-        if (st.isDirectory() && walkExcluded) await walk(abs, rel);
+        if (st.isDirectory() && o.walkExcluded) await walk(abs, rel);
         continue;
       }
-      if (generated && rel === "Dockerfile") continue;
-      if (st.isSymbolicLink()) await checkLink(root, rel, repoPath(rel));
+      if (o.skipDockerfile && rel === "Dockerfile") continue;
+      if (st.isSymbolicLink()) await checkLink(root, rel, o.repoPath(rel));
       else if (st.isDirectory()) {
         entries.push(rel);
         await walk(abs, rel);
         continue;
-      } else if (!st.isFile()) throw specialFile(repoPath(rel), st);
+      } else if (!st.isFile()) throw specialFile(o.repoPath(rel), st);
       else bytes += st.size;
       files++;
       entries.push(rel);
-      if (files > maxFiles) throw userError(`The source has more than ${maxFiles} files.`, { title: "Source too large", hint: "Add generated and vendored directories to .dockerignore, or ask your operator to raise the file cap." });
-      if (bytes > maxBytes) throw userError(`The source is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB.`, { title: "Source too large", hint: "Add build outputs, assets and dependencies to .dockerignore, or ask your operator to raise the size cap." });
+      if (files > o.maxFiles) throw userError(`The source has more than ${o.maxFiles} files.`, { title: "Source too large", hint: "Add generated and vendored directories to .dockerignore, or ask your operator to raise the file cap." });
+      if (bytes > o.maxBytes) throw userError(`The source is larger than ${Math.round(o.maxBytes / 1024 / 1024)} MiB.`, { title: "Source too large", hint: "Add build outputs, assets and dependencies to .dockerignore, or ask your operator to raise the size cap." });
     }
   };
   await walk(root, "");
-  if (entries.length === 0 && leftOut > 0) throw emptyContext(repoPath(".dockerignore"), own !== null);
+  return { entries, files, leftOut };
+}
 
+/** Packs `entries` (and the generated Dockerfile, as a stream entry) into a gzipped tar at `outPath`. */
+async function writeArchive(root: string, entries: string[], generated: Buffer | null, outPath: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
   let size = 0;
   const tap = new Transform({
@@ -102,16 +132,8 @@ export async function createSourceArchive(appDir: string, o: ArchiveOptions): Pr
   if (generated) pack.write(memoryEntry("Dockerfile", generated, EPOCH));
   for (const e of entries) pack.write(e);
   pack.end();
-  await pipeline(pack as unknown as NodeJS.ReadableStream, tap, createWriteStream(o.outPath));
-  const out = o.outPath;
-  return {
-    path: out,
-    open: () => createReadStream(out),
-    sha256: hash.digest("hex"),
-    sizeBytes: (await stat(out)).size || size,
-    fileCount: files + (generated ? 1 : 0),
-    dockerignoreUsed: own !== null ? "repo" : o.dockerignore ? "generated" : "none",
-  };
+  await pipeline(pack as unknown as NodeJS.ReadableStream, tap, createWriteStream(outPath));
+  return { sha256: hash.digest("hex"), size };
 }
 
 /** The app's own root Dockerfile is replaced in the stream; it must be a plain file or absent. */

@@ -68,32 +68,12 @@ export class GitCheckout implements SourceFetcher {
   private async fetch(request: BuildRequest, dir: string, signal: AbortSignal): Promise<void> {
     const token = await this.o.tokens.installationToken(request.installationId);
     const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-    // A minimal environment: the parent's may carry git variables that change where or how we fetch.
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? dir,
-      LANG: "C.UTF-8",
-      GIT_TERMINAL_PROMPT: "0",
-      GIT_CONFIG_NOSYSTEM: "1",
-      // Nor the operator's ~/.gitconfig: its filters, hooks or fsmonitor would run on a hostile tree.
-      GIT_CONFIG_GLOBAL: "/dev/null",
-      GIT_CONFIG_COUNT: "1",
-      GIT_CONFIG_KEY_0: "http.extraHeader",
-      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
-    };
-    if (process.env.GIT_SSL_CAINFO) env.GIT_SSL_CAINFO = process.env.GIT_SSL_CAINFO;
+    const env = gitEnv(dir, `Authorization: Basic ${basic}`);
     // Stops git when the build is cancelled or the fetch passes its cap.
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal.addEventListener("abort", onAbort, { once: true });
-    // GIT_CONFIG_COUNT is how the header stays out of argv, GIT_CONFIG_GLOBAL (our own /dev/null) how
-    // the operator's config stays out; simple-git asks us to opt in to both.
-    const git = simpleGit({
-      baseDir: dir,
-      abort: stop.signal,
-      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
-      allowEnvironment: ["GIT_SSL_CAINFO", "GIT_TERMINAL_PROMPT", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"],
-    } as Parameters<typeof simpleGit>[0]).env(env);
+    const git = gitClient(dir, stop.signal, env);
     const remote = `${this.o.gitBaseUrl.replace(/\/+$/, "")}/${request.owner}/${request.repo}.git`;
     await git.init();
     await git.addRemote("origin", remote);
@@ -129,6 +109,35 @@ export class GitCheckout implements SourceFetcher {
       signal.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/** A minimal environment: the parent's may carry git variables that change where or how we fetch. */
+function gitEnv(dir: string, authHeader: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? dir,
+    LANG: "C.UTF-8",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    // Nor the operator's ~/.gitconfig: its filters, hooks or fsmonitor would run on a hostile tree.
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "http.extraHeader",
+    GIT_CONFIG_VALUE_0: authHeader,
+  };
+  if (process.env.GIT_SSL_CAINFO) env.GIT_SSL_CAINFO = process.env.GIT_SSL_CAINFO;
+  return env;
+}
+
+// GIT_CONFIG_COUNT is how the header stays out of argv, GIT_CONFIG_GLOBAL (our own /dev/null) how
+// the operator's config stays out; simple-git asks us to opt in to both.
+function gitClient(dir: string, abort: AbortSignal, env: Record<string, string>) {
+  return simpleGit({
+    baseDir: dir,
+    abort,
+    unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+    allowEnvironment: ["GIT_SSL_CAINFO", "GIT_TERMINAL_PROMPT", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"],
+  } as Parameters<typeof simpleGit>[0]).env(env);
 }
 
 function classify(err: unknown, request: BuildRequest) {

@@ -7,11 +7,12 @@
  * than its budget is refused (GlobCostError), never left to stall the event loop.
  */
 
-import { GlobBudget, Nfa } from "./glob-automaton.ts";
+import { Nfa } from "./glob-automaton.ts";
+import { GlobBudget } from "./glob-budget.ts";
 import { LIT, SLASH, tokenize } from "./glob-tokens.ts";
 
 export { GlobSyntaxError } from "./glob-tokens.ts";
-export { GlobBudget, GlobCostError, MAX_GLOB_STEPS } from "./glob-automaton.ts";
+export { GlobBudget, GlobCostError, MAX_GLOB_STEPS } from "./glob-budget.ts";
 
 export interface Glob {
   /** True when the path, or a prefix of it that ends at a `/`, matches the whole pattern. */

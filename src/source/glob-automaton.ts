@@ -1,21 +1,5 @@
 import { ANY, CLASS, DIRS, LIT, ONE, SLASH, STAR, inClass, type Token } from "./glob-tokens.ts";
-
-/**
- * What the automata of one .dockerignore may spend, shared by its patterns: state visits over the
- * matcher's life (only a transition not yet cached costs any), and the size of their caches.
- */
-export class GlobBudget {
-  steps = 0;
-  cached = 0;
-  readonly maxSteps: number;
-  readonly maxCached: number;
-  constructor(maxSteps = 10_000_000, maxCached = 1_000_000) {
-    this.maxSteps = maxSteps;
-    this.maxCached = maxCached;
-  }
-}
-
-export const MAX_GLOB_STEPS = 1_000_000;
+import { GlobBudget, GlobCostError, MAX_GLOB_STEPS } from "./glob-budget.ts";
 
 /** A set of automaton states, as a cached deterministic state. */
 interface DState {
@@ -29,9 +13,6 @@ interface DState {
 
 /** What a cached state costs against the budget beyond its NFA states (objects, map entries). */
 const DSTATE_OVERHEAD = 64;
-
-/** A pattern that would take too long on a path; the caller says which, and where. */
-export class GlobCostError extends Error {}
 
 const canTakeSlash = (t: Token) => t.kind === ANY || t.kind === DIRS || (t.kind === LIT && t.code === SLASH) || (t.kind === CLASS && inClass(t, SLASH));
 
