@@ -26,41 +26,63 @@ export interface LogTail {
  */
 export interface Store {
   /**
-   * Atomically: records the delivery (a redelivery is a no-op), shares the build of the same
-   * sha at the same trust level (core/trust.ts) unless it is an explicit re-run, creates the
-   * build otherwise, and marks older builds of the same branch or PR superseded (queued ones
-   * end at once, running ones are asked to stop).
+   * Atomically:
+   *  - records the delivery; a delivery id seen before (by submit or recordDelivery) is a no-op
+   *    ("duplicate-delivery");
+   *  - a PR request records its PR as the sha's (prForSha; the latest PR wins);
+   *  - unless it is an explicit re-run, shares the latest build of the same (owner, repo, sha)
+   *    at the same trust level (core/trust.ts), finished or not ("existing"); a PR request
+   *    sharing a build made without a PR attaches its PR (and, if the build had none, its
+   *    fetchRef) to that build's request;
+   *  - otherwise creates a queued build ("created"), attempt one more than the sha's highest
+   *    at either level, and stops the builds it supersedes (core/supersede.ts decides which):
+   *    queued ones end now as cancelled, running ones are asked to stop; both get supersededBy.
    */
   submit(request: BuildRequest, now?: number): Promise<SubmitResult>;
-  /** A closed PR: its unfinished builds stop (queued ones end now, running ones are asked to). */
+  /**
+   * A closed PR: its unfinished builds that core/supersede.ts closedPullRequestStops picks stop
+   * (queued ones end now as cancelled, running ones are asked to); supersededBy is left alone.
+   */
   cancelPullRequest(owner: string, repo: string, prNumber: number, now?: number): Promise<{ queued: BuildRecord[]; running: BuildRecord[] }>;
   /** Records a delivery that does not start a build; false when it was seen before. */
   recordDelivery(deliveryId: string, event: string): Promise<boolean>;
   getBuild(id: string): Promise<BuildRecord | null>;
   /** The latest build of a sha at one trust level (see core/trust.ts): the levels never share a build. */
   latestBuildForSha(owner: string, repo: string, sha: string, trusted: boolean): Promise<BuildRecord | null>;
-  /** Builds still waiting for their first check run (the notifier creates them). */
+  /** Unfinished builds still waiting for their first check run, oldest first (the notifier creates them). */
   buildsWithoutCheckRun(limit: number): Promise<BuildRecord[]>;
   setCheckRunId(id: string, checkRunId: number): Promise<void>;
-  /** Check runs of the apps of a multi-app repo (`microship/<name>`), so a crash can still conclude them. */
+  /**
+   * Check runs of the apps of a multi-app repo (`microship/<name>`), so a crash can still conclude
+   * them: one per (build, app); setting it again replaces it and opens it again. openAppCheckRuns
+   * lists a build's runs not marked completed, by app name.
+   */
   setAppCheckRun(id: string, app: string, checkRunId: number): Promise<void>;
   markAppCheckRunCompleted(id: string, app: string): Promise<void>;
   openAppCheckRuns(id: string): Promise<{ app: string; checkRunId: number }[]>;
-  /** Ends a build for good; returns false if it had already ended. */
+  /**
+   * Ends a build for good (clearing its lease); returns false if it had already ended or is
+   * unknown. A build cancelled while queued has no outcome yet: it completes once more, keeping
+   * its completedAt.
+   */
   complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now?: number): Promise<boolean>;
   prForSha(owner: string, repo: string, sha: string): Promise<PullRequestRef | null>;
+  /** Stores the lines as the build's next chunk, numbered 0, 1, 2... per build; no lines, no chunk. */
   appendLog(id: string, lines: LogLine[]): Promise<void>;
   /** The whole log at once: only for small logs and tests; pages read it with readLogPage. */
   readLog(id: string): Promise<LogLine[]>;
   /**
    * The log's chunks after `afterSeq`, in order, up to about `maxBytes` (always at least one
-   * chunk); null at the end. `lastSeq` is where the next page starts.
+   * chunk, at most 256 chunks); null at the end. `lastSeq` is where the next page starts.
    */
   readLogPage(id: string, afterSeq: number, maxBytes: number): Promise<LogPage | null>;
-  /** Where a page showing the last `maxBytes` of the log starts, and the stored size of it all. */
+  /**
+   * Where a page showing the last `maxBytes` of the log starts (the newest chunk always shows,
+   * older ones while they fit), and the stored size of it all.
+   */
   logTail(id: string, maxBytes: number): Promise<LogTail>;
   /**
-   * Deletes up to `limit` stored log chunks of builds that ended before `time`; returns how many
+   * Deletes up to `limit` stored log chunks of builds that ended (completedAt) before `time`; returns how many
    * it deleted, so a caller deletes in small steps until 0 and never holds the database long.
    */
   deleteLogsBefore(time: number, limit: number): Promise<number>;

@@ -3,8 +3,9 @@ import type { ClaimOptions, HeartbeatResult, OwnLeases, Queue } from "../../core
 import type { SqliteDatabase } from "../../store/sqlite/sqlite-database.ts";
 import { rowToBuild, type Row } from "../../store/sqlite/rows.ts";
 
-// Fairness: the installation with the fewest running builds goes first, then the oldest job.
-// A default-branch build waits while an older one of the same branch runs: those queue, never cancel.
+// The order core/queue.ts states, in one query so a claim never reads the whole queue. Fairness:
+// the installation with the fewest running builds goes first, then the oldest job. A
+// default-branch build waits while an older one of the same branch runs: those queue, never cancel.
 const NEXT_JOB = `
 SELECT b.* FROM builds b
 WHERE b.state = 'queued'

@@ -1,5 +1,6 @@
 import type { BuildRecord } from "../../core/build.ts";
 import type { BuildState, Conclusion } from "../../core/types.ts";
+import type { SqliteDatabase } from "./sqlite-database.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -21,4 +22,16 @@ export function rowToBuild(row: Row): BuildRecord {
     leaseExpiresAt: row.lease_expires_at == null ? null : Number(row.lease_expires_at),
     outcome: row.outcome == null ? null : JSON.parse(String(row.outcome)),
   };
+}
+
+export function loadBuild(sql: SqliteDatabase, id: string): BuildRecord | null {
+  const row = sql.prepare("SELECT * FROM builds WHERE id = ?").get(id) as Row | undefined;
+  return row ? rowToBuild(row) : null;
+}
+
+/** A build this transaction just read or wrote: its absence is a bug, not an answer. */
+export function mustLoadBuild(sql: SqliteDatabase, id: string): BuildRecord {
+  const build = loadBuild(sql, id);
+  if (!build) throw new Error(`build ${id} vanished`);
+  return build;
 }
