@@ -1,5 +1,6 @@
 import type { BuildRecord } from "./build.ts";
-import { emptyOutcome } from "./build.ts";
+import { concludeRun } from "./conclude-run.ts";
+import { cancelledOutcome } from "./ending-outcomes.ts";
 import type { BuildRequest } from "./types.ts";
 import type { ChecksReporter, LinkSigner, Metrics, OpLog } from "./ports.ts";
 import type { Store, SubmitResult } from "./store.ts";
@@ -54,15 +55,7 @@ export class BuildService {
   private async concludeCancelled(builds: BuildRecord[], reason: string | null, newer?: BuildRecord): Promise<void> {
     for (const old of builds) {
       try {
-        const outcome = {
-          ...emptyOutcome("cancelled", newer ? "Superseded by a newer build" : "Build cancelled"),
-          supersededBy: newer ? { buildId: newer.id, sha: newer.request.sha } : null,
-          skippedReason: reason,
-        };
-        if (old.checkRunId !== null) {
-          await this.deps.reporter.completed({ build: old, app: null, checkRunId: old.checkRunId }, outcome, [], this.deps.links.detailsUrl(old.id));
-        }
-        await this.deps.store.complete(old.id, "cancelled", outcome);
+        await concludeRun(old, { outcome: cancelledOutcome(newer ?? null, reason), checkRunId: old.checkRunId, tail: [], retry: false }, this.deps);
       } catch (err) {
         this.deps.log.warn({ err, buildId: old.id }, "could not conclude a cancelled build");
       }

@@ -1,6 +1,7 @@
 import type { BuildRecord } from "./build.ts";
-import { emptyOutcome } from "./build.ts";
-import type { ChecksReporter, LinkSigner, OpLog } from "./ports.ts";
+import { concludeRun } from "./conclude-run.ts";
+import { cancelledOutcome } from "./ending-outcomes.ts";
+import { noMetrics, type ChecksReporter, type LinkSigner, type OpLog } from "./ports.ts";
 import type { Store } from "./store.ts";
 
 /**
@@ -47,11 +48,9 @@ export class CheckRunOpener {
 
   private async concludeLate(build: BuildRecord, checkRunId: number): Promise<void> {
     const superseded = build.supersededBy ? await this.store.getBuild(build.supersededBy) : null;
-    const outcome = build.outcome ?? {
-      ...emptyOutcome("cancelled", superseded ? "Superseded by a newer build" : "Build cancelled"),
-      supersededBy: superseded ? { buildId: superseded.id, sha: superseded.request.sha } : null,
-    };
-    await this.reporter.completed({ build, app: null, checkRunId }, outcome, [], this.links?.detailsUrl(build.id) ?? "");
+    const outcome = build.outcome ?? cancelledOutcome(superseded);
+    const deps = { store: this.store, reporter: this.reporter, links: this.links, metrics: noMetrics };
+    await concludeRun(build, { outcome, checkRunId, tail: [], retry: false, storeEnded: true }, deps);
   }
 
   /** Opens the runs of every build still without one; failures are retried on the next sweep. */

@@ -51,7 +51,8 @@ export type Conclusion =
   | "action_required"
   | "skipped";
 
-export type Phase = "queue" | "clone" | "plan" | "archive" | "build" | "push";
+/** The wait in the queue, then each stage's phase: a stage added to src/core/stages/stage-list.ts adds its own. */
+export type Phase = "queue" | (typeof import("./stages/stage-list.ts").STAGES)[number]["phase"];
 
 export type PhaseTimings = Partial<Record<Phase, number>>;
 

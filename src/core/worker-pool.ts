@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { BuildRecord } from "./build.ts";
-import { emptyOutcome } from "./build.ts";
 import { cancelledError, LeaseLostError } from "./errors.ts";
 import type { CheckRunOpener } from "./check-run-opener.ts";
-import { runPipeline, type PipelineDeps } from "./pipeline.ts";
+import { concludeAbandoned } from "./conclude-abandoned.ts";
+import type { PipelineDeps } from "./pipeline-deps.ts";
 import type { Queue } from "./queue.ts";
-import type { Store } from "./store.ts";
-import type { LogLine } from "./builder.ts";
+import { runBuild } from "./run-build.ts";
 
 export interface WorkerPoolOptions {
   queue: Queue;
@@ -98,10 +97,10 @@ export class WorkerPool {
       const current = { ...build, checkRunId: checkRunId ?? build.checkRunId };
       if (build.cancelRequested) controller.abort(cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" }));
       log.info({ sha: build.request.sha, repo: `${build.request.owner}/${build.request.repo}` }, "build started");
-      const outcome = await runPipeline(current, controller.signal, { ...this.o.pipeline, log });
+      const outcome = await runBuild(current, controller.signal, { ...this.o.pipeline, log });
       log.info({ conclusion: outcome.conclusion }, "build finished");
     } catch (err) {
-      // The pipeline reports its own failures; reaching here means reporting itself failed.
+      // The build reports its own failures; reaching here means reporting itself failed.
       log.error({ err }, "build could not be reported; its lease will lapse and recovery will conclude it");
       clearInterval(beat);
       this.running.delete(build.id);
@@ -115,44 +114,15 @@ export class WorkerPool {
   async recover(): Promise<void> {
     const own = { workerId: this.o.workerId, buildIds: [...this.running.keys()], leaseMs: this.o.leaseMs };
     const { requeued, abandoned } = await this.o.queue.recoverExpired(this.o.maxTries, Date.now(), own);
-    const { reporter, store, links, log } = this.o.pipeline;
+    const { log } = this.o.pipeline;
     for (const build of requeued) log.warn({ buildId: build.id, tries: build.tries }, "build interrupted; queued again");
     for (const build of abandoned) {
-      const outcome = {
-        ...emptyOutcome(build.cancelRequested ? "cancelled" : "neutral", build.cancelRequested ? "Build cancelled" : "Build interrupted"),
-        error: build.cancelRequested
-          ? null
-          : { kind: "infra" as const, message: `The build was interrupted ${build.tries} times (the builder or microship stopped while it ran).`, hint: "Re-run the check to build this commit again.", location: null },
-      };
       try {
-        for (const run of await store.openAppCheckRuns(build.id)) {
-          await reporter.completed({ build, app: run.app, checkRunId: run.checkRunId }, outcome, [], links.detailsUrl(build.id));
-          await store.markAppCheckRunCompleted(build.id, run.app);
-        }
-        // A crash between creating the run and storing its id left the store without it: the
-        // opener adopts that run by its external_id (or opens one), so it is concluded too.
-        const checkRunId = build.checkRunId ?? (await this.o.opener.ensure(build));
-        if (checkRunId !== null) {
-          await reporter.completed({ build, app: null, checkRunId }, outcome, await lastLines(store, build.id, 500), links.detailsUrl(build.id));
-        }
-        await store.complete(build.id, outcome.conclusion, outcome);
+        await concludeAbandoned(build, this.o.opener, this.o.pipeline);
         log.warn({ buildId: build.id }, "interrupted build concluded");
       } catch (err) {
         log.error({ err, buildId: build.id }, "could not conclude an interrupted build; will retry");
       }
     }
-  }
-}
-
-/** The end of a stored log without loading the whole of it: a crashed build may have logged gigabytes. */
-async function lastLines(store: Store, buildId: string, count: number): Promise<LogLine[]> {
-  const lines: LogLine[] = [];
-  let after = (await store.logTail(buildId, 1024 * 1024)).afterSeq;
-  for (;;) {
-    const page = await store.readLogPage(buildId, after, 256 * 1024);
-    if (!page) return lines;
-    lines.push(...page.lines);
-    if (lines.length > count) lines.splice(0, lines.length - count);
-    after = page.lastSeq;
   }
 }

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runPipeline, type PipelineDeps } from "../../src/core/pipeline.ts";
+import type { PipelineDeps } from "../../src/core/pipeline-deps.ts";
+import { runBuild } from "../../src/core/run-build.ts";
 import { SqliteDatabase } from "../../src/store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
 import { SqliteQueue } from "../../src/queue/sqlite/sqlite-queue.ts";
@@ -34,7 +35,7 @@ test("each build gets its own credential for its own namespace and tags; a fork'
   };
   const run = async (over: Parameters<typeof buildRequest>[0]) => {
     assert.equal((await store.submit(buildRequest({ owner: "octo-org", repo: "shop", ...over }))).kind, "created");
-    await runPipeline((await queue.claim({ workerId: "w", leaseMs: 60_000, maxRunning: 10 }))!, new AbortController().signal, deps);
+    await runBuild((await queue.claim({ workerId: "w", leaseMs: 60_000, maxRunning: 10 }))!, new AbortController().signal, deps);
     return builder.inputs.at(-1)!;
   };
   const grantOf = (i: { registryAuth?: { username: string; password: string } | null }) =>

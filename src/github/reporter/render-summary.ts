@@ -1,8 +1,6 @@
 import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
-import type { Phase } from "../../core/types.ts";
+import { PHASES } from "../../core/stages/stage-list.ts";
 import { headWithinBytes } from "./truncate.ts";
-
-const PHASES: Phase[] = ["queue", "clone", "plan", "archive", "build", "push"];
 
 const ICON: Record<string, string> = {
   success: "✅",
@@ -55,15 +53,22 @@ export function renderSummary(build: BuildRecord, outcome: BuildOutcome, details
     out.push("", "### Warnings", "");
     for (const m of warnings) out.push(`- ${m.file ? `\`${m.file}\`${m.line ? `:${m.line}` : ""}: ` : ""}${m.text}`);
   }
-  const timed = PHASES.filter((p) => outcome.phases[p] != null);
+  const timed = timedPhases(outcome.phases);
   if (timed.length > 0) {
-    out.push("", "### Timings", "", `| ${timed.join(" | ")} |`, `|${timed.map(() => "---").join("|")}|`, `| ${timed.map((p) => formatMs(outcome.phases[p]!)).join(" | ")} |`);
+    out.push("", "### Timings", "", `| ${timed.map(([p]) => p).join(" | ")} |`, `|${timed.map(() => "---").join("|")}|`, `| ${timed.map(([, ms]) => formatMs(ms)).join(" | ")} |`);
   }
   if (outcome.archive) out.push("", `Source: ${outcome.archive.fileCount} files, ${formatBytes(outcome.archive.sizeBytes)}.`);
   if (outcome.builder) out.push("", `Built by: ${outcome.builder}.`);
   if (request.pr?.fork) out.push("", "This build is from a fork: it got no secrets, and its cache is kept apart from the base repository's.");
   out.push("", `[Full log](${detailsUrl}) · Re-run from the Checks tab, or comment \`/rebuild\` on the pull request.`);
   return headWithinBytes(out.join("\n"));
+}
+
+/** The stage list's phases in its order, then any other a stage timed (a list a test extended). */
+function timedPhases(phases: Record<string, number | undefined>): [string, number][] {
+  const known = new Set<string>(PHASES);
+  const names = [...PHASES, ...Object.keys(phases).filter((p) => !known.has(p))];
+  return names.flatMap((p) => (phases[p] != null ? [[p, phases[p]] as [string, number]] : []));
 }
 
 export function renderRunningSummary(build: BuildRecord, builder: string | null, phase: string, detailsUrl: string): string {

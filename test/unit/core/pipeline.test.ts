@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runPipeline, type PipelineDeps } from "../../../src/core/pipeline.ts";
+import type { PipelineDeps } from "../../../src/core/pipeline-deps.ts";
+import { runBuild } from "../../../src/core/run-build.ts";
 import { SqliteDatabase } from "../../../src/store/sqlite/sqlite-database.ts";
 import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.ts";
 import { SqliteQueue } from "../../../src/queue/sqlite/sqlite-queue.ts";
@@ -43,7 +44,7 @@ test("a successful build reports the image and ends the build in the store", asy
     return { digest: `sha256:${"d".repeat(64)}` };
   });
   const build = await submit();
-  const outcome = await runPipeline(build, new AbortController().signal, deps);
+  const outcome = await runBuild(build, new AbortController().signal, deps);
   assert.equal(outcome.conclusion, "success");
   assert.equal(outcome.image?.digest, `sha256:${"d".repeat(64)}`);
   assert.ok(outcome.phases.clone !== undefined && outcome.phases.build !== undefined && outcome.phases.queue !== undefined);
@@ -62,7 +63,7 @@ test("a failing build step is the user's: failure, with the failing lines", asyn
     log("npm ERR! missing script: build");
     throw userError("STEP 4/7: RUN npm run build exited with 1", { title: "Build step failed" });
   });
-  const outcome = await runPipeline(await submit(), new AbortController().signal, deps);
+  const outcome = await runBuild(await submit(), new AbortController().signal, deps);
   assert.equal(outcome.conclusion, "failure");
   assert.equal(outcome.title, "Build step failed");
   assert.ok(reporter.completions()[0]?.tail.some((l) => l.text.includes("npm ERR!")));
@@ -72,12 +73,12 @@ test("a builder fault is ours: neutral", async () => {
   const { deps, submit } = await setup(async () => {
     throw infraError("builder unreachable");
   });
-  assert.equal((await runPipeline(await submit(), new AbortController().signal, deps)).conclusion, "neutral");
+  assert.equal((await runBuild(await submit(), new AbortController().signal, deps)).conclusion, "neutral");
 });
 
 test("an invalid repo config fails the check and names the file and line, before any build", async () => {
   const { deps, submit, builder } = await setup(async () => ({ digest: "sha256:x" }), { ".github/microship.yml": "runtime: node\ntimeout: soon\n" });
-  const outcome = await runPipeline(await submit(), new AbortController().signal, deps);
+  const outcome = await runBuild(await submit(), new AbortController().signal, deps);
   assert.equal(outcome.conclusion, "failure");
   assert.equal(outcome.title, "Config schema error");
   assert.deepEqual(outcome.error?.location, { file: ".github/microship.yml", line: 2, column: 10 });
@@ -86,7 +87,7 @@ test("an invalid repo config fails the check and names the file and line, before
 
 test("a push that touches only paths outside `paths` is skipped", async () => {
   const { deps, submit, builder } = await setup(async () => ({ digest: "sha256:x" }), { ".github/microship.yml": "paths: [\"src/**\"]\n" });
-  const outcome = await runPipeline(await submit({ changedPaths: ["README.md"] }), new AbortController().signal, deps);
+  const outcome = await runBuild(await submit({ changedPaths: ["README.md"] }), new AbortController().signal, deps);
   assert.equal(outcome.conclusion, "skipped");
   assert.match(outcome.skippedReason ?? "", /paths/);
   assert.equal(builder.inputs.length, 0);
@@ -95,10 +96,10 @@ test("a push that touches only paths outside `paths` is skipped", async () => {
 test("fork PRs get no secrets and a cache scope of their own", async () => {
   const { deps, submit, builder } = await setup(async () => ({ digest: "sha256:x" }));
   deps.secrets = { secretsFor: async () => [{ id: "npm", value: "s3cr3t-value" }] };
-  await runPipeline(await submit({ pr: { number: 12, fork: true, headRepo: "evil/app", headRef: "x", baseRef: "main" }, branch: null }), new AbortController().signal, deps);
+  await runBuild(await submit({ pr: { number: 12, fork: true, headRepo: "evil/app", headRef: "x", baseRef: "main" }, branch: null }), new AbortController().signal, deps);
   assert.deepEqual(builder.inputs[0]?.secrets, []);
   assert.equal(builder.inputs[0]?.cacheScope, "octo/app/pr-12");
-  await runPipeline(await submit({ sha: sha("e"), branch: "other" }), new AbortController().signal, deps);
+  await runBuild(await submit({ sha: sha("e"), branch: "other" }), new AbortController().signal, deps);
   assert.equal(builder.inputs[1]?.cacheScope, "octo/app");
   assert.equal(builder.inputs[1]?.secrets.length, 1);
 });
@@ -107,7 +108,7 @@ test("a cancelled build concludes cancelled and names the build that replaced it
   const { deps, submit, store } = await setup(async (input) => waitForAbort(input.signal));
   const build = await submit({ sha: sha("1") });
   const controller = new AbortController();
-  const running = runPipeline(build, controller.signal, deps);
+  const running = runBuild(build, controller.signal, deps);
   const newer = await store.submit(buildRequest({ sha: sha("2") }));
   assert.ok(newer.kind === "created");
   controller.abort(cancelledError("A newer build replaced this one."));
@@ -124,7 +125,7 @@ test("the log tail is sent while the build runs, throttled", async () => {
     }
     return { digest: "sha256:x" };
   });
-  await runPipeline(await submit(), new AbortController().signal, deps);
+  await runBuild(await submit(), new AbortController().signal, deps);
   const progress = reporter.calls.filter((c) => c.kind === "progress");
   assert.ok(progress.length >= 1, "at least one live update");
   assert.ok(progress.length <= 10, "not one update per line");
@@ -137,7 +138,7 @@ test("a multi-app repo reports each app on its own check run, and the main run c
     return { digest: "sha256:x" };
   }, { "index.js": "" }, [plan({ app: "api" }), plan({ app: "web" })]);
   deps.images = { target: (req, p) => ({ imageName: `r/${req.owner}/${req.repo}/${p.app}`, tags: [req.sha] }) };
-  const outcome = await runPipeline(await submit(), new AbortController().signal, deps);
+  const outcome = await runBuild(await submit(), new AbortController().signal, deps);
   assert.equal(builder.inputs.length, 2);
   const apps = reporter.completions().filter((c) => c.app !== null).map((c) => [c.app, c.outcome.conclusion]);
   assert.deepEqual(apps, [["api", "success"], ["web", "failure"]]);

@@ -1,0 +1,38 @@
+import { join } from "node:path";
+import type { BuildOutcome } from "./build.ts";
+import { emptyOutcome } from "./build.ts";
+import { deadline, errorOf } from "./deadline.ts";
+import { annotateFromLog } from "./log-annotations.ts";
+import { outcomeFromError } from "./outcome.ts";
+import type { PlanOutcome } from "./ports.ts";
+import { need, type AppState, type Stage, type StageContext } from "./stages/stage.ts";
+import { runStage } from "./stages/run-stage.ts";
+
+/**
+ * One app through the `app` stages, under its own deadline. A failure becomes the app's
+ * outcome (with annotations from the log when it is the user's); a plan that failed throws.
+ */
+export async function runApp(ctx: StageContext, planned: PlanOutcome, stages: readonly Stage[]): Promise<BuildOutcome> {
+  if (!planned.ok) throw planned.error;
+  const { plan } = planned;
+  const { deps, log, phases } = ctx;
+  for (const m of plan.messages) log.system(`${m.level}: ${m.text}`);
+  const base: Partial<BuildOutcome> = { runtime: plan.runtime, detection: deps.describePlan?.(plan) ?? null, builder: deps.builder.describe(), messages: plan.messages };
+  const timeoutSeconds = plan.timeoutSeconds ?? deps.buildTimeoutSeconds;
+  const guard = deadline(ctx.signal, timeoutSeconds);
+  const repoDir = need(ctx.checkout, "a checkout", "app").dir;
+  const app: AppState = { plan, repoDir, timeoutSeconds, archive: null, target: null, output: null, found: {} };
+  try {
+    for (const stage of stages) {
+      const end = await runStage(stage, { ...ctx, signal: guard.signal, app });
+      if (end?.outcome) return end.outcome;
+    }
+    return { ...emptyOutcome("success", "Image built and pushed"), ...base, ...app.found, phases };
+  } catch (err) {
+    const failed = outcomeFromError(errorOf(guard.signal, err), { ...base, phases });
+    if (failed.error?.kind === "user") failed.messages = [...failed.messages, ...annotateFromLog(log.tail(), join(repoDir, plan.root), plan.root)];
+    return failed;
+  } finally {
+    guard.dispose();
+  }
+}
