@@ -1,12 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Server } from "node:http";
-import { createNodeMiddleware, createProbot, run } from "probot";
+import { createNodeMiddleware, createProbot, run, type Probot } from "probot";
 import type { Builder } from "./core/builder.ts";
 import { BuildService } from "./core/build-service.ts";
 import { CheckRunOpener } from "./core/check-run-opener.ts";
 import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
 import { WorkerPool } from "./core/worker-pool.ts";
+import type { PipelineDeps } from "./core/pipeline-deps.ts";
 import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
 import { microshipApp } from "./github/app.ts";
 import { installationClients } from "./github/installation-clients.ts";
@@ -20,12 +21,12 @@ import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { SqliteQueue } from "./queue/sqlite/sqlite-queue.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
-import { GitCheckout } from "./source/checkout.ts";
+import { GitCheckout, type TokenProvider } from "./source/checkout.ts";
 import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
 import type { Store } from "./core/store.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
 import { startLogRetention } from "./store/log-retention.ts";
-import { createDefaultParts } from "./default-parts.ts";
+import { createDefaultParts, type Parts } from "./default-parts.ts";
 import { renderDetectionStory } from "./detect/story.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
@@ -65,16 +66,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const workDir = join(dataDir, "work");
   mkdirSync(workDir, { recursive: true });
 
-  const probotEnv = Object.fromEntries(
-    Object.entries({
-      APP_ID: env.APP_ID, PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH, WEBHOOK_SECRET: env.WEBHOOK_SECRET,
-      GHE_HOST: env.GHE_HOST, GHE_PROTOCOL: env.GHE_PROTOCOL, LOG_LEVEL: env.LOG_LEVEL,
-    }).filter(([, v]) => v !== undefined),
-  ) as Record<string, string>;
-  const probot = createProbot({ env: probotEnv, overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
-  registerSecret(env.WEBHOOK_SECRET);
-  registerSecret(env.MICROSHIP_LOG_SECRET);
-  registerSecret(env.MICROSHIP_METRICS_TOKEN);
+  const probot = createAppProbot(env, log);
   const links = new HmacLinks(loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log), publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
 
   const sql = new SqliteDatabase(join(dataDir, "microship.sqlite"));
@@ -86,33 +78,13 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
 
-  const gitBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
   const pool = new WorkerPool({
     queue,
     opener,
     concurrency: env.MICROSHIP_CONCURRENCY,
     leaseMs: overrides.leaseMs,
     pollMs: overrides.pollMs,
-    pipeline: {
-      source: new GitCheckout({ tokens, gitBaseUrl, workDir, maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES }),
-      config: new RepoConfigSource(clientFor),
-      planner: parts.planner,
-      describePlan: renderDetectionStory,
-      archiver: parts.archiver,
-      builder: parts.builder,
-      images: parts.images,
-      registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
-      reporter,
-      store,
-      secrets: null,
-      links,
-      metrics,
-      log,
-      workDir,
-      buildTimeoutSeconds: env.MICROSHIP_BUILD_TIMEOUT,
-      logMaxBytes: env.MICROSHIP_LOG_MAX_MB * 1_000_000,
-      progressIntervalMs: overrides.progressIntervalMs ?? 5_000,
-    },
+    pipeline: pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }),
   });
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log }), { probot });
@@ -128,9 +100,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
   log.info({ port, builder: parts.builder.describe(), dataDir }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
-  const metricsServer = metricsApart ? await listen(createMetricsApp({ metrics, metricsToken, log }), env.MICROSHIP_METRICS_PORT!, env.MICROSHIP_METRICS_HOST) : null;
-  if (metricsServer) log.info({ port: portOf(metricsServer, 0), host: env.MICROSHIP_METRICS_HOST }, "/metrics has its own listener");
-  if (!metricsApart && !metricsToken) log.warn("/metrics is public on the main port: set MICROSHIP_METRICS_TOKEN or MICROSHIP_METRICS_PORT to close it");
+  const metricsServer = await listenForMetrics(env, metrics, log);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -143,18 +113,87 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     links,
     async stop() {
       await retention.stop();
-      for (const s of [server, metricsServer]) {
-        if (!s) continue;
-        // close() waits for every open connection, so a reader in the middle of a log is cut off.
-        const closed = new Promise<void>((ok) => s.close(() => ok()));
-        s.closeAllConnections();
-        await closed;
-      }
+      await closeServers([server, metricsServer]);
       await pool.stop();
       await parts.close();
       await store.close();
     },
   };
+}
+
+/** Probot on our own Octokit class and logger; the secrets it is given are scrubbed from every log. */
+function createAppProbot(env: Env, log: Logger): Probot {
+  const probotEnv = Object.fromEntries(
+    Object.entries({
+      APP_ID: env.APP_ID, PRIVATE_KEY: env.PRIVATE_KEY, PRIVATE_KEY_PATH: env.PRIVATE_KEY_PATH, WEBHOOK_SECRET: env.WEBHOOK_SECRET,
+      GHE_HOST: env.GHE_HOST, GHE_PROTOCOL: env.GHE_PROTOCOL, LOG_LEVEL: env.LOG_LEVEL,
+    }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
+  const probot = createProbot({ env: probotEnv, overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
+  registerSecret(env.WEBHOOK_SECRET);
+  registerSecret(env.MICROSHIP_LOG_SECRET);
+  registerSecret(env.MICROSHIP_METRICS_TOKEN);
+  return probot;
+}
+
+interface PipelineParts {
+  env: Env;
+  overrides: Overrides;
+  parts: Parts;
+  tokens: TokenProvider;
+  clientFor: ReturnType<typeof installationClients>["clientFor"];
+  reporter: CheckRunReporter;
+  store: Store;
+  links: HmacLinks;
+  metrics: PrometheusMetrics;
+  log: Logger;
+  workDir: string;
+}
+
+function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }: PipelineParts): PipelineDeps {
+  const gitBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
+  return {
+    source: new GitCheckout({ tokens, gitBaseUrl, workDir, maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES }),
+    config: new RepoConfigSource(clientFor),
+    planner: parts.planner,
+    describePlan: renderDetectionStory,
+    archiver: parts.archiver,
+    builder: parts.builder,
+    images: parts.images,
+    registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
+    reporter,
+    store,
+    secrets: null,
+    links,
+    metrics,
+    log,
+    workDir,
+    buildTimeoutSeconds: env.MICROSHIP_BUILD_TIMEOUT,
+    logMaxBytes: env.MICROSHIP_LOG_MAX_MB * 1_000_000,
+    progressIntervalMs: overrides.progressIntervalMs ?? 5_000,
+  };
+}
+
+/** /metrics on its own listener when MICROSHIP_METRICS_PORT is set; null when it is served on the main port. */
+async function listenForMetrics(env: Env, metrics: PrometheusMetrics, log: Logger): Promise<Server | null> {
+  const metricsToken = env.MICROSHIP_METRICS_TOKEN;
+  if (env.MICROSHIP_METRICS_PORT === undefined) {
+    if (!metricsToken) log.warn("/metrics is public on the main port: set MICROSHIP_METRICS_TOKEN or MICROSHIP_METRICS_PORT to close it");
+    return null;
+  }
+  const server = await listen(createMetricsApp({ metrics, metricsToken, log }), env.MICROSHIP_METRICS_PORT, env.MICROSHIP_METRICS_HOST);
+  log.info({ port: portOf(server, 0), host: env.MICROSHIP_METRICS_HOST }, "/metrics has its own listener");
+  return server;
+}
+
+async function closeServers(servers: (Server | null)[]): Promise<void> {
+  for (const s of servers) {
+    if (!s) continue;
+    // close() waits for every open connection, so a reader in the middle of a log is cut off.
+    const closed = new Promise<void>((ok) => s.close(() => ok()));
+    s.closeAllConnections();
+    await closed;
+  }
 }
 
 function listen(app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> {
