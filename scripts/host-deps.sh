@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages microship's builders and tests need. Idempotent, quiet when all is
+# Installs the Debian packages microship's builders (and, with --test, its tests) need. Idempotent, quiet when all is
 # present, and it changes nothing else: no services started, no system config edited.
 set -euo pipefail
 
@@ -8,9 +8,13 @@ PACKAGES=(
   buildah skopeo umoci runc podman docker-registry
   qemu-system-x86 qemu-utils socat debootstrap busybox-static e2fsprogs cpio kmod
   uidmap fuse-overlayfs containernetworking-plugins slirp4netns
-  # Test-only: the wheels of the local Python package index are built from these.
-  python3 python3-flask python3-gunicorn python3-requests
 )
+# With --test, what only the tests need: the wheels of the local Python package index are built
+# from the python3 packages, the Postgres store is tested against a throwaway cluster, and the
+# dashboard in a real browser. `npm start` never installs them.
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(python3 python3-flask python3-gunicorn python3-requests postgresql chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
