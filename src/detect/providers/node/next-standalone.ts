@@ -34,7 +34,8 @@ export function setsStandaloneOutput(text: string): boolean {
     else if (two === "/*") i = skipTo(text, "*/", i + 2);
     else if (c === '"' || c === "'" || c === "`") {
       const end = stringEnd(text, i + 1, c);
-      token = { kind: "string", text: text.slice(i + 1, end) };
+      // An unterminated string is no value at all.
+      if (end < text.length) token = { kind: "string", text: text.slice(i + 1, end) };
       i = end + 1;
     } else if (isNameChar(c)) {
       let end = i + 1;

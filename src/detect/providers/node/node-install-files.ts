@@ -16,11 +16,10 @@ export async function nodeInstallFiles(ctx: DetectContext, pkg: Record<string, a
   if (pm.berry) files.push(".yarnrc.yml", await yarnPath(ctx), ".yarn/plugins/", ".yarn/patches/");
   if (pm.name === "pnpm") files.push(".pnpmfile.cjs", ...pnpmPatches(ctx, pkg));
   files.push("patches/");
-  const out: string[] = [];
-  for (const f of files) {
-    if (f && !out.includes(f) && !out.some((d) => d.endsWith("/") && f.startsWith(d)) && (await ctx.exists(f.replace(/\/$/, "")))) out.push(f);
-  }
-  return out;
+  const present: string[] = [];
+  for (const f of files) if (f && !present.includes(f) && (await ctx.exists(f.endsWith("/") ? f.slice(0, -1) : f))) present.push(f);
+  // A file inside a directory that is copied whole is copied with it.
+  return present.filter((f) => !present.some((d) => d !== f && d.endsWith("/") && f.startsWith(d)));
 }
 
 /** `yarnPath:` of .yarnrc.yml: the Yarn release every `yarn` command runs, checked in by `yarn set version`. */
