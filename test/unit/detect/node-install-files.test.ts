@@ -25,6 +25,12 @@ test("each manager's config files are copied when present, and only the manager'
   assert.deepEqual(await installFiles({ ...all, "package.json": "{}", "pnpm-lock.yaml": "lockfileVersion: '9.0'\n" }), ["package.json", "pnpm-lock.yaml", ".npmrc", ".pnpmfile.cjs", "patches/"]);
 });
 
+test("what the .dockerignore leaves out of the build is not named in a COPY, which would fail the build", async () => {
+  const files = { "package.json": "{}", "package-lock.json": "{}", ".npmrc": "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n", "patches/a+1.0.0.patch": "diff\n" };
+  assert.deepEqual(await installFiles({ ...files, ".dockerignore": ".npmrc\npatches\n" }), ["package.json", "package-lock.json"]);
+  assert.deepEqual(await installFiles({ ...files, ".dockerignore": "*\n!package*.json\n!patches\n" }), ["package.json", "package-lock.json", "patches/"]);
+});
+
 test("yarnPath's release is copied; a release outside the app, or linked out of the repository, is refused", async () => {
   const rc = (path: string) => ({ ...berry, ".yarnrc.yml": `nodeLinker: node-modules\nyarnPath: ${path}\n` });
   assert.deepEqual(await installFiles({ ...rc("'.yarn/releases/yarn-4.5.3.cjs'"), ".yarn/releases/yarn-4.5.3.cjs": "//\n" }), ["package.json", "yarn.lock", ".yarnrc.yml", ".yarn/releases/yarn-4.5.3.cjs"]);

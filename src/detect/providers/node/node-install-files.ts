@@ -1,6 +1,7 @@
 import type { DetectContext } from "../../context.ts";
 import { userError } from "../../../core/errors.ts";
 import { referencedPath } from "../../referenced-path.ts";
+import { inBuildContext } from "../../in-build-context.ts";
 import type { NodePm } from "./package-manager.ts";
 
 /**
@@ -8,7 +9,7 @@ import type { NodePm } from "./package-manager.ts";
  * dependency layer before the install runs: the managers' own config (.npmrc, .yarnrc,
  * .yarnrc.yml and the Yarn release its `yarnPath` names, Yarn plugins, .pnpmfile.cjs) and the
  * patches that patch-package, pnpm's patchedDependencies and Yarn's `patch:` apply. A path
- * ending in `/` is a directory.
+ * ending in `/` is a directory. What the .dockerignore leaves out of the build is not copied.
  */
 export async function nodeInstallFiles(ctx: DetectContext, pkg: Record<string, any>, pm: NodePm): Promise<string[]> {
   const files = ["package.json", pm.lockfile, ".npmrc"];
@@ -19,7 +20,7 @@ export async function nodeInstallFiles(ctx: DetectContext, pkg: Record<string, a
   const present: string[] = [];
   for (const f of files) if (f && !present.includes(f) && (await ctx.exists(f.endsWith("/") ? f.slice(0, -1) : f))) present.push(f);
   // A file inside a directory that is copied whole is copied with it.
-  return present.filter((f) => !present.some((d) => d !== f && d.endsWith("/") && f.startsWith(d)));
+  return inBuildContext(ctx, present.filter((f) => !present.some((d) => d !== f && d.endsWith("/") && f.startsWith(d))));
 }
 
 /** `yarnPath:` of .yarnrc.yml: the Yarn release every `yarn` command runs, checked in by `yarn set version`. */
