@@ -53,6 +53,10 @@ const CASES: Case[] = [
   // the standalone server alone: .next/standalone, .next/static and public, started by node server.js.
   { app: "node-next-standalone", body: /next standalone page, built for production/, summary: [/node server\.js/, /standalone/], paths: { "/robots.txt": /^User-agent: \*/ }, asset: /\/_next\/static\/[\w./-]+\.js/ },
   // Python from .python-version, requests from requirements.txt.
+  // NestJS: start:prod (`node dist/main`) rather than `nest start`, so the prune after the build is safe.
+  { app: "node-nest-start-prod", body: /^hello from a nest app; dev dependencies pruned$/, summary: [/npm run start:prod/] },
+  // NestJS with only `nest start`: @nestjs/cli is a devDependency, so they stay in the image and it starts.
+  { app: "node-nest-dev-start", body: /^hello from a nest app; dev dependencies kept$/, summary: [/devDependencies are kept in the image/] },
   // pip's nested -r and -c: requirements/production.txt, base.txt and constraints.txt reach the
   // install in their places, and gunicorn, named only in a nested file, serves the Flask app.
   { app: "python-nested-requirements", body: /^nested requirements\n$/, summary: [/gunicorn app:app/, /requirements\/production\.txt/], buildArgs: pythonIndex },
