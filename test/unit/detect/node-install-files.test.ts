@@ -31,6 +31,10 @@ test("what the .dockerignore leaves out of the build is not named in a COPY, whi
   assert.deepEqual(await installFiles({ ...files, ".dockerignore": "*\n!package*.json\n!patches\n" }), ["package.json", "package-lock.json", "patches/"]);
 });
 
+test("a directory where a file is expected, or a file where a directory is, is not copied", async () => {
+  assert.deepEqual(await installFiles({ "package.json": "{}", ".npmrc/x": "1\n", patches: "not a directory\n" }), ["package.json"]);
+});
+
 test("yarnPath's release is copied; a release outside the app, or linked out of the repository, is refused", async () => {
   const rc = (path: string) => ({ ...berry, ".yarnrc.yml": `nodeLinker: node-modules\nyarnPath: ${path}\n` });
   assert.deepEqual(await installFiles({ ...rc("'.yarn/releases/yarn-4.5.3.cjs'"), ".yarn/releases/yarn-4.5.3.cjs": "//\n" }), ["package.json", "yarn.lock", ".yarnrc.yml", ".yarn/releases/yarn-4.5.3.cjs"]);

@@ -18,7 +18,7 @@ export async function nodeInstallFiles(ctx: DetectContext, pkg: Record<string, a
   if (pm.name === "pnpm") files.push(".pnpmfile.cjs", ...pnpmPatches(ctx, pkg));
   files.push("patches/");
   const present: string[] = [];
-  for (const f of files) if (f && !present.includes(f) && (await ctx.exists(f.endsWith("/") ? f.slice(0, -1) : f))) present.push(f);
+  for (const f of files) if (f && !present.includes(f) && (await isA(ctx, f))) present.push(f);
   // A file inside a directory that is copied whole is copied with it.
   return inBuildContext(ctx, present.filter((f) => !present.some((d) => d !== f && d.endsWith("/") && f.startsWith(d))));
 }
@@ -48,6 +48,14 @@ function pnpmPatches(ctx: DetectContext, pkg: Record<string, any>): string[] {
   if (!patched || typeof patched !== "object") return [];
   const values = Object.values(patched as Record<string, unknown>).filter((v): v is string => typeof v === "string").slice(0, 256);
   return values.map((v) => referencedPath(v, "package.json", ctx.rel("package.json")));
+}
+
+/** `dir/` names a directory, anything else a regular file; a COPY of the wrong kind would misplace it or fail. */
+async function isA(ctx: DetectContext, path: string): Promise<boolean> {
+  const dir = path.endsWith("/");
+  const name = dir ? path.slice(0, -1) : path;
+  // read gives null for a directory and the text for a file (a link out of the repo is an error).
+  return (await ctx.exists(name)) && ((await ctx.read(name)) === null) === dir;
 }
 
 function unquote(s: string): string {

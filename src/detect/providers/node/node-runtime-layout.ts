@@ -38,7 +38,7 @@ export async function nodeRuntimeLayout(ctx: DetectContext, pkg: Record<string, 
     // Docker sets HOSTNAME to the container's id, and Next's server.js listens on HOSTNAME.
     return { appCopy: copies.filter(Boolean).join("\n"), runtimeEnv: " HOSTNAME=0.0.0.0", prune: "" };
   }
-  const prune = pm.name === "npm" && pm.lockfile ? "RUN npm prune --omit=dev" : "";
+  const prune = pm.prune ? `RUN ${pm.prune}` : "";
   if (!prune) return { appCopy: WHOLE_APP, runtimeEnv: "", prune };
   const dev = await devOnlyBinaries(ctx, pkg, start.command, pm.lockfile);
   if (dev.length === 0) return { appCopy: WHOLE_APP, runtimeEnv: "", prune };

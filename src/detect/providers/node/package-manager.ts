@@ -19,6 +19,12 @@ export interface NodePm extends PackageManagerChoice {
   run: string;
   cacheDir: string;
   berry: boolean;
+  /**
+   * Drops the devDependencies after the build, leaving the rest as installed (nothing is
+   * downloaded or rebuilt). Null where no such command exists: Yarn's production install
+   * relinks and would lose what install scripts built, and bun has none.
+   */
+  prune: string | null;
 }
 
 // The order is the rule when several lockfiles are present and package.json doesn't say.
@@ -83,7 +89,7 @@ export async function nodePackageManager(ctx: DetectContext, pkg: Record<string,
   switch (name) {
     case "pnpm": {
       const { build, runtime } = corepackSetup(pinned ? null : await pnpmFromLockfile(ctx, lockfile));
-      return { name, evidence, lockfile, berry, setup: build, runtimeSetup: runtime, install: lockfile ? "pnpm install --frozen-lockfile --prod=false" : "pnpm install --prod=false", run: "pnpm run", cacheDir: "/root/.local/share/pnpm/store" };
+      return { name, evidence, lockfile, berry, setup: build, runtimeSetup: runtime, install: lockfile ? "pnpm install --frozen-lockfile --prod=false" : "pnpm install --prod=false", prune: lockfile ? "pnpm prune --prod" : null, run: "pnpm run", cacheDir: "/root/.local/share/pnpm/store" };
     }
     case "yarn": {
       const { build, runtime } = corepackSetup(pinned ? null : berry ? "yarn@stable" : "yarn@1");
@@ -96,15 +102,16 @@ export async function nodePackageManager(ctx: DetectContext, pkg: Record<string,
         runtimeSetup: runtime,
         install: berry ? (lockfile ? "yarn install --immutable" : "yarn install") : lockfile ? "yarn install --frozen-lockfile --production=false" : "yarn install --production=false",
         run: "yarn run",
+        prune: null,
         cacheDir: berry ? "/root/.yarn/berry/cache" : "/usr/local/share/.cache/yarn",
       };
     }
     case "bun": {
       const setup = bunSetup(pinned);
-      return { name, evidence, lockfile, berry, setup, runtimeSetup: setup, install: lockfile ? "NODE_ENV=development bun install --frozen-lockfile" : "NODE_ENV=development bun install", run: "bun run", cacheDir: "/root/.bun/install/cache" };
+      return { name, evidence, lockfile, berry, setup, runtimeSetup: setup, install: lockfile ? "NODE_ENV=development bun install --frozen-lockfile" : "NODE_ENV=development bun install", prune: null, run: "bun run", cacheDir: "/root/.bun/install/cache" };
     }
     default:
-      return { name: "npm", evidence, lockfile, berry, setup: null, runtimeSetup: null, install: lockfile ? "npm ci --include=dev" : "npm install --include=dev", run: "npm run", cacheDir: "/root/.npm" };
+      return { name: "npm", evidence, lockfile, berry, setup: null, runtimeSetup: null, install: lockfile ? "npm ci --include=dev" : "npm install --include=dev", prune: lockfile ? "npm prune --omit=dev" : null, run: "npm run", cacheDir: "/root/.npm" };
   }
 }
 
