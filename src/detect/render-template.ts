@@ -45,8 +45,23 @@ export function envLines(env: Record<string, string> | undefined): string {
   return Object.entries(env ?? {}).map(([k, v]) => `ENV ${k}=${JSON.stringify(v)}`).join("\n");
 }
 
-/** Dependency files first, then the install with a cache mount: the layer survives source edits. */
+/**
+ * Dependency files first, then the install with a cache mount: the layer survives source edits.
+ * A file keeps its place in the tree (`requirements/base.txt`, `.yarn/releases/yarn.cjs`), since
+ * the manifest that names it resolves it there; a path ending in `/` is a directory copied whole.
+ */
 export function dependencyLayers(cacheFiles: string[], cacheDir: string, install: string | null): string {
-  if (!install) return cacheFiles.length > 0 ? `COPY ${cacheFiles.join(" ")} ./` : "";
-  return `${cacheFiles.length > 0 ? `COPY ${cacheFiles.join(" ")} ./\n` : ""}RUN --mount=type=cache,target=${cacheDir} ${install}`;
+  const copies = copyLines(cacheFiles);
+  if (!install) return copies.join("\n");
+  return [...copies, `RUN --mount=type=cache,target=${cacheDir} ${install}`].join("\n");
+}
+
+/** One COPY per destination directory, in the order the directories first appear. */
+function copyLines(cacheFiles: string[]): string[] {
+  const byDest = new Map<string, string[]>();
+  for (const file of cacheFiles) {
+    const dest = file.endsWith("/") ? `./${file}` : `./${file.slice(0, file.lastIndexOf("/") + 1)}`;
+    byDest.set(dest, [...(byDest.get(dest) ?? []), file]);
+  }
+  return [...byDest].map(([dest, files]) => `COPY ${files.join(" ")} ${dest}`);
 }

@@ -25,6 +25,10 @@ interface Case {
   summary: RegExp[];
   /** Set in .github/microship.yml, as a team behind its own mirrors would. */
   buildArgs?: (index: PythonIndex) => Record<string, string>;
+  /** More paths the running app must answer, and what with. */
+  paths?: Record<string, RegExp>;
+  /** A path in GET /'s body that must be served too (e.g. a bundle under /_next/static). */
+  asset?: RegExp;
 }
 
 // Only the npm registry is reachable here (not repo.yarnpkg.com, where corepack looks yarn up by
@@ -45,7 +49,17 @@ const CASES: Case[] = [
   { app: "node-pnpm-build", body: /^compiled by tsc in pnpm run build\n$/, summary: [/pnpm/, /pnpm run build/], buildArgs: npmMirror },
   // yarn 1 through corepack, from yarn.lock.
   { app: "node-yarn-classic", body: /^yarn classic\n$/, summary: [/yarn/], buildArgs: npmMirror },
+  // Next.js 16 built with NODE_ENV=production (its prerender fails in development), and run from
+  // the standalone server alone: .next/standalone, .next/static and public, started by node server.js.
+  { app: "node-next-standalone", body: /next standalone page, built for production/, summary: [/node server\.js/, /standalone/], paths: { "/robots.txt": /^User-agent: \*/ }, asset: /\/_next\/static\/[\w./-]+\.js/ },
   // Python from .python-version, requests from requirements.txt.
+  // NestJS: start:prod (`node dist/main`) rather than `nest start`, so the prune after the build is safe.
+  { app: "node-nest-start-prod", body: /^hello from a nest app; dev dependencies pruned$/, summary: [/npm run start:prod/] },
+  // NestJS with only `nest start`: @nestjs/cli is a devDependency, so they stay in the image and it starts.
+  { app: "node-nest-dev-start", body: /^hello from a nest app; dev dependencies kept$/, summary: [/devDependencies are kept in the image/] },
+  // pip's nested -r and -c: requirements/production.txt, base.txt and constraints.txt reach the
+  // install in their places, and gunicorn, named only in a nested file, serves the Flask app.
+  { app: "python-nested-requirements", body: /^nested requirements\n$/, summary: [/gunicorn app:app/, /requirements\/production\.txt/], buildArgs: pythonIndex },
   { app: "python-python-version", body: /^requests 2\.\d+\.\d+\n$/, summary: [/python311/, /\.python-version/, /pip/], buildArgs: pythonIndex },
 ];
 
@@ -55,7 +69,7 @@ let h: Harness;
 
 before(async () => {
   base = await ensureBaseImages();
-  index = await startPythonIndex(["requests"]);
+  index = await startPythonIndex(["requests", "flask", "gunicorn"]);
   h = await startHarness({}, { MICROSHIP_BUILDER: "host", MICROSHIP_BASE_IMAGE_MIRROR: base.mirror, MICROSHIP_BUILD_TIMEOUT: "600" });
 });
 
@@ -88,6 +102,16 @@ for (const c of CASES) {
     try {
       const body = await firstBody(port, 60_000);
       assert.match(body, c.body, container.output());
+      for (const [path, re] of Object.entries(c.paths ?? {})) {
+        const r = await fetch(`http://127.0.0.1:${port}${path}`);
+        assert.equal(r.status, 200, `${path}: ${container.output()}`);
+        assert.match(await r.text(), re, path);
+      }
+      if (c.asset) {
+        const path = c.asset.exec(body)?.[0];
+        assert.ok(path, `no asset in ${body.slice(0, 2000)}`);
+        assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 200, path);
+      }
     } finally {
       await container.stop();
     }

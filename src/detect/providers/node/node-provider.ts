@@ -6,8 +6,10 @@ import { nodePackageManager } from "./package-manager.ts";
 import { nodeVersion } from "./node-version.ts";
 import { renderTemplate, startCmd, envLines, argLines, dependencyLayers } from "../../render-template.ts";
 import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
+import { ENTRY_FILES, nodeStart } from "./node-start.ts";
+import { nodeInstallFiles } from "./node-install-files.ts";
+import { nodeRuntimeLayout } from "./node-runtime-layout.ts";
 
-const ENTRY_FILES = ["index.js", "src/index.js", "main.js", "app.js", "server.js"];
 // Packages that compile a native addon at install time and need python3, make and g++.
 const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
 const PORT = "3000";
@@ -25,7 +27,8 @@ export const nodeProvider: Provider = {
     const web = await ctx.procfileWeb();
     if (web && /\b(node|npm|yarn|pnpm|bun|npx)\b/.test(web)) return `Procfile web: ${web}`;
     const pkg = await ctx.readJson("package.json").catch(() => null);
-    return typeof pkg?.scripts?.start === "string" ? `scripts.start in ${ctx.rel("package.json")}` : null;
+    for (const script of ["start:prod", "start"]) if (typeof pkg?.scripts?.[script] === "string") return `${script === "start" ? "scripts.start" : 'scripts["start:prod"]'} in ${ctx.rel("package.json")}`;
+    return null;
   },
 
   async plan(ctx: DetectContext): Promise<BuildPlan> {
@@ -34,34 +37,29 @@ export const nodeProvider: Provider = {
     const version = await nodeVersion(ctx, pkg);
     const pm = await nodePackageManager(ctx, pkg, messages);
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
-    const start = await startCommand(ctx, pkg, pm.run);
+    const start = await nodeStart(ctx, pkg, pm.run);
     if (!start) {
-      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, \`scripts.start\` in package.json, its \`main\` file, and ${ENTRY_FILES.join(", ")}.`, {
+      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, its \`main\` file, and ${ENTRY_FILES.join(", ")}.`, {
         title: "No start command",
         location: { file: ctx.rel("package.json") },
         hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
       });
     }
-    if (pm.berry && !start.verbatim && /^node\s/.test(start.command) && (await plugAndPlay(ctx))) {
+    const pnp = pm.berry && (await plugAndPlay(ctx));
+    if (pnp && !start.verbatim && /^node\s/.test(start.command)) {
       // Plug'n'Play leaves no node_modules: plain `node` can't resolve the dependencies.
       start.command = `yarn ${start.command}`;
       messages.push({ level: "info", text: "Yarn Plug'n'Play (no `nodeLinker: node-modules` in .yarnrc.yml): the app is started through `yarn node` so its dependencies resolve." });
     }
-    const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
-    const native = NATIVE.filter((n) => n in deps);
-    if (native.length > 0 || (await ctx.exists("binding.gyp"))) {
-      messages.push({ level: "info", text: `Native modules (${native.join(", ") || "binding.gyp"}): python3, make and g++ are installed in the build stage only.` });
-    }
-    const cacheFiles = ["package.json", pm.lockfile, pm.berry && (await ctx.exists(".yarnrc.yml")) ? ".yarnrc.yml" : null].filter((f): f is string => Boolean(f));
+    const buildTools = await nativeBuildTools(ctx, pkg, messages);
+    const cacheFiles = await nodeInstallFiles(ctx, pkg, pm);
+    const layout = await nodeRuntimeLayout(ctx, pkg, pm, start, buildCommand !== null, pnp, messages);
     const runtime = `nodejs${version.value}`;
-    const baseImage = ctx.baseImage(`node:${version.value}-slim`);
     messages.unshift({ level: "info", text: `Node ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); start: \`${start.command}\` (from ${start.source}).` });
     const dockerfile = renderTemplate("node", {
       runtime,
-      base_image: baseImage,
-      build_tools: native.length > 0 || (await ctx.exists("binding.gyp"))
-        ? "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*"
-        : "",
+      base_image: ctx.baseImage(`node:${version.value}-slim`),
+      build_tools: buildTools,
       build_args: argLines(ctx.config.build_args),
       env: envLines(ctx.config.env),
       setup: pm.setup ?? "",
@@ -69,44 +67,27 @@ export const nodeProvider: Provider = {
       runtime_setup: pm.runtimeSetup && start.command.split(/\s+/)[0] === pm.run.split(" ")[0] ? pm.runtimeSetup : "",
       dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
       build: buildCommand ? `RUN ${buildCommand}` : "",
-      prune: pm.name === "npm" && pm.lockfile ? "RUN npm prune --omit=dev" : "",
+      prune: layout.prune,
+      runtime_env: layout.runtimeEnv,
+      app_copy: layout.appCopy,
       port: PORT,
       start: startCmd(start.command),
     });
     return {
-      ...planBase(ctx),
-      runtime,
-      provider: "node",
-      version,
-      packageManager: { name: pm.name, evidence: pm.evidence },
-      installCommand: pm.install,
-      buildCommand,
-      startCommand: start.command,
-      cacheFiles,
-      dockerfile,
-      dockerfilePath: null,
-      dockerignore: await dockerignoreFor(ctx),
-      messages,
+      ...planBase(ctx), runtime, provider: "node", version, packageManager: { name: pm.name, evidence: pm.evidence },
+      installCommand: pm.install, buildCommand, startCommand: start.command, cacheFiles, dockerfile, dockerfilePath: null,
+      dockerignore: await dockerignoreFor(ctx), messages,
     };
   },
 };
 
-interface NodeStart {
-  command: string;
-  source: string;
-  /** Written by the user (config or Procfile), so used exactly as written. */
-  verbatim: boolean;
-}
-
-async function startCommand(ctx: DetectContext, pkg: Record<string, any>, run: string): Promise<NodeStart | null> {
-  if (ctx.config.start) return { command: ctx.config.start, source: "`start` in .github/microship.yml", verbatim: true };
-  const web = await ctx.procfileWeb();
-  if (web) return { command: web, source: "the Procfile's web line", verbatim: true };
-  // npm, pnpm and yarn have a `start` shorthand; bun's `bun start` is not the script.
-  if (typeof pkg.scripts?.start === "string") return { command: run === "bun run" ? "bun run start" : `${run.split(" ")[0]} start`, source: "scripts.start", verbatim: false };
-  if (typeof pkg.main === "string" && (await ctx.exists(pkg.main))) return { command: `node ${pkg.main}`, source: `main in ${ctx.rel("package.json")}`, verbatim: false };
-  const entry = await ctx.firstExisting(ENTRY_FILES);
-  return entry ? { command: `node ${entry}`, source: ctx.rel(entry), verbatim: false } : null;
+/** python3, make and g++ in the build stage when a dependency compiles a native addon. */
+async function nativeBuildTools(ctx: DetectContext, pkg: Record<string, any>, messages: UserMessage[]): Promise<string> {
+  const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
+  const native = NATIVE.filter((n) => n in deps);
+  if (native.length === 0 && !(await ctx.exists("binding.gyp"))) return "";
+  messages.push({ level: "info", text: `Native modules (${native.join(", ") || "binding.gyp"}): python3, make and g++ are installed in the build stage only.` });
+  return "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*";
 }
 
 async function plugAndPlay(ctx: DetectContext): Promise<boolean> {

@@ -5,6 +5,12 @@ import { corepackSetup, bunSetup } from "./package-manager-setup.ts";
 
 export interface NodePm extends PackageManagerChoice {
   lockfile: string | null;
+  /**
+   * The build stage runs with NODE_ENV=production, for frameworks that build differently (or
+   * fail to) in development; npm, pnpm and Yarn 1 would then skip devDependencies, which the
+   * build needs, so the install asks for them. Yarn 2+ installs them regardless; bun has no
+   * documented flag for it, so its install runs with NODE_ENV=development as before.
+   */
   install: string;
   /** Dockerfile lines of the build stage before the install, e.g. enabling corepack. */
   setup: string | null;
@@ -13,6 +19,12 @@ export interface NodePm extends PackageManagerChoice {
   run: string;
   cacheDir: string;
   berry: boolean;
+  /**
+   * Drops the devDependencies after the build, leaving the rest as installed (nothing is
+   * downloaded or rebuilt). Null where no such command exists: Yarn's production install
+   * relinks and would lose what install scripts built, and bun has none.
+   */
+  prune: string | null;
 }
 
 // The order is the rule when several lockfiles are present and package.json doesn't say.
@@ -77,7 +89,7 @@ export async function nodePackageManager(ctx: DetectContext, pkg: Record<string,
   switch (name) {
     case "pnpm": {
       const { build, runtime } = corepackSetup(pinned ? null : await pnpmFromLockfile(ctx, lockfile));
-      return { name, evidence, lockfile, berry, setup: build, runtimeSetup: runtime, install: lockfile ? "pnpm install --frozen-lockfile" : "pnpm install", run: "pnpm run", cacheDir: "/root/.local/share/pnpm/store" };
+      return { name, evidence, lockfile, berry, setup: build, runtimeSetup: runtime, install: lockfile ? "pnpm install --frozen-lockfile --prod=false" : "pnpm install --prod=false", prune: lockfile ? "pnpm prune --prod" : null, run: "pnpm run", cacheDir: "/root/.local/share/pnpm/store" };
     }
     case "yarn": {
       const { build, runtime } = corepackSetup(pinned ? null : berry ? "yarn@stable" : "yarn@1");
@@ -88,17 +100,18 @@ export async function nodePackageManager(ctx: DetectContext, pkg: Record<string,
         // in the image, while the global folder becomes a mirror that the cache mount keeps warm.
         setup: berry ? `${build}\nENV YARN_ENABLE_GLOBAL_CACHE=false` : build,
         runtimeSetup: runtime,
-        install: lockfile ? (berry ? "yarn install --immutable" : "yarn install --frozen-lockfile") : "yarn install",
+        install: berry ? (lockfile ? "yarn install --immutable" : "yarn install") : lockfile ? "yarn install --frozen-lockfile --production=false" : "yarn install --production=false",
         run: "yarn run",
+        prune: null,
         cacheDir: berry ? "/root/.yarn/berry/cache" : "/usr/local/share/.cache/yarn",
       };
     }
     case "bun": {
       const setup = bunSetup(pinned);
-      return { name, evidence, lockfile, berry, setup, runtimeSetup: setup, install: lockfile ? "bun install --frozen-lockfile" : "bun install", run: "bun run", cacheDir: "/root/.bun/install/cache" };
+      return { name, evidence, lockfile, berry, setup, runtimeSetup: setup, install: lockfile ? "NODE_ENV=development bun install --frozen-lockfile" : "NODE_ENV=development bun install", prune: null, run: "bun run", cacheDir: "/root/.bun/install/cache" };
     }
     default:
-      return { name: "npm", evidence, lockfile, berry, setup: null, runtimeSetup: null, install: lockfile ? "npm ci" : "npm install", run: "npm run", cacheDir: "/root/.npm" };
+      return { name: "npm", evidence, lockfile, berry, setup: null, runtimeSetup: null, install: lockfile ? "npm ci --include=dev" : "npm install --include=dev", prune: lockfile ? "npm prune --omit=dev" : null, run: "npm run", cacheDir: "/root/.npm" };
   }
 }
 

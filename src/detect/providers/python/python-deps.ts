@@ -1,14 +1,17 @@
 import { parse as parseToml } from "smol-toml";
 import type { DetectContext } from "../../context.ts";
 import { userError } from "../../../core/errors.ts";
+import { requirementFiles } from "./requirement-files.ts";
 
 /** Lower-cased names of the app's declared dependencies, from whichever manifests it has. */
 export async function pythonDependencies(ctx: DetectContext): Promise<Set<string>> {
   const names = new Set<string>();
-  const req = await ctx.read("requirements.txt");
-  for (const line of (req ?? "").split("\n")) {
-    const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line);
-    if (m && !line.trim().startsWith("-")) names.add(normalize(m[1]!));
+  for (const req of await requirementFiles(ctx, false)) {
+    if (req.constraints) continue;
+    for (const line of req.text.split("\n")) {
+      const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line);
+      if (m && !line.trim().startsWith("-")) names.add(normalize(m[1]!));
+    }
   }
   const pyproject = await toml(ctx, "pyproject.toml");
   for (const d of (pyproject?.project as any)?.dependencies ?? []) names.add(normalize(String(d).split(/[\s<>=!~;[(]/)[0]!));

@@ -2,6 +2,7 @@ import type { DetectContext } from "../../context.ts";
 import type { UserMessage } from "../../../core/types.ts";
 import { userError } from "../../../core/errors.ts";
 import { toml } from "./python-deps.ts";
+import { requirementFiles } from "./requirement-files.ts";
 
 export interface PythonPm {
   name: string;
@@ -61,8 +62,10 @@ export async function pythonPackageManager(ctx: DetectContext, messages: UserMes
     return { name: "pipenv", evidence: ctx.rel("Pipfile"), setup: tool("pipenv"), cacheFiles: ["Pipfile"], cacheDir: PIP_CACHE, installAfterCopy: null, install: "pipenv lock && pipenv requirements > /tmp/requirements.txt && pip install -r /tmp/requirements.txt" };
   }
   if (hasReq) {
-    const hashed = /--hash[=\s]/.test((await ctx.read("requirements.txt")) ?? "");
-    return { name: "pip", evidence: ctx.rel("requirements.txt") + (hashed ? " (with --hash, so --require-hashes)" : ""), setup: null, cacheFiles: ["requirements.txt"], cacheDir: PIP_CACHE, installAfterCopy: null, install: `pip install${hashed ? " --require-hashes" : ""} -r requirements.txt` };
+    const files = await requirementFiles(ctx, true);
+    const hashed = files.some((f) => !f.constraints && /--hash[=\s]/.test(f.text));
+    const nested = files.length > 1 ? ` with ${files.slice(1).map((f) => ctx.rel(f.path)).join(", ")}` : "";
+    return { name: "pip", evidence: ctx.rel("requirements.txt") + nested + (hashed ? " (with --hash, so --require-hashes)" : ""), setup: null, cacheFiles: files.map((f) => f.path), cacheDir: PIP_CACHE, installAfterCopy: null, install: `pip install${hashed ? " --require-hashes" : ""} -r requirements.txt` };
   }
   const pyproject = await toml(ctx, "pyproject.toml");
   if (pyproject?.project || pyproject?.["build-system"]) {

@@ -3,12 +3,12 @@ import type { VersionChoice } from "../../../core/types.ts";
 import { PYTHON_DEFAULT, resolvePython } from "../../versions.ts";
 import { toml } from "./python-deps.ts";
 
-/** config, .python-version, runtime.txt, requires-python, Pipfile python_version; else the default. */
+/** config, .python-version (its first line that isn't blank or a comment), runtime.txt, requires-python, Pipfile python_version; else the default. */
 export async function pythonVersion(ctx: DetectContext): Promise<VersionChoice> {
   const fromRuntime = /^python(\d)(\d+)$/.exec(ctx.config.runtime ?? "");
   if (ctx.config.version) return resolvePython(ctx.config.version, "`version` in .github/microship.yml", ".github/microship.yml");
   if (fromRuntime) return resolvePython(`${fromRuntime[1]}.${fromRuntime[2]}`, "`runtime` in .github/microship.yml", ".github/microship.yml");
-  const pv = (await ctx.read(".python-version"))?.trim().split(/\s+/)[0];
+  const pv = firstVersionLine((await ctx.read(".python-version")) ?? "");
   if (pv) return resolvePython(pv, ctx.rel(".python-version"), ctx.rel(".python-version"));
   const rt = (await ctx.read("runtime.txt"))?.trim();
   if (rt) return resolvePython(rt, ctx.rel("runtime.txt"), ctx.rel("runtime.txt"));
@@ -19,4 +19,13 @@ export async function pythonVersion(ctx: DetectContext): Promise<VersionChoice> 
   const pipVersion = (pipfile?.requires as any)?.python_version ?? (pipfile?.requires as any)?.python_full_version;
   if (typeof pipVersion === "string") return resolvePython(pipVersion, `python_version in ${ctx.rel("Pipfile")}`, ctx.rel("Pipfile"));
   return { value: PYTHON_DEFAULT, source: "default" };
+}
+
+/** pyenv skips blank lines and `#` comments; the first other line's first word is the version. */
+export function firstVersionLine(text: string): string | undefined {
+  for (const line of text.split("\n")) {
+    const word = line.trim().split(/\s+/)[0];
+    if (word && !word.startsWith("#")) return word;
+  }
+  return undefined;
 }
