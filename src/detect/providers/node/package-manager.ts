@@ -44,6 +44,24 @@ export async function nodePackageManager(ctx: DetectContext, pkg: Record<string,
   const present: [string, string][] = [];
   for (const [file, pm] of LOCKS) if (await ctx.exists(file)) present.push([file, pm]);
 
+  const { name, evidence, pinned } = chooseManager(ctx, pkg, present);
+
+  const lockfile = present.find(([, pm]) => pm === name)?.[0] ?? null;
+  const ignored = present.filter(([, pm]) => pm !== name).map(([f, pm]) => `${ctx.rel(f)} (${pm})`);
+  if (ignored.length > 0) {
+    const why = pinned ? `"packageManager" in ${pkgFile} says ${name}` : `lockfiles are taken in the order pnpm, bun, yarn, npm`;
+    messages.push({ level: "warning", text: `Lockfiles of more than one package manager: ${name} is used because ${why}, and ${ignored.join(", ")} ${ignored.length > 1 ? "are" : "is"} ignored. Delete the stale lockfile, or set "packageManager" in package.json.`, file: pkgFile });
+  }
+  if (!lockfile) {
+    messages.push({ level: "warning", text: `No lockfile for ${name}: dependencies are installed without one (\`${name} install\`), so builds may not be reproducible. Commit your lockfile.`, file: pkgFile });
+  }
+
+  return managerCommands(ctx, { name, evidence, pinned, lockfile });
+}
+
+/** Which manager, on what evidence, and the version `packageManager` pins (if it does). */
+function chooseManager(ctx: DetectContext, pkg: Record<string, any>, present: [string, string][]): { name: string; evidence: string; pinned: string | null } {
+  const pkgFile = ctx.rel("package.json");
   let name: string | null = null;
   let evidence = "";
   let pinned: string | null = null;
@@ -75,16 +93,12 @@ export async function nodePackageManager(ctx: DetectContext, pkg: Record<string,
     evidence = "no lockfile or packageManager field (npm is the default)";
   }
 
-  const lockfile = present.find(([, pm]) => pm === name)?.[0] ?? null;
-  const ignored = present.filter(([, pm]) => pm !== name).map(([f, pm]) => `${ctx.rel(f)} (${pm})`);
-  if (ignored.length > 0) {
-    const why = pinned ? `"packageManager" in ${pkgFile} says ${name}` : `lockfiles are taken in the order pnpm, bun, yarn, npm`;
-    messages.push({ level: "warning", text: `Lockfiles of more than one package manager: ${name} is used because ${why}, and ${ignored.join(", ")} ${ignored.length > 1 ? "are" : "is"} ignored. Delete the stale lockfile, or set "packageManager" in package.json.`, file: pkgFile });
-  }
-  if (!lockfile) {
-    messages.push({ level: "warning", text: `No lockfile for ${name}: dependencies are installed without one (\`${name} install\`), so builds may not be reproducible. Commit your lockfile.`, file: pkgFile });
-  }
+  return { name, evidence, pinned };
+}
 
+/** The manager's Dockerfile setup and commands. */
+async function managerCommands(ctx: DetectContext, o: { name: string; evidence: string; pinned: string | null; lockfile: string | null }): Promise<NodePm> {
+  const { name, evidence, pinned, lockfile } = o;
   const berry = name === "yarn" && ((await ctx.exists(".yarnrc.yml")) || /^[2-9]|^\d{2,}/.test(pinned ?? ""));
   switch (name) {
     case "pnpm": {
