@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The environment contract of DESIGN.md 3. A bad value stops the app with every problem named. */
+/** The environment contract (the README's configuration table). A bad value stops the app with every problem named. */
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);

@@ -3,7 +3,7 @@ import type { Provenance } from "./types.ts";
 import type { RegistryCredential } from "./ports.ts";
 
 /**
- * One interface for every backend (hypeman, microvm, host). DESIGN.md 6.
+ * One interface for every backend (hypeman, microvm, host); docs/design.md section 5.
  * A backend never throws plain errors out of `result`: it rejects with a MicroshipError
  * whose kind is "user" (the Dockerfile or the app's build failed), "infra" (builder
  * unreachable, died), "timeout" or "cancelled".

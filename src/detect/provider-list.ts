@@ -9,7 +9,7 @@ import { nodeProvider } from "./providers/node/node-provider.ts";
 import { pythonProvider } from "./providers/python/python-provider.ts";
 
 /**
- * The order matters, and is DESIGN.md 5's rule:
+ * The order matters, and is the rule of docs/design.md section 4:
  * 1. explicit config (`runtime` or `dockerfile`) is the user's word and always wins;
  * 2. a Dockerfile at the app root means the user already decided how to build;
  * 3. node and python are detected together, because one repo often has both (a Node front end

@@ -89,7 +89,7 @@ export function imageTags(t: TagParts): string[] {
   return [...new Set(tags)];
 }
 
-/** Image names and tags per DESIGN.md 5, under one registry (`host[:port][/prefix]`). */
+/** Image names and tags (docs/design.md section 4), under one registry (`host[:port][/prefix]`). */
 export class RegistryImageNamer implements ImageNamer {
   private readonly registry: string;
 
