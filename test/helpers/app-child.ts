@@ -9,7 +9,7 @@
  */
 import { startMicroship } from "../../src/main.ts";
 import { loadEnv } from "../../src/config/env.ts";
-import type { Builder, BuildInput } from "../../src/builder/builder.ts";
+import type { Builder, BuildInput } from "../../src/core/builder.ts";
 import { LineSplitter, LogChannel } from "../../src/builder/log-lines.ts";
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer, waitForAbort } from "./pipeline-doubles.ts";
 

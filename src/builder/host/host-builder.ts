@@ -12,8 +12,8 @@ import { releaseStorage, unmountUnder } from "../buildah/release-storage.ts";
 import { scopeDirName, writeAuthFile } from "../buildah/scope-storage.ts";
 import { fromRegistries, isLoopbackRegistry, needsPlainHttp, registryHost } from "../../registry/registry-host.ts";
 import { runStreaming } from "./run-streaming.ts";
-import { budFailure } from "./bud-failure.ts";
-import { baseImageDigest, finalBaseImage, lockfileHashes } from "./provenance.ts";
+import { budFailure } from "../buildah/bud-failure.ts";
+import { baseImageDigest, finalBaseImage, lockfileHashes } from "../buildah/provenance.ts";
 import { pushedSize } from "./pushed-size.ts";
 import { cancelledError, infraError, isMicroshipError, timeoutError, userError } from "../../core/errors.ts";
 

@@ -1,5 +1,5 @@
 import type { LogLine } from "../../core/builder.ts";
-import { budFailure } from "../host/bud-failure.ts";
+import { budFailure } from "../buildah/bud-failure.ts";
 import { infraError, timeoutError, userError, type MicroshipError } from "../../core/errors.ts";
 
 // Hypeman's own side failed: the builder VM, its plumbing, the server's registry.

@@ -6,8 +6,8 @@ import type { Builder, BuildHandle, BuildInput, BuildOutput, LogLine } from "../
 import type { OpLog } from "../../core/ports.ts";
 import { LogChannel } from "../log-lines.ts";
 import { cancelledError, infraError, isMicroshipError, timeoutError, userError, type MicroshipError } from "../../core/errors.ts";
-import { budFailure } from "../host/bud-failure.ts";
-import { lockfileHashes } from "../host/provenance.ts";
+import { budFailure } from "../buildah/bud-failure.ts";
+import { lockfileHashes } from "../buildah/provenance.ts";
 import { manifestInfo } from "../../registry/registry-client.ts";
 import { registryHost } from "../../registry/registry-host.ts";
 import { detectAccelerator, type Accelerator } from "./accelerator.ts";
