@@ -16,7 +16,9 @@ import { runVm, type VmOutcome } from "./run-vm.ts";
 import { EgressPolicy, parseEgressAllow } from "./egress-policy.ts";
 import { hostForwards } from "./host-forwards.ts";
 import { requireSocat, vmUser, type VmUserMode } from "./vm-user.ts";
-import { noPlaces, releasePlaces, stageBuild, startVmEgress, type StagedBuild, type VmBuildPlaces } from "./stage-build.ts";
+import { stageBuild, type StagedBuild } from "./stage-build.ts";
+import { noPlaces, releasePlaces } from "./vm-build-places.ts";
+import { startVmEgress } from "./vm-egress.ts";
 import { agentFailure, lostVm } from "./vm-failure.ts";
 
 export interface MicroVmBuilderOptions {

@@ -1,4 +1,4 @@
-import { chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { x as untar } from "tar";
@@ -7,29 +7,7 @@ import { lockfileHashes } from "../buildah/provenance.ts";
 import { ext4FromDir } from "./disks.ts";
 import { guestBuildConfig, type GuestBuildConfig } from "./guest-config.ts";
 import type { VmDisks } from "./qemu-args.ts";
-import type { EgressPolicy } from "./egress-policy.ts";
-import { startEgressProxy, type EgressProxy } from "./egress-proxy.ts";
-import type { LayerCacheLease } from "./layer-cache.ts";
-
-// A build that probes the network could fill its log with refusals; the first few say enough.
-const REFUSALS_SHOWN = 20;
-
-/** What one microVM build holds on the host; released whatever way the build ends. */
-export interface VmBuildPlaces {
-  work: string | null;
-  sockDir: string | null;
-  netDir: string | null;
-  proxy: EgressProxy | null;
-  cache: LayerCacheLease | null;
-}
-
-export const noPlaces = (): VmBuildPlaces => ({ work: null, sockDir: null, netDir: null, proxy: null, cache: null });
-
-export async function releasePlaces(p: VmBuildPlaces): Promise<void> {
-  await p.cache?.release();
-  await p.proxy?.close();
-  for (const dir of [p.work, p.sockDir, p.netDir]) if (dir) await rm(dir, { recursive: true, force: true });
-}
+import type { VmBuildPlaces } from "./vm-build-places.ts";
 
 export interface StagedBuild {
   disks: VmDisks;
@@ -61,24 +39,4 @@ export async function stageBuild(dataDir: string, input: BuildInput, places: VmB
   await rm(cfgDir, { recursive: true, force: true });
   await rm(src, { recursive: true, force: true });
   return { disks, config, lockfiles };
-}
-
-/** The VM's egress proxy, on a socket in a directory of its own that only the VM's user can enter. */
-export async function startVmEgress(places: VmBuildPlaces, o: { policy: EgressPolicy; user: { uid: number; gid: number } | null; system(text: string): void }): Promise<string> {
-  places.netDir = await mkdtemp(join(tmpdir(), "msvm-net-"));
-  const egressSocket = join(places.netDir, "egress.sock");
-  let refused = 0;
-  places.proxy = await startEgressProxy({
-    listen: egressSocket,
-    policy: o.policy,
-    onRefused: (target, why) => {
-      if (++refused <= REFUSALS_SHOWN) o.system(`network: refused ${target}: ${why}`);
-      if (refused === REFUSALS_SHOWN + 1) o.system("network: more connections were refused; not showing them");
-    },
-  });
-  if (o.user) {
-    await chown(places.netDir, o.user.uid, o.user.gid);
-    await chown(egressSocket, o.user.uid, o.user.gid);
-  }
-  return egressSocket;
 }
