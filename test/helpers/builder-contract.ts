@@ -17,6 +17,8 @@
  *   - a timeout: rejects with kind "timeout" within 10 s of the deadline, no process left;
  *   - a cancel through the AbortSignal: rejects with kind "cancelled" within 10 s, no process left;
  *   - a huge log: 100,000 lines arrive in order, none lost;
+ *   - a secret's value, or the push password, printed by the build shows masked (***) in the
+ *     logs, and not at all in the error of the step that failed;
  *   - non-UTF-8 bytes become U+FFFD; ANSI escapes are removed.
  *
  * makeBuilder gets the base images (host view) and returns:
@@ -164,6 +166,28 @@ export function runBuilderContract(name: string, makeBuilder: (ctx: { base: Base
       assert.ok(isMicroshipError(o.error) && o.error.kind === "cancelled", `a cancelled error, got ${describeError(o.error)}`);
       assert.ok(o.settledAt - abortedAt < 10_000, `settled ${o.settledAt - abortedAt} ms after the abort`);
       assert.deepEqual(await leftoverProcesses([marker, i.buildId]), [], "no process of the build is left");
+    });
+
+    test("a secret, or the push password, that the build prints is masked in the logs and in the error", { timeout }, async () => {
+      const marker = uniqueId();
+      const secret = `contract-secret-${marker}`;
+      // Only a password the shell can quote as it is (the embedded registry's are hex).
+      const password = /^[\w.~+/=-]+$/.test(backend.registryAuth?.password ?? "") ? backend.registryAuth!.password : null;
+      // Printed in two halves, so the value appears whole only in the step's output, never in its STEP line.
+      const printf = (label: string, value: string) => `RUN printf '${label}-%s%s-end\\n' '${value.slice(0, 6)}' '${value.slice(6)}'\n`;
+      const o = await driveBuild(backend.builder, input({
+        dockerfile: `FROM ${from}\n${printf("leak", secret)}${password ? printf("pw", password) : ""}RUN echo "fail-${secret}" && exit 5\n`,
+        secrets: [{ id: "contract_secret", value: secret }],
+      }));
+      assert.ok(isMicroshipError(o.error) && o.error.kind === "user", `a user error, got ${describeError(o.error)}\n${tailText(o.lines)}`);
+      const texts = o.lines.map((l) => l.text);
+      assert.ok(texts.includes("leak-***-end"), `the printed secret is in the log, masked:\n${tailText(o.lines)}`);
+      if (password) assert.ok(texts.includes("pw-***-end"), `the printed password is in the log, masked:\n${tailText(o.lines)}`);
+      for (const value of [secret, ...(password ? [password] : [])]) {
+        assert.ok(!texts.some((t) => t.includes(value)), "no line shows the value");
+        assert.ok(![o.error.message, o.error.title, o.error.hint].some((t) => t?.includes(value)), `the error does not show it: ${describeError(o.error)}`);
+      }
+      assert.match(o.error.message, /fail-\*\*\*/, "the error names the failing step, masked");
     });
 
     test("a huge log: 100,000 lines arrive in order, none lost", { timeout }, async () => {

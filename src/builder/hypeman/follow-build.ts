@@ -32,112 +32,139 @@ type StreamEnd = "ended" | "dropped" | "refused";
  * stream did not carry the whole log (older servers send it only at the end; a dropped stream
  * misses some), the log is fetched once more with `follow=false`, past the same count.
  */
-export async function followBuild(client: Hypeman, id: string, o: FollowOptions): Promise<Hypeman.Build> {
-  let seen = 0;
-  let refused = 0;
-  let polledFinal: Hypeman.Build | null = null;
+export function followBuild(client: Hypeman, id: string, o: FollowOptions): Promise<Hypeman.Build> {
+  return new BuildFollower(client, id, o).follow();
+}
 
-  const get = async (): Promise<Hypeman.Build | null> => {
+class BuildFollower {
+  private readonly client: Hypeman;
+  private readonly id: string;
+  private readonly o: FollowOptions;
+  /** Log events passed on so far, in the server's order. */
+  private seen = 0;
+  /** A terminal build the status check found while a stream was open. */
+  private polledFinal: Hypeman.Build | null = null;
+
+  constructor(client: Hypeman, id: string, o: FollowOptions) {
+    this.client = client;
+    this.id = id;
+    this.o = o;
+  }
+
+  async follow(): Promise<Hypeman.Build> {
+    let refused = 0;
+    for (let attempt = 0; ; attempt++) {
+      this.polledFinal = null;
+      const { end, sawTerminal } = await this.stream(true);
+      const final = this.polledFinal ?? (await this.get());
+      if (final && TERMINAL.has(final.status)) return this.finish(final, end === "ended" && sawTerminal && !this.polledFinal);
+      refused = end === "refused" ? refused + 1 : 0;
+      if (refused > this.o.reconnects) {
+        this.o.log?.warn({ build: this.id }, "the Hypeman event stream could not be reopened; polling the build's status instead");
+        return this.finish(await this.poll(), false);
+      }
+      if (end !== "refused") this.o.log?.info({ build: this.id }, `the Hypeman event stream ${end === "dropped" ? "dropped" : "ended early"}; reconnecting`);
+      await sleep(Math.min(this.o.backoffMs * 2 ** Math.min(attempt, 10), 30_000), this.o.signal);
+    }
+  }
+
+  private async get(): Promise<Hypeman.Build | null> {
     try {
-      const b = await client.builds.get(id, { signal: o.signal, maxRetries: 1 });
-      o.onStatus(b.status);
+      const b = await this.client.builds.get(this.id, { signal: this.o.signal, maxRetries: 1 });
+      this.o.onStatus(b.status);
       return b;
     } catch (err) {
-      if (o.signal.aborted) throw o.signal.reason;
+      if (this.o.signal.aborted) throw this.o.signal.reason;
       if (isFatal(err)) throw err;
       return null;
     }
-  };
+  }
 
-  const stream = async (follow: boolean): Promise<{ end: StreamEnd; sawTerminal: boolean }> => {
+  private async stream(follow: boolean): Promise<{ end: StreamEnd; sawTerminal: boolean }> {
     const ac = new AbortController();
     const stop = () => ac.abort();
-    o.signal.addEventListener("abort", stop, { once: true });
-    let idle: NodeJS.Timeout | undefined;
-    let idleFired = false;
-    const arm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        idleFired = true;
-        ac.abort();
-      }, o.idleMs);
-    };
-    // Status events can be lost (the server drops them when a client is slow): check now and then.
-    let checking = false;
-    const checker = follow ? setInterval(() => {
-      if (checking) return;
-      checking = true;
-      void get().then((b) => {
-        if (b && TERMINAL.has(b.status)) {
-          polledFinal = b;
-          // A moment for the log's last lines, then stop waiting for a status that may never come.
-          setTimeout(() => ac.abort(), Math.min(1000, o.pollMs)).unref();
-        }
-      }, () => {}).finally(() => (checking = false));
-    }, o.pollMs) : undefined;
+    this.o.signal.addEventListener("abort", stop, { once: true });
+    const idle = idleTimer(this.o.idleMs, () => ac.abort());
+    const checker = follow ? this.checkStatus(ac) : undefined;
     let index = 0;
     let connected = false;
     let sawTerminal = false;
     try {
-      arm();
-      const events = await client.builds.events(id, { follow }, { signal: ac.signal, maxRetries: 0 });
+      idle.arm();
+      const events = await this.client.builds.events(this.id, { follow }, { signal: ac.signal, maxRetries: 0 });
       connected = true;
-      arm();
+      idle.arm();
       for await (const ev of events) {
-        arm();
-        if (ev.type === "log") {
-          index++;
-          if (index > seen) {
-            seen = index;
-            o.onLog(boundedLines(ev));
-          }
+        idle.arm();
+        if (ev.type === "log" && ++index > this.seen) {
+          this.seen = index;
+          this.o.onLog(boundedLines(ev));
         } else if (ev.type === "status" && ev.status) {
-          o.onStatus(ev.status);
+          this.o.onStatus(ev.status);
           if (TERMINAL.has(ev.status)) sawTerminal = true;
         }
       }
-      if (o.signal.aborted) throw o.signal.reason;
-      return { end: idleFired ? "dropped" : "ended", sawTerminal };
+      if (this.o.signal.aborted) throw this.o.signal.reason;
+      return { end: idle.fired() ? "dropped" : "ended", sawTerminal };
     } catch (err) {
-      if (o.signal.aborted) throw o.signal.reason;
+      if (this.o.signal.aborted) throw this.o.signal.reason;
       if (isFatal(err)) throw err;
       return { end: connected ? "dropped" : "refused", sawTerminal };
     } finally {
-      clearTimeout(idle);
+      idle.clear();
       clearInterval(checker);
-      o.signal.removeEventListener("abort", stop);
+      this.o.signal.removeEventListener("abort", stop);
     }
-  };
+  }
 
-  const finish = async (build: Hypeman.Build, complete: boolean): Promise<Hypeman.Build> => {
-    if (!complete || seen === 0) {
-      const rest = await stream(false);
-      if (rest.end !== "ended") o.log?.warn({ build: id }, "the rest of the build log could not be fetched from the Hypeman server");
+  /** Status events can be lost (the server drops them when a client is slow): check now and then. */
+  private checkStatus(ac: AbortController): NodeJS.Timeout {
+    let checking = false;
+    return setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void this.get().then((b) => {
+        if (b && TERMINAL.has(b.status)) {
+          this.polledFinal = b;
+          // A moment for the log's last lines, then stop waiting for a status that may never come.
+          setTimeout(() => ac.abort(), Math.min(1000, this.o.pollMs)).unref();
+        }
+      }, () => {}).finally(() => (checking = false));
+    }, this.o.pollMs);
+  }
+
+  private async finish(build: Hypeman.Build, complete: boolean): Promise<Hypeman.Build> {
+    if (!complete || this.seen === 0) {
+      const rest = await this.stream(false);
+      if (rest.end !== "ended") this.o.log?.warn({ build: this.id }, "the rest of the build log could not be fetched from the Hypeman server");
     }
     return build;
-  };
-
-  for (let attempt = 0; ; attempt++) {
-    polledFinal = null;
-    const { end, sawTerminal } = await stream(true);
-    const final = polledFinal ?? (await get());
-    if (final && TERMINAL.has(final.status)) return finish(final, end === "ended" && sawTerminal && !polledFinal);
-    refused = end === "refused" ? refused + 1 : 0;
-    if (refused > o.reconnects) {
-      o.log?.warn({ build: id }, "the Hypeman event stream could not be reopened; polling the build's status instead");
-      return finish(await poll(), false);
-    }
-    if (end !== "refused") o.log?.info({ build: id }, `the Hypeman event stream ${end === "dropped" ? "dropped" : "ended early"}; reconnecting`);
-    await sleep(Math.min(o.backoffMs * 2 ** Math.min(attempt, 10), 30_000), o.signal);
   }
 
-  async function poll(): Promise<Hypeman.Build> {
+  private async poll(): Promise<Hypeman.Build> {
     for (;;) {
-      const b = await get();
+      const b = await this.get();
       if (b && TERMINAL.has(b.status)) return b;
-      await sleep(o.pollMs, o.signal);
+      await sleep(this.o.pollMs, this.o.signal);
     }
   }
+}
+
+/** A stream with no event for `ms` is taken for dead: `arm` on every event. */
+function idleTimer(ms: number, onIdle: () => void): { arm(): void; clear(): void; fired(): boolean } {
+  let timer: NodeJS.Timeout | undefined;
+  let fired = false;
+  return {
+    arm() {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        fired = true;
+        onIdle();
+      }, ms);
+    },
+    clear: () => clearTimeout(timer),
+    fired: () => fired,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { LogLine } from "../../core/builder.ts";
-import { budFailure } from "../host/bud-failure.ts";
-import { infraError, timeoutError, userError, type MicroshipError } from "../../core/errors.ts";
+import { budFailure } from "../buildah/bud-failure.ts";
+import { infraError, userError, type MicroshipError } from "../../core/errors.ts";
+import { buildTimedOut } from "../build-run.ts";
 
 // Hypeman's own side failed: the builder VM, its plumbing, the server's registry.
 const INFRA = /builder instance stopped unexpectedly|context deadline exceeded|failed to (start|create) (the )?builder|no space left on device|instance .* (exited|crashed)|internal error/i;
@@ -18,10 +19,7 @@ export function hypemanFailure(error: string | null, tail: readonly LogLine[], o
   const message = error ?? "the build failed without an error message";
   const reachedDeadline = o.ranMs >= o.timeoutSeconds * 1000 - 1000;
   if (TIMEOUT.test(message) || (/context deadline exceeded/i.test(message) && reachedDeadline)) {
-    return timeoutError(`The build took longer than its ${o.timeoutSeconds} s limit.`, {
-      title: "Build timed out",
-      hint: "Raise `timeout` in .github/microship.yml, or make the build faster (a lockfile and the layer cache help).",
-    });
+    return buildTimedOut(o.timeoutSeconds);
   }
   if (INFRA.test(message)) {
     return infraError(`The Hypeman builder failed: ${message}`, { title: "Builder failed", hint: "This is a fault of the build service, not of the repository; re-run the build." });

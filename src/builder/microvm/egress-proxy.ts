@@ -51,113 +51,40 @@ const WHY: Record<EgressBlockReason, string> = {
 
 type Target = { ok: true; address: string; port: number } | { ok: false; status: number; why: string };
 
+/** What the connection handlers share: the checked resolver, the refusal note, the open sockets. */
+interface ProxyContext {
+  resolve(host: string, port: number): Promise<Target>;
+  refuse(target: string, t: { status: number; why: string }): string;
+  track(s: Duplex): void;
+  idleMs: number;
+  connectTimeoutMs: number;
+}
+
 export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressProxy> {
   const lookup: Lookup = o.lookup ?? ((host) => dnsLookup(host, { all: true, verbatim: true }));
   const open = new Set<Duplex>();
-  const track = (s: Duplex) => {
-    open.add(s);
-    s.once("close", () => open.delete(s));
-  };
-  const idle = o.idleTimeoutMs ?? 300_000;
-
-  const resolve = async (host: string, port: number): Promise<Target> => {
-    const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-    if (!(port >= 1 && port <= 65535)) return { ok: false, status: 400, why: `port ${port} is not valid` };
-    let addresses: string[];
-    if (isIP(bare)) addresses = [bare];
-    else if (!HOST_NAME.test(bare)) return { ok: false, status: 400, why: "the host name is not valid" };
-    else {
-      try {
-        const found = await withTimeout(lookup(bare), LOOKUP_TIMEOUT_MS);
-        addresses = found.map((a) => a.address);
-      } catch {
-        return { ok: false, status: 502, why: `${bare} did not resolve` };
-      }
-    }
-    let refused: EgressBlockReason | null = null;
-    for (const address of addresses) {
-      const v = o.policy.verdict(address, port);
-      if (v.allowed) return { ok: true, address, port };
-      refused ??= v.reason;
-    }
-    return { ok: false, status: 403, why: refused ? `${bare === addresses[0] ? bare : `${bare} (${addresses[0]})`} is ${WHY[refused]}` : `${bare} has no address` };
-  };
-
-  const refuse = (target: string, t: { status: number; why: string }) => {
-    o.onRefused?.(target, t.why);
-    return `microship: the build may not reach ${target}: ${t.why}.\n`;
+  const ctx: ProxyContext = {
+    resolve: (host, port) => resolveTarget(host, port, lookup, o.policy),
+    refuse: (target, t) => {
+      o.onRefused?.(target, t.why);
+      return `microship: the build may not reach ${target}: ${t.why}.\n`;
+    },
+    track: (s) => {
+      open.add(s);
+      s.once("close", () => open.delete(s));
+    },
+    idleMs: o.idleTimeoutMs ?? 300_000,
+    connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
   };
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 });
   server.maxConnections = o.maxConnections ?? 256;
   server.on("connection", (s: Socket) => {
-    track(s);
-    s.setTimeout(idle, () => s.destroy());
+    ctx.track(s);
+    s.setTimeout(ctx.idleMs, () => s.destroy());
   });
-
-  server.on("connect", (req: IncomingMessage, client: Duplex, head: Buffer) => {
-    const target = req.url ?? "";
-    const colon = target.lastIndexOf(":");
-    const host = colon > 0 ? target.slice(0, colon) : "";
-    const port = colon > 0 && /^\d{1,5}$/.test(target.slice(colon + 1)) ? Number(target.slice(colon + 1)) : 0;
-    client.on("error", () => client.destroy());
-    void resolve(host, port).then((t) => {
-      if (client.destroyed) return;
-      if (!t.ok) {
-        const body = refuse(target, t);
-        client.end(`HTTP/1.1 ${t.status} ${STATUS_CODES[t.status]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-        return;
-      }
-      const upstream = connect({ host: t.address, port: t.port, timeout: o.connectTimeoutMs ?? 15_000 });
-      track(upstream);
-      upstream.once("timeout", () => upstream.destroy(new Error("connect timeout")));
-      let established = false;
-      upstream.once("connect", () => {
-        established = true;
-        upstream.setTimeout(idle, () => upstream.destroy());
-        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        if (head.length) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on("error", () => {
-        if (established) client.destroy();
-        else client.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      });
-      client.once("close", () => upstream.destroy());
-    });
-  });
-
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? "");
-    } catch {
-      return void res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("microship: only proxy requests (an absolute http:// URL, or CONNECT) are served here.\n");
-    }
-    if (url.protocol !== "http:") return void res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("microship: https goes through CONNECT.\n");
-    const port = url.port ? Number(url.port) : 80;
-    const target = `${url.hostname}:${port}`;
-    void resolve(url.hostname, port).then((t) => {
-      if (!t.ok) return void res.writeHead(t.status, { "content-type": "text/plain", connection: "close" }).end(refuse(target, t));
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-      const up = httpRequest({ host: t.address, port: t.port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false, agent: false, timeout: idle });
-      up.on("socket", (s) => track(s));
-      up.on("timeout", () => up.destroy(new Error("idle")));
-      up.on("response", (r) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-        res.writeHead(r.statusCode ?? 502, out);
-        r.pipe(res);
-      });
-      up.on("error", () => {
-        if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain", connection: "close" }).end(`microship: ${target} did not answer.\n`);
-        else res.destroy();
-      });
-      req.pipe(up);
-    });
-  });
+  server.on("connect", (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(ctx, req, client, head));
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => forward(ctx, req, res));
 
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
@@ -174,6 +101,98 @@ export async function startEgressProxy(o: EgressProxyOptions): Promise<EgressPro
         for (const s of open) s.destroy();
       }),
   };
+}
+
+/** Resolves the name itself and returns the first address the policy allows, or why none is. */
+async function resolveTarget(host: string, port: number, lookup: Lookup, policy: EgressPolicy): Promise<Target> {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (!(port >= 1 && port <= 65535)) return { ok: false, status: 400, why: `port ${port} is not valid` };
+  let addresses: string[];
+  if (isIP(bare)) addresses = [bare];
+  else if (!HOST_NAME.test(bare)) return { ok: false, status: 400, why: "the host name is not valid" };
+  else {
+    try {
+      const found = await withTimeout(lookup(bare), LOOKUP_TIMEOUT_MS);
+      addresses = found.map((a) => a.address);
+    } catch {
+      return { ok: false, status: 502, why: `${bare} did not resolve` };
+    }
+  }
+  let refused: EgressBlockReason | null = null;
+  for (const address of addresses) {
+    const v = policy.verdict(address, port);
+    if (v.allowed) return { ok: true, address, port };
+    refused ??= v.reason;
+  }
+  return { ok: false, status: 403, why: refused ? `${bare === addresses[0] ? bare : `${bare} (${addresses[0]})`} is ${WHY[refused]}` : `${bare} has no address` };
+}
+
+/** CONNECT host:port: a tunnel to the exact address that was checked. */
+function tunnel(ctx: ProxyContext, req: IncomingMessage, client: Duplex, head: Buffer): void {
+  const target = req.url ?? "";
+  const colon = target.lastIndexOf(":");
+  const host = colon > 0 ? target.slice(0, colon) : "";
+  const port = colon > 0 && /^\d{1,5}$/.test(target.slice(colon + 1)) ? Number(target.slice(colon + 1)) : 0;
+  client.on("error", () => client.destroy());
+  void ctx.resolve(host, port).then((t) => {
+    if (client.destroyed) return;
+    if (!t.ok) {
+      const body = ctx.refuse(target, t);
+      client.end(`HTTP/1.1 ${t.status} ${STATUS_CODES[t.status]}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    const upstream = connect({ host: t.address, port: t.port, timeout: ctx.connectTimeoutMs });
+    ctx.track(upstream);
+    upstream.once("timeout", () => upstream.destroy(new Error("connect timeout")));
+    let established = false;
+    upstream.once("connect", () => {
+      established = true;
+      upstream.setTimeout(ctx.idleMs, () => upstream.destroy());
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => {
+      if (established) client.destroy();
+      else client.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    });
+    client.once("close", () => upstream.destroy());
+  });
+}
+
+/** A plain http:// proxy request (apt's mirrors), forwarded to the exact address that was checked. */
+function forward(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): void {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "");
+  } catch {
+    return void res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("microship: only proxy requests (an absolute http:// URL, or CONNECT) are served here.\n");
+  }
+  if (url.protocol !== "http:") return void res.writeHead(400, { "content-type": "text/plain", connection: "close" }).end("microship: https goes through CONNECT.\n");
+  const port = url.port ? Number(url.port) : 80;
+  const target = `${url.hostname}:${port}`;
+  void ctx.resolve(url.hostname, port).then((t) => {
+    if (!t.ok) return void res.writeHead(t.status, { "content-type": "text/plain", connection: "close" }).end(ctx.refuse(target, t));
+    const up = httpRequest({ host: t.address, port: t.port, method: req.method, path: `${url.pathname}${url.search}`, headers: endToEnd(req.headers), setHost: false, agent: false, timeout: ctx.idleMs });
+    up.on("socket", (s) => ctx.track(s));
+    up.on("timeout", () => up.destroy(new Error("idle")));
+    up.on("response", (r) => {
+      res.writeHead(r.statusCode ?? 502, endToEnd(r.headers));
+      r.pipe(res);
+    });
+    up.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain", connection: "close" }).end(`microship: ${target} did not answer.\n`);
+      else res.destroy();
+    });
+    req.pipe(up);
+  });
+}
+
+function endToEnd(headers: IncomingMessage["headers"]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

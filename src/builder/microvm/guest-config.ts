@@ -1,7 +1,7 @@
 import type { BuildInput } from "../../core/builder.ts";
 import { userError } from "../../core/errors.ts";
 import { fromRegistries, isLoopbackRegistry, registryHost } from "../../registry/registry-host.ts";
-import { finalBaseImage } from "../host/provenance.ts";
+import { finalBaseImage } from "../buildah/provenance.ts";
 import { GUEST_REGISTRY_ADDRESS } from "./guest-network.ts";
 
 /** Where the guest reaches the host's loopback registries (a guestfwd per port, qemu-args.ts). */

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LogLine } from "../../core/builder.ts";
 import { LineSplitter } from "../log-lines.ts";
@@ -87,17 +87,7 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
   });
 
   try {
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      child.once("error", (err) => {
-        const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-        reject(infraError(missing ? "QEMU (qemu-system-x86_64) is not installed on this host." : `QEMU did not start: ${err.message}`, {
-          title: "QEMU missing",
-          hint: "Install it with scripts/host-deps.sh (Debian: apt-get install qemu-system-x86 qemu-utils).",
-          cause: err,
-        }));
-      });
-      child.once("close", (code) => resolve(code));
-    });
+    const exitCode = await qemuExit(child);
     serial.end();
     // A result written just before the power-off may still be in flight on the socket.
     if (!killedBy || killedBy === "after-result") await Promise.race([channel.settled, sleep(500)]);
@@ -112,4 +102,19 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
     await channel.close();
     await logChannel.close();
   }
+}
+
+/** QEMU's exit code once its output is closed; a QEMU that can't start is the host's fault. */
+function qemuExit(child: ChildProcess): Promise<number | null> {
+  return new Promise<number | null>((resolve, reject) => {
+    child.once("error", (err) => {
+      const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+      reject(infraError(missing ? "QEMU (qemu-system-x86_64) is not installed on this host." : `QEMU did not start: ${err.message}`, {
+        title: "QEMU missing",
+        hint: "Install it with scripts/host-deps.sh (Debian: apt-get install qemu-system-x86 qemu-utils).",
+        cause: err,
+      }));
+    });
+    child.once("close", (code) => resolve(code));
+  });
 }

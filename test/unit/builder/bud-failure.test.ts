@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { budFailure } from "../../../src/builder/host/bud-failure.ts";
+import { budFailure } from "../../../src/builder/buildah/bud-failure.ts";
 import type { LogLine } from "../../../src/core/builder.ts";
 
 const lines = (...texts: string[]): LogLine[] => texts.map((text) => ({ ts: 0, stream: "stdout", text }));

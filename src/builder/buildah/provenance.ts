@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import type { BuildahEnv } from "../buildah/buildah-env.ts";
-import { toolEnv } from "../buildah/buildah-command.ts";
+import type { BuildahEnv } from "./buildah-env.ts";
+import { toolEnv } from "./buildah-command.ts";
 
 /** Lockfiles of the ecosystems we detect, hashed when present at the context root. */
 export const LOCKFILES = [
