@@ -23,7 +23,7 @@ export interface BuildBackend {
 }
 
 /**
- * The part of every builder that is not about where the build runs (DESIGN.md 6): the log
+ * The part of every builder that is not about where the build runs (docs/design.md section 5): the log
  * channel, the caller's cancel and the deadline as typed errors, the tail failure messages are
  * made from, and the masking of the build's secrets in all of it. A backend only builds.
  */

@@ -26,7 +26,7 @@ export const UNTRUSTED_REFUSED = "the host builder runs builds without VM isolat
 
 /**
  * buildah on the host: no VM, the fastest path, for trusted repos and the test corpus
- * (DESIGN.md 6.3). Chroot isolation in a PID namespace of its own, a layer cache, OCI push with
+ * (docs/design.md section 5). Chroot isolation in a PID namespace of its own, a layer cache, OCI push with
  * the registry's own digest. Each cache scope has its own storage, run root and temp dir, so
  * no scope can build FROM another scope's local images or read its cache mounts; and code from
  * forks is refused, since nothing but chroot stands between it and the host.

@@ -31,7 +31,7 @@ export interface HypemanBuilderOptions {
 }
 
 /**
- * Builds on a Hypeman server through its builds API (DESIGN.md 6.1), with the official SDK. The
+ * Builds on a Hypeman server through its builds API (docs/design.md section 5), with the official SDK. The
  * server builds in a microVM and pushes to its registry; microship then tags the image by the
  * digest the server reports, through the registry's API, when it can reach that registry.
  */

@@ -11,7 +11,7 @@ export interface Accelerator {
 /**
  * KVM only when the host really has hardware virtualisation. `/dev/kvm` alone is no proof: a
  * paravirtual KVM (kvm_pvm, as on nested cloud VMs) exposes it but cannot boot a stock kernel,
- * so the vendor module (kvm_intel / kvm_amd) must be loaded too. DESIGN.md 6.2.
+ * so the vendor module (kvm_intel / kvm_amd) must be loaded too. docs/design.md section 5.
  * `MICROSHIP_MICROVM_ACCEL=kvm|tcg` overrides the detection.
  */
 export function detectAccelerator(o: { override?: string; exists?: (path: string) => boolean } = {}): Accelerator {

@@ -2,7 +2,7 @@ import { BlockList, isIP } from "node:net";
 import { infraError } from "../../core/errors.ts";
 
 /**
- * Which addresses a builder VM's outbound connections may reach (DESIGN.md 6.2): the internet, and
+ * Which addresses a builder VM's outbound connections may reach (docs/design.md section 5): the internet, and
  * nothing of the build host or its networks. The egress proxy asks this about the address it is
  * about to connect to, after resolving the name, so a name that resolves to a blocked address
  * (localhost, a rebinding DNS answer) is refused like the address itself.

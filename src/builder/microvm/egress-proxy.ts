@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import type { EgressBlockReason, EgressPolicy } from "./egress-policy.ts";
 
 /**
- * The builder VM's one way out (DESIGN.md 6.2): an HTTP proxy on the host, one per VM, that QEMU
+ * The builder VM's one way out (docs/design.md section 5): an HTTP proxy on the host, one per VM, that QEMU
  * forwards the guest's 10.0.2.101:3128 to. It speaks CONNECT (https, and any TCP a client tunnels)
  * and plain forward requests (apt's http:// mirrors). For each request it resolves the name itself,
  * asks the policy about every address, and connects to the exact address it checked, so a name

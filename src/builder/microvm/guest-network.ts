@@ -1,5 +1,5 @@
 /**
- * The builder VM's network, as the guest sees it (DESIGN.md 6.2). QEMU's user-mode network runs
+ * The builder VM's network, as the guest sees it (docs/design.md section 5). QEMU's user-mode network runs
  * with restrict=on: the guest reaches no address at all except these forwards, each a connection
  * QEMU hands to a process on the host (guestfwd). images/microvm/init.sh names the same addresses.
  */

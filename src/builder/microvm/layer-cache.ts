@@ -17,7 +17,7 @@ export interface LayerCacheLease {
 /**
  * One buildah storage disk per cache scope, kept between microVM builds so that a rebuild's
  * unchanged steps are "Using cache" instead of running again. A fork PR's scope is its own
- * (core/pipeline.ts), so it never reads or writes the base repository's cache.
+ * (core/stages/build.ts), so it never reads or writes the base repository's cache.
  *
  * A disk is used by one build at a time: another build of the same scope starts empty rather
  * than wait. A VM that ended without reporting may have left it half-written, so it is kept only

@@ -56,7 +56,7 @@ const BOOT_TIMEOUT_MS = 60_000;
 const BOOT_ATTEMPTS = 2;
 
 /**
- * Builds inside our own QEMU microVM on this host (DESIGN.md 6.2): one VM per build, booted from
+ * Builds inside our own QEMU microVM on this host (docs/design.md section 5): one VM per build, booted from
  * Debian's kernel and a builder root made from Debian packages, with the source, the config and a
  * scratch disk attached. The guest agent streams the log on the serial console and reports one
  * result line on its own port.
