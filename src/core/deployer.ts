@@ -44,8 +44,8 @@ export interface Deployer {
    * answers, moves traffic to it and removes the old. A failure leaves the old one serving.
    */
   deploy(input: DeployInput): Promise<DeployResult>;
-  /** Removes everything of the deployment; how many instances went. Idempotent. */
-  teardown(key: DeploymentKey, signal: AbortSignal): Promise<number>;
+  /** Removes the target's instances, of every app of the repo; how many went. Idempotent. */
+  teardown(key: Omit<DeploymentKey, "app">, signal: AbortSignal): Promise<number>;
   close?(): Promise<void>;
 }
 
@@ -66,4 +66,6 @@ export interface DeploymentReporter {
   /** Creates the deployment for the build's sha, queued; its id, or null when GitHub would not take one. */
   created(build: BuildRecord, key: DeploymentKey): Promise<number | null>;
   status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: { url: string | null; logUrl: string }): Promise<void>;
+  /** A pull request's preview is gone: its deployments inactive, its comment saying so. */
+  previewRemoved(installationId: number, owner: string, repo: string, prNumber: number): Promise<void>;
 }

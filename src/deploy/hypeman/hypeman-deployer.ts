@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { APIError, Hypeman } from "@onkernel/hypeman";
 import type { Instance } from "@onkernel/hypeman/resources/instances/instances";
 import type { Deployer, DeployInput, DeploymentKey, DeployResult } from "../../core/deployer.ts";
@@ -21,6 +22,9 @@ export interface HypemanDeployerOptions {
 
 /** Tags every instance of a deployment carries, so a later deploy or a teardown finds them all. */
 const DEPLOYMENT_TAG = "microship-deployment";
+/** Shared by every app's instances of one target (a PR's preview, an environment), for teardown. */
+const TARGET_TAG = "microship-target";
+const targetTag = (k: Omit<DeploymentKey, "app">) => createHash("sha256").update(`${k.owner}/${k.repo}/${k.target.slug}`).digest("hex").slice(0, 16);
 const DEFAULT_PORT = 3000;
 
 /**
@@ -65,9 +69,10 @@ export class HypemanDeployer implements Deployer {
     return { url: this.ingresses.url(name, input.port), instance: name, replaced };
   }
 
-  async teardown(key: DeploymentKey, signal: AbortSignal): Promise<number> {
-    const tag = deploymentPrefix(instanceName({ ...key, slug: key.target.slug, generation: "0" }));
-    return (await this.remove(await this.instancesOf(tag, signal))).length;
+  async teardown(key: Omit<DeploymentKey, "app">, signal: AbortSignal): Promise<number> {
+    const tag = targetTag(key);
+    const listed = await this.client.instances.list({ tags: { [TARGET_TAG]: tag } }, { signal });
+    return (await this.remove(listed.filter((i) => i.tags?.[TARGET_TAG] === tag))).length;
   }
 
   private async pullImage(input: DeployInput): Promise<void> {
@@ -89,7 +94,7 @@ export class HypemanDeployer implements Deployer {
       name, image: input.imageRef, env: input.env,
       health_check: { type: "http", http: { port: input.port, path: input.health }, interval: "2s", timeout: "2s", start_period: "30s", failure_threshold: 3, success_threshold: 1 },
       restart_policy: { policy: "on_failure", max_attempts: 5, backoff: "5s", stable_after: "60s" },
-      tags: { [DEPLOYMENT_TAG]: tag, "microship-digest": input.digest.slice(0, 80) },
+      tags: { [DEPLOYMENT_TAG]: tag, [TARGET_TAG]: targetTag(input), "microship-digest": input.digest.slice(0, 80) },
     }, { signal: input.signal });
   }
 

@@ -136,7 +136,7 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     const fork = await build(pr(13, true), "f");
     assert.equal(fork.deploy, undefined, "no deploy at all");
     assert.equal(instances().length, before + 1);
-    const removed = await deployer.teardown({ owner: "octo", repo: "app", app: null, target: { kind: "preview", environment: "preview/pr-12", slug: "pr-12", transient: true, production: false } }, new AbortController().signal);
+    const removed = await deployer.teardown({ owner: "octo", repo: "app", target: { kind: "preview", environment: "preview/pr-12", slug: "pr-12", transient: true, production: false } }, new AbortController().signal);
     assert.equal(removed, 1);
     assert.equal(instances().length, before);
     assert.ok(instances().every((i) => i.name.startsWith("app-production-")));
