@@ -59,7 +59,8 @@ export interface DeployReport {
   error: string | null;
 }
 
-export type DeploymentState = "in_progress" | "success" | "failure" | "error";
+/** `inactive`: the deploy was cancelled (a newer push, a closed PR) before it finished. */
+export type DeploymentState = "in_progress" | "success" | "failure" | "error" | "inactive";
 
 /** GitHub's side of deploys (deployments, their statuses, the PR's preview comment); only src/github/reporter/ implements it. */
 export interface DeploymentReporter {

@@ -1,6 +1,6 @@
 import { DEPLOY_DEFAULTS } from "../deploy/deploy-config.ts";
 import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-target.ts";
-import type { DeployInput, Deployer, DeploymentKey, DeployReport } from "../deployer.ts";
+import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
 import { isMicroshipError } from "../errors.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
 
@@ -33,7 +33,7 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
   const logUrl = deps.links.detailsUrl(build.id);
   const github = deps.deployments ?? null;
   const deploymentId = github ? await github.created(build, key).catch(reportError(ctx, null)) : null;
-  const tell = (state: "in_progress" | "success" | "failure" | "error", url: string | null) =>
+  const tell = (state: DeploymentState, url: string | null) =>
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
   await tell("in_progress", null);
   log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
@@ -43,7 +43,10 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
     await tell("success", result.url);
     return { environment: key.target.environment, ok: true, url: result.url, error: null };
   } catch (err) {
-    if (ctx.signal.aborted) throw ctx.signal.reason ?? err;
+    if (ctx.signal.aborted) {
+      await tell("inactive", null);
+      throw ctx.signal.reason ?? err;
+    }
     const users = isMicroshipError(err) && err.kind === "user";
     const message = err instanceof Error ? err.message : String(err);
     if (!users) deps.log.error({ err, buildId: build.id }, "deploy failed on our side");

@@ -8,6 +8,7 @@ const STATE_TEXT: Record<DeploymentState, string> = {
   success: "✅ Ready",
   failure: "❌ Deploy failed",
   error: "⚠️ Deploy failed on microship's side",
+  inactive: "⏹️ Deploy cancelled",
 };
 
 /** Deployments older than this many pages of one environment are left as GitHub has them. */
@@ -58,7 +59,8 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
       description: STATE_TEXT[state].replace(/^\S+ /, "").slice(0, 140),
     });
     const pr = build.request.pr;
-    if (key.target.kind !== "preview" || !pr) return;
+    // A cancelled deploy leaves the comment to the deploy that replaced it.
+    if (key.target.kind !== "preview" || !pr || state === "inactive") return;
     const where = o.url && state === "success" ? `: ${o.url}` : "";
     const line = `${key.app ? `**${key.app}** ` : ""}${STATE_TEXT[state]}${where} (\`${build.request.sha.slice(0, 7)}\`, [log](${o.logUrl}))`;
     await upsertPreviewComment(gh, { owner: key.owner, repo: key.repo, issue_number: pr.number }, { app: key.app, line });

@@ -7,6 +7,7 @@ import type { PipelineDeps } from "../../../src/core/pipeline-deps.ts";
 import type { BuildOutcome } from "../../../src/core/build.ts";
 import type { BuildRequest } from "../../../src/core/types.ts";
 import { runBuild } from "../../../src/core/run-build.ts";
+import { cancelledError } from "../../../src/core/errors.ts";
 import { noMetrics } from "../../../src/core/ports.ts";
 import { HypemanDeployer } from "../../../src/deploy/hypeman/hypeman-deployer.ts";
 import { SqliteDatabase } from "../../../src/store/sqlite/sqlite-database.ts";
@@ -39,7 +40,7 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  async function build(over: Partial<BuildRequest>, newDigest: string, config = CONFIG): Promise<BuildOutcome> {
+  async function build(over: Partial<BuildRequest>, newDigest: string, config = CONFIG, signal = new AbortController().signal): Promise<BuildOutcome> {
     digest = `sha256:${newDigest.repeat(64).slice(0, 64)}`;
     const sql = new SqliteDatabase(":memory:");
     const store = new SqliteStore(sql);
@@ -51,7 +52,7 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     };
     assert.equal((await store.submit(buildRequest(over))).kind, "created");
     const record = (await new SqliteQueue(sql).claim({ workerId: "w", leaseMs: 60_000, maxRunning: 10 }))!;
-    return runBuild(record, new AbortController().signal, deps);
+    return runBuild(record, signal, deps);
   }
   const instances = () => [...fake.deploy.instances.values()];
   const main = { branch: "main", trigger: "push" as const };
@@ -122,6 +123,21 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     const ok = await build(main, "e");
     assert.equal(ok.deploy?.ok, true, ok.deploy?.error ?? "");
     assert.equal(instances().length, 1);
+  });
+
+  test("a build cancelled while its new instance starts removes that instance, and the old one keeps serving", async () => {
+    const serving = instances().map((i) => i.id);
+    fake.deploy.faults.healthAfterReads = Number.MAX_SAFE_INTEGER;
+    const stop = new AbortController();
+    const started = (async () => {
+      while (instances().length === serving.length) await new Promise((r) => setTimeout(r, 5));
+      stop.abort(cancelledError("A newer push replaced this build."));
+    })();
+    const outcome = await build(main, "7", CONFIG, stop.signal);
+    await started;
+    fake.deploy.faults.healthAfterReads = 2;
+    assert.equal(outcome.conclusion, "cancelled");
+    assert.deepEqual(instances().map((i) => i.id), serving);
   });
 
   const pr = (number: number, fork = false) => ({ trigger: "pull_request" as const, branch: "feat", pr: { number, fork, headRepo: fork ? "eve/app" : "octo/app", headRef: "feat", baseRef: "main" } });
