@@ -17,6 +17,8 @@ export interface DeployFaults {
   createErrors: number;
   /** Reads of a new instance before its health check decides. */
   healthAfterReads: number;
+  /** Lists answer every record whatever the tags asked (an older server). */
+  ignoreTagFilter: boolean;
 }
 
 type Json = Record<string, any>;
@@ -30,7 +32,7 @@ export class FakeDeployApi {
   readonly images = new Map<string, Json>();
   readonly instances = new Map<string, Json>();
   readonly ingresses = new Map<string, Json>();
-  readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2 };
+  readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2, ignoreTagFilter: false };
   private readonly reads = new Map<string, number>();
 
   /** Handles the request when it is one of these resources; false otherwise. */
@@ -127,7 +129,7 @@ export class FakeDeployApi {
     const state = query.get("state");
     return [...this.table(resource).keys()]
       .map((k) => this.read(resource, k))
-      .filter((r) => tags.every(([k, v]) => r.tags?.[k] === v) && (!state || r.state === state));
+      .filter((r) => (this.faults.ignoreTagFilter || tags.every(([k, v]) => r.tags?.[k] === v)) && (!state || r.state === state));
   }
 
   /** A read moves a pull or a boot along, as time would on a real server. */

@@ -158,6 +158,22 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     assert.ok(instances().every((i) => i.name.startsWith("app-production-")));
   });
 
+  test("a server that ignores the tag filter still costs no other deployment its instances", async () => {
+    await build(pr(21), "1");
+    const production = instances().filter((i) => i.name.startsWith("app-production-")).map((i) => i.id);
+    assert.equal(production.length, 1);
+    fake.deploy.faults.ignoreTagFilter = true;
+    try {
+      const outcome = await build(pr(21), "2");
+      assert.equal(outcome.deploy?.ok, true, outcome.deploy?.error ?? "");
+      const preview = { kind: "preview" as const, environment: "preview/pr-21", slug: "pr-21", transient: true, production: false };
+      assert.equal(await deployer.teardown({ owner: "octo", repo: "app", target: preview }, new AbortController().signal), 1);
+    } finally {
+      fake.deploy.faults.ignoreTagFilter = false;
+    }
+    assert.deepEqual(instances().map((i) => i.id), production);
+  });
+
   test("a branch without an environment does not deploy", async () => {
     const from = fake.requests.length;
     const outcome = await build({ branch: "feature", trigger: "push" }, "9");
