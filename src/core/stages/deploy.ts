@@ -37,6 +37,7 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
   await tell("in_progress", null);
   log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
+  if (ctx.config?.deploy?.release) log.system("Note: deploy.release is not run yet by this microship; the new version starts without it.");
   try {
     const result = await deployer.deploy(await deployInput(ctx, key, image));
     log.system(`Deployed to ${key.target.environment}: ${result.url}`);
