@@ -29,6 +29,11 @@ export const OPERATIONS = [
   "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
   "GET /repos/{owner}/{repo}/pulls/{pull_number}",
   "GET /repos/{owner}/{repo}/contents/{path}",
+  "POST /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments",
+  "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
 ];
 
 const DROP = new Set(["description", "example", "examples", "externalDocs", "summary", "x-github", "x-octokit", "tags", "deprecated", "title"]);

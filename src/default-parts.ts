@@ -10,6 +10,9 @@ import { startEmbeddedRegistry } from "./registry/embedded-registry.ts";
 import { HostBuilder } from "./builder/host/host-builder.ts";
 import { MicroVmBuilder } from "./builder/microvm/microvm-builder.ts";
 import { HypemanBuilder } from "./builder/hypeman/hypeman-builder.ts";
+import type { Deployer } from "./core/deployer.ts";
+import { deployerOf } from "./config/env.ts";
+import { HypemanDeployer } from "./deploy/hypeman/hypeman-deployer.ts";
 
 export interface Parts {
   builder: Builder;
@@ -21,6 +24,8 @@ export interface Parts {
   registryAuth: RegistryCredential | null;
   /** Issues each build's push credential for the embedded registry; null for MICROSHIP_REGISTRY. */
   registryCredentials: RegistryCredentials | null;
+  /** Runs what was built (MICROSHIP_DEPLOYER); null: nothing deploys. */
+  deployer: Deployer | null;
   close(): Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   };
   const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);
   log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
+  const deployer = o.deployer !== undefined ? o.deployer : createDeployer(env, log);
   return {
     builder,
     planner: o.planner ?? planner,
@@ -56,7 +62,9 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
     registry,
     registryAuth: embedded?.auth ?? null,
     registryCredentials: embedded?.credentials ?? null,
+    deployer,
     async close() {
+      await deployer?.close?.();
       await builder.close?.();
       await embedded?.stop();
     },
@@ -82,5 +90,18 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
       return new HypemanBuilder({ baseURL: env.HYPEMAN_BASE_URL!, apiKey: env.HYPEMAN_API_KEY, log });
     case "host":
       return new HostBuilder({ dir: join(dir, "host"), insecureRegistries });
+  }
+}
+
+function createDeployer(env: Env, log: Logger): Deployer | null {
+  switch (deployerOf(env)) {
+    case "hypeman":
+      // loadEnv insists on HYPEMAN_BASE_URL and MICROSHIP_DEPLOY_DOMAIN with this deployer.
+      return new HypemanDeployer({ baseURL: env.HYPEMAN_BASE_URL!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, log });
+    case "microvm":
+      log.warn("the microvm deployer is not built yet: nothing deploys (set MICROSHIP_DEPLOYER=none to say so, or hypeman)");
+      return null;
+    case "none":
+      return null;
   }
 }

@@ -21,6 +21,8 @@ import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { SqliteQueue } from "./queue/sqlite/sqlite-queue.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
+import type { Deployer } from "./core/deployer.ts";
+import { deployParts } from "./deploy-parts.ts";
 import { GitCheckout, type TokenProvider } from "./source/checkout.ts";
 import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
 import type { Store } from "./core/store.ts";
@@ -43,6 +45,8 @@ export interface Overrides {
   pollMs?: number;
   /** Build logs streamed at once (32). */
   maxLogStreams?: number;
+  /** Replaces MICROSHIP_DEPLOYER's deployer; null turns deploys off. */
+  deployer?: Deployer | null;
 }
 
 export interface RunningMicroship {
@@ -77,6 +81,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const reporter = new CheckRunReporter(clientFor, links);
   const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
+  const { pipeline: deploying, previews } = deployParts(parts.deployer, clientFor, log);
 
   const pool = new WorkerPool({
     queue,
@@ -84,10 +89,10 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     concurrency: env.MICROSHIP_CONCURRENCY,
     leaseMs: overrides.leaseMs,
     pollMs: overrides.pollMs,
-    pipeline: pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }),
+    pipeline: { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying },
   });
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
-  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log }), { probot });
+  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   const app = createHttpApp({
@@ -115,6 +120,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       await retention.stop();
       await closeServers([server, metricsServer]);
       await pool.stop();
+      await previews?.idle();
       await parts.close();
       await store.close();
     },

@@ -57,6 +57,14 @@ export const envSchema = z.object({
   MICROSHIP_MICROVM_DISK_MIB: positiveInt.min(512).max(1_048_576).default(10_240),
   /** Forces the microvm accelerator; detected from the host otherwise. */
   MICROSHIP_MICROVM_ACCEL: z.enum(["kvm", "tcg"]).optional(),
+  /** Where built images run: hypeman, microvm (not built yet: nothing deploys), none. Default: see deployerOf. */
+  MICROSHIP_DEPLOYER: z.enum(["hypeman", "microvm", "none"]).optional(),
+  /** Deployments answer at `{instance}.<domain>`: a wildcard DNS record sends it to Hypeman's ingress. */
+  MICROSHIP_DEPLOY_DOMAIN: z
+    .string()
+    .max(200)
+    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, "expected a DNS domain such as preview.example.com")
+    .optional(),
   HYPEMAN_BASE_URL: z.url().optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
@@ -88,9 +96,22 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (env.MICROSHIP_METRICS_PORT && env.MICROSHIP_METRICS_PORT === env.PORT) {
     problems.push("MICROSHIP_METRICS_PORT: must differ from PORT (it is a listener of its own)");
   }
+  if (deployerOf(env) === "hypeman" && !env.HYPEMAN_BASE_URL) problems.push("HYPEMAN_BASE_URL: required when MICROSHIP_DEPLOYER=hypeman");
+  if (deployerOf(env) === "hypeman" && !env.MICROSHIP_DEPLOY_DOMAIN) problems.push("MICROSHIP_DEPLOY_DOMAIN: required when MICROSHIP_DEPLOYER=hypeman");
   if (env.DATABASE_URL) problems.push("DATABASE_URL: Postgres is not supported yet; unset it to use the embedded SQLite store");
   if (problems.length > 0) throw new EnvError(problems);
   return env;
+}
+
+/**
+ * The deployer in force: MICROSHIP_DEPLOYER, else the builder's kind: microvm with the microvm
+ * builder, hypeman with the hypeman builder once MICROSHIP_DEPLOY_DOMAIN says where, none for host.
+ */
+export function deployerOf(env: Env): "hypeman" | "microvm" | "none" {
+  if (env.MICROSHIP_DEPLOYER) return env.MICROSHIP_DEPLOYER;
+  if (env.MICROSHIP_BUILDER === "microvm") return "microvm";
+  if (env.MICROSHIP_BUILDER === "hypeman" && env.MICROSHIP_DEPLOY_DOMAIN) return "hypeman";
+  return "none";
 }
 
 export function hasAppCredentials(env: Env): boolean {

@@ -1,5 +1,6 @@
 import type { BuildRequest, BuildState, Conclusion, ImageInfo, PhaseTimings, UserMessage } from "./types.ts";
 import type { ErrorKind, ErrorLocation } from "./errors.ts";
+import type { DeployReport } from "./deployer.ts";
 
 /** What the user is told about a finished build; rendered into the check run by the reporter. */
 export interface BuildOutcome {
@@ -18,6 +19,8 @@ export interface BuildOutcome {
   supersededBy: { buildId: string; sha: string } | null;
   /** Why nothing was built (branch or path filters). */
   skippedReason: string | null;
+  /** The deploy after push, when there was one; its failure does not fail the build. */
+  deploy?: DeployReport | null;
 }
 
 export interface BuildRecord {

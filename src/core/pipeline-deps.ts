@@ -1,5 +1,6 @@
 import type { Builder } from "./builder.ts";
 import type { Store } from "./store.ts";
+import type { Deployer, DeploymentReporter } from "./deployer.ts";
 import type {
   Archiver, ChecksReporter, ConfigSource, ImageNamer, LinkSigner, Metrics, OpLog, Planner, RegistryCredentials, SecretSource, SourceFetcher,
 } from "./ports.ts";
@@ -30,4 +31,8 @@ export interface PipelineDeps {
   logMaxBytes?: number;
   /** Minimum time between two log-tail updates of one check run (GitHub's limits: 5 s). */
   progressIntervalMs: number;
+  /** Runs pushed images; absent or null: nothing deploys. */
+  deployer?: Deployer | null;
+  /** GitHub's deployments and the preview comment; absent: deploys are only in the check run. */
+  deployments?: DeploymentReporter | null;
 }

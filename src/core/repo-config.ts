@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { userError, type MicroshipError } from "./errors.ts";
+import { deploySchema } from "./deploy/deploy-config.ts";
 
 /** The single source of truth for `.github/microship.yml`; schema/microship.schema.json is generated from it. */
 
@@ -65,6 +66,7 @@ export const repoConfigSchema = z
       .min(1)
       .describe("Several apps in one repo, each built and reported on its own.")
       .optional(),
+    deploy: deploySchema.describe("Run the built image: a preview per pull request, an environment per branch.").optional(),
   })
   .strict()
   .meta({
@@ -81,7 +83,7 @@ export interface ResolvedAppConfig extends AppConfig {
 }
 
 export function resolveApps(config: RepoConfig): ResolvedAppConfig[] {
-  const { builds, ...top } = config;
+  const { builds, deploy: _deploy, ...top } = config;
   if (!builds) return [{ ...top, name: null }];
   return builds.map(({ name, ...own }) => ({ ...top, ...own, name }));
 }

@@ -3,6 +3,7 @@ import { archiveStage } from "./archive.ts";
 import { buildStage } from "./build.ts";
 import { checkoutStage } from "./checkout.ts";
 import { configStage } from "./config.ts";
+import { deployStage } from "./deploy.ts";
 import { planStage } from "./plan.ts";
 import { pushStage } from "./push.ts";
 
@@ -18,6 +19,7 @@ export const STAGES = [
   archiveStage,
   buildStage,
   pushStage,
+  deployStage,
   // After push (deploy, attest): `app` stages, they go here.
 ] as const;
 

@@ -1,6 +1,7 @@
 import type { BuildService } from "../../core/build-service.ts";
 import type { OpLog } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
+import type { PreviewTeardown } from "../../core/deploy/preview-teardown.ts";
 import type { CheckRunReporter } from "../reporter/check-run-reporter.ts";
 
 export interface HandlerDeps {
@@ -8,4 +9,6 @@ export interface HandlerDeps {
   store: Store;
   reporter: CheckRunReporter;
   log: OpLog;
+  /** Removes a closed pull request's preview; absent when nothing deploys. */
+  previews?: PreviewTeardown | null;
 }

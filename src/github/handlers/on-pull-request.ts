@@ -23,4 +23,5 @@ export async function onPullRequestClosed(context: Context<"pull_request.closed"
   if (!(await deps.store.recordDelivery(context.id, "pull_request.closed"))) return;
   const { repository, pull_request } = context.payload;
   await deps.service.pullRequestClosed(repository.owner.login, repository.name, pull_request.number);
+  if (context.payload.installation) deps.previews?.closed({ installationId: context.payload.installation.id, owner: repository.owner.login, repo: repository.name, number: pull_request.number });
 }

@@ -4,6 +4,7 @@ import type { ChecksReporter, LinkSigner, RunRef } from "../../core/ports.ts";
 import { annotationsFor, ANNOTATIONS_PER_REQUEST, chunk } from "./annotations.ts";
 import { renderLogTail } from "./render-log.ts";
 import { renderRunningSummary, renderSummary } from "./render-summary.ts";
+import { reportDeployCheck } from "./deploy-check-run.ts";
 
 /** `background`: may wait behind any other write of the installation (live log tails). */
 export interface RequestHints {
@@ -147,6 +148,10 @@ export class CheckRunReporter implements ChecksReporter {
         check_run_id: run.checkRunId,
         output: { title: output.title, summary: output.summary, annotations },
       });
+    }
+    // The deploy is a check of its own, so a failed deploy leaves a good build green.
+    if (outcome.deploy) {
+      await reportDeployCheck(gh, run, outcome.deploy, detailsUrl, (name) => this.findRun(gh, run.build, name));
     }
   }
 

@@ -1,6 +1,7 @@
 import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
 import { PHASES } from "../../core/stages/stage-list.ts";
 import { headWithinBytes } from "./truncate.ts";
+import { renderDeploy } from "./render-deploy.ts";
 
 const ICON: Record<string, string> = {
   success: "✅",
@@ -45,6 +46,7 @@ export function renderSummary(build: BuildRecord, outcome: BuildOutcome, details
     out.push(`- Tags: ${img.tags.map((t) => `\`${img.name}:${t}\``).join(", ")}`);
     if (img.sizeBytes != null) out.push(`- Size: ${formatBytes(img.sizeBytes)}`);
   }
+  out.push(...renderDeploy(outcome.deploy));
   if (outcome.detection || outcome.runtime) {
     out.push("", "### What microship detected", "", outcome.detection ?? `Runtime: \`${outcome.runtime}\``);
   }

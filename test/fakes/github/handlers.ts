@@ -1,6 +1,7 @@
 import type { FakeState, CheckRun, PullRequest } from "./fake-state.ts";
 import type { GitRepos } from "./git-repos.ts";
 import { paginate } from "./paginate.ts";
+import { handleDeploymentOperation } from "./deployment-handlers.ts";
 
 interface Ctx {
   params: Record<string, string>;
@@ -152,6 +153,6 @@ export function handleOperation(operationId: string, ctx: Ctx): Result {
       return { status: 200, body: { type: "file", encoding: "base64", size: content.length, name: params.path!.split("/").pop(), path: params.path, content: content.toString("base64"), sha: "", url: "", git_url: null, html_url: null, download_url: null, _links: { self: "", git: null, html: null } } };
     }
     default:
-      return notFound;
+      return handleDeploymentOperation(operationId, ctx) ?? notFound;
   }
 }

@@ -10,6 +10,7 @@ import { t as tarList } from "tar";
 import type { Builder } from "../../../src/core/builder.ts";
 import { jwtProblem, signJwt } from "./jwt.ts";
 import { FakeBuild, type FakeEvent } from "./fake-build.ts";
+import { FakeDeployApi } from "./fake-deploy-api.ts";
 
 /**
  * A Hypeman server on loopback, as its API documents the builds resource (DESIGN.md 6.1):
@@ -51,6 +52,8 @@ export interface HypemanFake {
   /** Every request, in order, for assertions: method, path, multipart field names. */
   requests: Array<{ method: string; path: string; status: number; fields?: Record<string, string> }>;
   faults: HypemanFaults;
+  /** Images, instances and ingresses, with their own faults. */
+  deploy: FakeDeployApi;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
   const faults: HypemanFaults = { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 500, holdTerminalMs: 0 };
   const running = new Set<Promise<void>>();
   const streams = new Set<ServerResponse>();
+  const deploy = new FakeDeployApi();
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://fake");
@@ -75,6 +79,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     const fail = (status: number, code: string, message: string) => send(status, { code, message });
     const problem = jwtProblem(secret, req.headers.authorization);
     if (problem) return fail(401, "unauthorized", problem);
+    if (deploy.handle(req, url, send, fail)) return;
     const m = /^\/builds(?:\/([^/]+))?(\/events)?$/.exec(url.pathname);
     if (!m) return fail(404, "not_found", `no route ${req.method} ${url.pathname}`);
     const [, id, events] = m;
@@ -186,6 +191,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     builds,
     requests,
     faults,
+    deploy,
     async close() {
       for (const b of builds.values()) if (!b.terminal) b.cancel();
       await Promise.allSettled([...running]);

@@ -58,3 +58,15 @@ test("log, source and microVM isolation caps: defaults and refusals", () => {
     assert.deepEqual(err.problems.map((p) => p.split(":")[0]).sort(), ["MICROSHIP_LOG_MAX_MB", "MICROSHIP_MICROVM_RUNAS", "MICROSHIP_SOURCE_MAX_FILES", "MICROSHIP_SOURCE_MAX_MIB"]);
   }
 });
+
+test("MICROSHIP_DEPLOYER follows the builder unless set, and hypeman asks for its server and a domain", async () => {
+  const { deployerOf } = await import("../../../src/config/env.ts");
+  assert.equal(deployerOf(loadEnv({})), "microvm");
+  assert.equal(deployerOf(loadEnv({ MICROSHIP_BUILDER: "host" })), "none");
+  assert.equal(deployerOf(loadEnv({ MICROSHIP_BUILDER: "hypeman", HYPEMAN_BASE_URL: "http://h.test" })), "none", "no domain: a hypeman builder alone does not start deploying");
+  assert.equal(deployerOf(loadEnv({ MICROSHIP_BUILDER: "hypeman", HYPEMAN_BASE_URL: "http://h.test", MICROSHIP_DEPLOY_DOMAIN: "preview.example.com" })), "hypeman");
+  assert.equal(deployerOf(loadEnv({ MICROSHIP_DEPLOYER: "none" })), "none");
+  assert.throws(() => loadEnv({ MICROSHIP_BUILDER: "host", MICROSHIP_DEPLOYER: "hypeman" }), /HYPEMAN_BASE_URL: required when MICROSHIP_DEPLOYER=hypeman[\s\S]*MICROSHIP_DEPLOY_DOMAIN: required/);
+  assert.throws(() => loadEnv({ MICROSHIP_DEPLOY_DOMAIN: "not a domain" }), /MICROSHIP_DEPLOY_DOMAIN/);
+  assert.throws(() => loadEnv({ MICROSHIP_DEPLOYER: "kubernetes" }), /MICROSHIP_DEPLOYER/);
+});

@@ -54,6 +54,11 @@ test("a config using every field validates, and _extends is allowed for editors"
     timeout: 600,
     env: { NODE_OPTIONS: "--max-old-space-size=512" },
     builds: [{ name: "web", root: "apps/web", dockerfile: "Dockerfile.prod" }],
+    deploy: {
+      port: 3000, health: "/healthz", env: { LOG_LEVEL: "info" }, secrets: ["DATABASE_URL"],
+      environments: { production: { branch: "main" }, staging: { branch: "develop" } },
+      preview: { enabled: true, forks: false, idle_minutes: 60, ttl_days: 7, env: { DEMO: "1" } }, release: "npm run migrate",
+    },
   };
   assert.equal(validate(full), true, JSON.stringify(validate.errors));
   const { _extends, ...withoutExtends } = full;

@@ -64,15 +64,15 @@ test("a stage added to the list runs after push, and its timing reaches the outc
   const [done] = reporter.completions();
   const summary = renderSummary(build, done!.outcome, "http://ms.test/builds/x");
   const header = summary.split("\n").find((l) => l.startsWith("| queue"));
-  assert.equal(header, "| queue | clone | plan | archive | build | push | attest |", summary);
+  assert.equal(header, "| queue | clone | plan | archive | build | push | deploy | attest |", summary);
 });
 
 test("the default list times every stage into the metric, the builder's own measure for build and push", async () => {
   const { deps, timed, build } = await setup();
   const outcome = await runBuild(build, new AbortController().signal, deps);
-  assert.deepEqual(timed.map(([p]) => p), ["clone", "plan", "plan", "archive", "build", "push"], "config and plan share the plan phase");
-  assert.deepEqual(timed.slice(-2), [["build", 5], ["push", 1]], "the scripted builder reports 5 ms and 1 ms");
-  assert.deepEqual(Object.keys(outcome.phases), ["queue", "clone", "plan", "archive", "build", "push"]);
+  assert.deepEqual(timed.map(([p]) => p), ["clone", "plan", "plan", "archive", "build", "push", "deploy"], "config and plan share the plan phase");
+  assert.deepEqual(timed.slice(-3, -1), [["build", 5], ["push", 1]], "the scripted builder reports 5 ms and 1 ms");
+  assert.deepEqual(Object.keys(outcome.phases), ["queue", "clone", "plan", "archive", "build", "push", "deploy"]);
 });
 
 test("an app stage runs once per app of a multi-app repo, each time timed", async () => {
@@ -90,7 +90,7 @@ test("each stage of the list lives in src/core/stages/<name>.ts, and the phases 
     assert.ok(existsSync(file), `${stage.name} has no file of its own`);
     assert.match(await readFile(file, "utf8"), new RegExp(`export const ${stage.name}Stage: Stage<"${stage.phase}">`));
   }
-  assert.deepEqual(PHASES, ["queue", "clone", "plan", "archive", "build", "push"]);
+  assert.deepEqual(PHASES, ["queue", "clone", "plan", "archive", "build", "push", "deploy"]);
   const scopes = STAGES.map((s) => s.scope);
   assert.ok(scopes.lastIndexOf("build") < scopes.indexOf("app"), "every per-build stage comes before the per-app ones");
 });

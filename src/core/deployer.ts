@@ -1,0 +1,72 @@
+import type { BuildRecord } from "./build.ts";
+import type { DeployTarget } from "./deploy/deploy-target.ts";
+
+/** The Deployer port: runs a pushed image as a preview or an environment, and removes it again. */
+
+/** Which deployment: one per repo, app and target. */
+export interface DeploymentKey {
+  owner: string;
+  repo: string;
+  /** The app of a multi-app repo; null for the single app. */
+  app: string | null;
+  target: DeployTarget;
+}
+
+export interface DeployInput extends DeploymentKey {
+  /** Pullable by digest: registry/owner/repo@sha256:... */
+  imageRef: string;
+  digest: string;
+  /** The port the app listens on; $PORT is set to it in `env`. */
+  port: number;
+  /** The HTTP path that must answer before traffic moves. */
+  health: string;
+  /** The instance's environment; secret values among it are never logged. */
+  env: Record<string, string>;
+  signal: AbortSignal;
+  /** A line for the user's build log. */
+  log(text: string): void;
+}
+
+export interface DeployResult {
+  /** Where the deployment answers. */
+  url: string;
+  /** The backend's name for what now serves it. */
+  instance: string;
+  /** What served it before and was removed, if anything. */
+  replaced: string[];
+}
+
+export interface Deployer {
+  readonly name: string;
+  describe(): string;
+  /**
+   * Starts the image next to whatever serves the deployment now, waits until its health path
+   * answers, moves traffic to it and removes the old. A failure leaves the old one serving.
+   */
+  deploy(input: DeployInput): Promise<DeployResult>;
+  /** Removes the target's instances, of every app of the repo; how many went. Idempotent. */
+  teardown(key: Omit<DeploymentKey, "app">, signal: AbortSignal): Promise<number>;
+  close?(): Promise<void>;
+}
+
+/** What the check run shows of a deploy. */
+export interface DeployReport {
+  /** The GitHub environment: `preview/pr-{n}` or the environment's name. */
+  environment: string;
+  ok: boolean;
+  url: string | null;
+  /** Why it failed, in the user's words; null on success. */
+  error: string | null;
+}
+
+/** `inactive`: the deploy was cancelled (a newer push, a closed PR) before it finished. */
+export type DeploymentState = "in_progress" | "success" | "failure" | "error" | "inactive";
+
+/** GitHub's side of deploys (deployments, their statuses, the PR's preview comment); only src/github/reporter/ implements it. */
+export interface DeploymentReporter {
+  /** Creates the deployment for the build's sha, queued; its id, or null when GitHub would not take one. */
+  created(build: BuildRecord, key: DeploymentKey): Promise<number | null>;
+  status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: { url: string | null; logUrl: string }): Promise<void>;
+  /** A pull request's preview is gone: its deployments inactive, its comment saying so. */
+  previewRemoved(installationId: number, owner: string, repo: string, prNumber: number): Promise<void>;
+}

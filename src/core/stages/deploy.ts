@@ -1,0 +1,94 @@
+import { DEPLOY_DEFAULTS } from "../deploy/deploy-config.ts";
+import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-target.ts";
+import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
+import { isMicroshipError } from "../errors.ts";
+import { appOf, need, type Stage, type StageContext } from "./stage.ts";
+
+/**
+ * Runs the pushed image where the deploy rules say (a PR's preview, a branch's environment).
+ * A failed deploy is reported apart from the build, which stays green; a cancel still cancels.
+ */
+export const deployStage: Stage<"deploy"> = {
+  name: "deploy",
+  phase: "deploy",
+  scope: "app",
+  async run(ctx) {
+    const deployer = ctx.deps.deployer;
+    if (!deployer) return;
+    const app = appOf(ctx, "deploy");
+    const image = need(app.found.image, "a pushed image", "deploy");
+    const decision = deployTargetFor(ctx.build.request, ctx.config?.deploy);
+    if (!decision.deploy) {
+      ctx.log.system(`Not deployed: ${decision.reason}.`);
+      return;
+    }
+    const { owner, repo } = ctx.build.request;
+    const key: DeploymentKey = { owner, repo, app: app.plan.app, target: decision.target };
+    app.found.deploy = await deployWithReport(ctx, deployer, key, { imageRef: image.ref, digest: image.digest });
+  },
+};
+
+async function deployWithReport(ctx: StageContext, deployer: Deployer, key: DeploymentKey, image: { imageRef: string; digest: string }): Promise<DeployReport> {
+  const { build, deps, log } = ctx;
+  const logUrl = deps.links.detailsUrl(build.id);
+  const github = deps.deployments ?? null;
+  const deploymentId = github ? await github.created(build, key).catch(reportError(ctx, null)) : null;
+  const tell = (state: DeploymentState, url: string | null) =>
+    github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
+  await tell("in_progress", null);
+  log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
+  if (ctx.config?.deploy?.release) log.system("Note: deploy.release is not run yet by this microship; the new version starts without it.");
+  try {
+    const result = await deployer.deploy(await deployInput(ctx, key, image));
+    log.system(`Deployed to ${key.target.environment}: ${result.url}`);
+    await tell("success", result.url);
+    return { environment: key.target.environment, ok: true, url: result.url, error: null };
+  } catch (err) {
+    if (ctx.signal.aborted) {
+      await tell("inactive", null);
+      throw ctx.signal.reason ?? err;
+    }
+    const users = isMicroshipError(err) && err.kind === "user";
+    const message = err instanceof Error ? err.message : String(err);
+    if (!users) deps.log.error({ err, buildId: build.id }, "deploy failed on our side");
+    log.system(`Deploy to ${key.target.environment} failed: ${message}`);
+    await tell(users ? "failure" : "error", null);
+    return { environment: key.target.environment, ok: false, url: null, error: message };
+  }
+}
+
+async function deployInput(ctx: StageContext, key: DeploymentKey, image: { imageRef: string; digest: string }): Promise<DeployInput> {
+  const deploy = ctx.config?.deploy;
+  const port = deploy?.port ?? DEPLOY_DEFAULTS.port;
+  return {
+    ...key, ...image, port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,
+    env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target)), ...deployEnv(deploy, key.target, port) },
+    signal: ctx.signal,
+    log: (text) => ctx.log.system(text),
+  };
+}
+
+/** The named secrets' values; a fork's preview gets none, as a fork's build gets none. */
+async function secretEnv(ctx: StageContext, names: string[], target: DeployTarget): Promise<Record<string, string>> {
+  const { request } = ctx.build;
+  if (names.length === 0 || !ctx.deps.secrets) return {};
+  if (target.kind === "preview" && request.pr?.fork) {
+    ctx.log.system("This preview is from a fork: it gets no secrets.");
+    return {};
+  }
+  const all = await ctx.deps.secrets.secretsFor(request);
+  const wanted = new Set(names);
+  const env: Record<string, string> = {};
+  for (const s of all) if (wanted.has(s.id)) env[s.id] = s.value;
+  const missing = names.filter((n) => !(n in env));
+  if (missing.length > 0) ctx.log.system(`Secrets not set on this server: ${missing.join(", ")}.`);
+  return env;
+}
+
+/** GitHub being unreachable must not stop a deploy: the check run still tells. */
+function reportError<T>(ctx: StageContext, value: T) {
+  return (err: unknown): T => {
+    ctx.deps.log.warn({ err, buildId: ctx.build.id }, "could not write the deployment to GitHub");
+    return value;
+  };
+}

@@ -1,0 +1,8 @@
+import type { DeployReport } from "../../core/deployer.ts";
+
+/** The deploy's part of the check run's summary: where it runs, or why it does not. */
+export function renderDeploy(deploy: DeployReport | null | undefined): string[] {
+  if (!deploy) return [];
+  if (deploy.ok && deploy.url) return ["", "### Deploy", "", `✅ Deployed to **${deploy.environment}**: ${deploy.url}`];
+  return ["", "### Deploy", "", `❌ The deploy to **${deploy.environment}** failed (the image itself is fine; see the \`microship/deploy\` check): ${deploy.error ?? "no reason given"}`];
+}
