@@ -15,14 +15,17 @@ export class DetectContext {
   readonly root: string;
   readonly config: ResolvedAppConfig;
   readonly baseImageMirror: string | null;
+  /** YYYY-MM-DD, for end-of-life warnings; fixed by tests so plans don't change with the calendar. */
+  readonly today: string;
   private readonly cache = new Map<string, Promise<string | null>>();
 
-  constructor(repoDir: string, config: ResolvedAppConfig, baseImageMirror: string | null) {
+  constructor(repoDir: string, config: ResolvedAppConfig, baseImageMirror: string | null, today = new Date().toISOString().slice(0, 10)) {
     this.repoDir = repoDir;
     this.root = config.root ?? ".";
     this.appDir = join(repoDir, this.root);
     this.config = config;
     this.baseImageMirror = baseImageMirror;
+    this.today = today;
   }
 
   /** Repo-relative path of an app file, for messages and annotations. */

@@ -20,6 +20,8 @@ export const RUNTIME_PROVIDERS: Provider[] = [nodeProvider, pythonProvider];
 
 export interface PlanOptions {
   baseImageMirror?: string | null;
+  /** YYYY-MM-DD for end-of-life warnings; today when not given. */
+  today?: string;
 }
 
 export async function planApps(repoDir: string, config: RepoConfig | null, options: PlanOptions = {}): Promise<PlanOutcome[]> {
@@ -30,7 +32,7 @@ export async function planApps(repoDir: string, config: RepoConfig | null, optio
 }
 
 async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOptions): Promise<PlanOutcome> {
-  const ctx = new DetectContext(repoDir, app, options.baseImageMirror ?? null);
+  const ctx = new DetectContext(repoDir, app, options.baseImageMirror ?? null, options.today);
   try {
     await checkAppRoot(repoDir, app.root, app.name);
     const { provider, note } = await chooseProvider(ctx);

@@ -4,6 +4,7 @@ import type { BuildPlan, UserMessage } from "../../../core/types.ts";
 import { userError } from "../../../core/errors.ts";
 import { nodePackageManager } from "./package-manager.ts";
 import { nodeVersion } from "./node-version.ts";
+import { NODE, endOfLifeWarning } from "../../runtime-versions.ts";
 import { renderTemplate, startCmd, envLines, argLines, dependencyLayers } from "../../render-template.ts";
 import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 import { ENTRY_FILES, nodeStart } from "./node-start.ts";
@@ -35,6 +36,8 @@ export const nodeProvider: Provider = {
     const messages: UserMessage[] = [];
     const pkg = (await ctx.readJson("package.json")) ?? {};
     const version = await nodeVersion(ctx, pkg);
+    const eol = endOfLifeWarning(NODE, version.value, ctx.today);
+    if (eol) messages.push({ level: "warning", text: eol });
     const pm = await nodePackageManager(ctx, pkg, messages);
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
     const start = await nodeStart(ctx, pkg, pm.run);

@@ -7,6 +7,7 @@ import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 import { pythonDependencies } from "./python-deps.ts";
 import { pythonPackageManager } from "./python-package-manager.ts";
 import { pythonVersion } from "./python-version.ts";
+import { PYTHON, endOfLifeWarning } from "../../runtime-versions.ts";
 import { pythonStart, djangoProject, asgiOrWsgiApp } from "./python-start.ts";
 
 const MANIFESTS = ["requirements.txt", "pyproject.toml", "Pipfile", "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "manage.py", "main.py", "app.py"];
@@ -37,6 +38,8 @@ export const pythonProvider: Provider = {
   async plan(ctx: DetectContext): Promise<BuildPlan> {
     const messages: UserMessage[] = [];
     const version = await pythonVersion(ctx);
+    const eol = endOfLifeWarning(PYTHON, version.value, ctx.today);
+    if (eol) messages.push({ level: "warning", text: eol });
     const pm = await pythonPackageManager(ctx, messages);
     const deps = await pythonDependencies(ctx);
     const start = await pythonStart(ctx, deps);
