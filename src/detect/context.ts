@@ -48,6 +48,14 @@ export class DetectContext {
     return p;
   }
 
+  /**
+   * A file at the repository's root rather than the app's (render.yaml describes every service of
+   * a repository), read as `read` reads, with its own size cap.
+   */
+  readAtRepoRoot(file: string, maxBytes: number): Promise<string | null> {
+    return safeReadFile(this.repoDir, posix.normalize(file), { maxBytes, noLink: false, display: file });
+  }
+
   /** Whether an app file exists inside the repository; a link out of it is a user error, as for read. */
   exists(file: string): Promise<boolean> {
     return safeExists(this.repoDir, this.repoPath(file), this.rel(file));

@@ -10,6 +10,7 @@ import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 import { ENTRY_FILES, nodeStart } from "./node-start.ts";
 import { nodeInstallFiles } from "./node-install-files.ts";
 import { nodeRuntimeLayout } from "./node-runtime-layout.ts";
+import { platformStart } from "../../platform-start.ts";
 
 // Packages that compile a native addon at install time and need python3, make and g++.
 const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
@@ -27,6 +28,8 @@ export const nodeProvider: Provider = {
   async startEvidence(ctx) {
     const web = await ctx.procfileWeb();
     if (web && /\b(node|npm|yarn|pnpm|bun|npx)\b/.test(web)) return `Procfile web: ${web}`;
+    const platform = await platformStart(ctx);
+    if (platform && /\b(node|npm|yarn|pnpm|bun|npx)\b/.test(platform.command)) return `${platform.source}: ${platform.command}`;
     const pkg = await ctx.readJson("package.json").catch(() => null);
     for (const script of ["start:prod", "start"]) if (typeof pkg?.scripts?.[script] === "string") return `${script === "start" ? "scripts.start" : 'scripts["start:prod"]'} in ${ctx.rel("package.json")}`;
     return null;
@@ -40,7 +43,7 @@ export const nodeProvider: Provider = {
     if (eol) messages.push({ level: "warning", text: eol });
     const pm = await nodePackageManager(ctx, pkg, messages);
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
-    const start = await nodeStart(ctx, pkg, pm.run);
+    const start = await nodeStart(ctx, pkg, pm.run, pm.berry ? "yarn" : "npx --no");
     if (!start) {
       throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, its \`main\` file, and ${ENTRY_FILES.join(", ")}.`, {
         title: "No start command",
@@ -48,6 +51,7 @@ export const nodeProvider: Provider = {
         hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
       });
     }
+    if (start.warning) messages.push({ level: "warning", text: start.warning, file: ctx.rel("package.json") });
     const pnp = pm.berry && (await plugAndPlay(ctx));
     if (pnp && !start.verbatim && /^node\s/.test(start.command)) {
       // Plug'n'Play leaves no node_modules: plain `node` can't resolve the dependencies.
@@ -71,7 +75,7 @@ export const nodeProvider: Provider = {
       dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
       build: buildCommand ? `RUN ${buildCommand}` : "",
       prune: layout.prune,
-      runtime_env: layout.runtimeEnv,
+      runtime_env: layout.runtimeEnv + (start.env ?? ""),
       app_copy: layout.appCopy,
       port: PORT,
       start: startCmd(start.command),
