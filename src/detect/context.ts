@@ -94,7 +94,11 @@ export class DetectContext {
 
   /** `FROM` for an official image name, honouring base_image from config and the mirror. */
   baseImage(official: string): string {
-    if (this.config.base_image) return this.config.base_image;
+    return this.config.base_image ?? this.mirrored(official);
+  }
+
+  /** An official image through the base image mirror, if any; `base_image` doesn't apply. */
+  mirrored(official: string): string {
     return this.baseImageMirror ? `${this.baseImageMirror.replace(/\/+$/, "")}/${official}` : official;
   }
 

@@ -12,6 +12,7 @@ import { assertError, assertOutcome, type ExpectedApp } from "./corpus-expect.ts
 import { assertGeneratedDockerfile, assertValidDockerfile, runtimeFacts, stages } from "./dockerfile-checks.ts";
 import type { BuildPlan } from "../../../src/core/types.ts";
 import { assertSnapshot } from "./snapshot.ts";
+import { assertStaticDockerfile } from "./static-checks.ts";
 
 /**
  * The detection corpus: every app under test/fixtures/apps goes through the code path of
@@ -63,7 +64,8 @@ for (const name of names) {
       const where = plan.app ? `${name} ${plan.app}` : name;
       assertValidDockerfile(plan.dockerfile, where);
       if (plan.runtime === "dockerfile") continue;
-      assertGeneratedDockerfile(plan, expected.baseImage ?? runtimeFacts(plan.runtime).officialImage(plan.version.value), where);
+      if (plan.runtime === "static") assertStaticDockerfile(plan, expected.baseImage ?? "caddy:2-alpine", where);
+      else assertGeneratedDockerfile(plan, expected.baseImage ?? runtimeFacts(plan.runtime).officialImage(plan.version.value), where);
       const snap = plan.app ? `${plan.app}.Dockerfile.snap` : "Dockerfile.snap";
       snapshots.push(snap);
       assertSnapshot(join(APPS, name, snap), plan.dockerfile, where);

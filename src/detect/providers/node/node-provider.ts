@@ -11,6 +11,7 @@ import { ENTRY_FILES, nodeStart } from "./node-start.ts";
 import { nodeInstallFiles } from "./node-install-files.ts";
 import { nodeRuntimeLayout } from "./node-runtime-layout.ts";
 import { platformStart } from "../../platform-start.ts";
+import { devServerOf } from "./framework-start.ts";
 
 // Packages that compile a native addon at install time and need python3, make and g++.
 const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
@@ -45,13 +46,14 @@ export const nodeProvider: Provider = {
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
     const start = await nodeStart(ctx, pkg, pm.run, pm.berry ? "yarn" : "npx --no");
     if (!start) {
-      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, its \`main\` file, and ${ENTRY_FILES.join(", ")}.`, {
+      const dev = typeof pkg.scripts?.start === "string" ? devServerOf(pkg.scripts.start) : null;
+      const devNote = dev ? ` scripts.start runs the development server \`${dev}\`, which is never used as the production start.` : "";
+      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, a framework's server build, its \`main\` file, and ${ENTRY_FILES.join(", ")}.${devNote}`, {
         title: "No start command",
         location: { file: ctx.rel("package.json") },
         hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
       });
     }
-    if (start.warning) messages.push({ level: "warning", text: start.warning, file: ctx.rel("package.json") });
     const pnp = pm.berry && (await plugAndPlay(ctx));
     if (pnp && !start.verbatim && /^node\s/.test(start.command)) {
       // Plug'n'Play leaves no node_modules: plain `node` can't resolve the dependencies.

@@ -11,14 +11,13 @@ export interface NodeStart {
   verbatim: boolean;
   /** Appended to the runtime stage's ENV line. */
   env?: string;
-  /** Something the user should fix for the command to serve production traffic. */
-  warning?: string;
 }
 
 /**
  * config, the Procfile, another platform's config, `start:prod` (the production start of NestJS
  * and many starters: `start` there runs a dev-only CLI), `start` unless it runs a dev server, a
- * framework's production server, then such a `start` with a warning, `main`, the entry files.
+ * framework's production server, `main`, the entry files. A dev server (`react-scripts start`) is
+ * never the production start: it is slow, unminified and not built for traffic.
  * `exec` runs a binary of node_modules (`npx --no`, or `yarn` under Plug'n'Play).
  */
 export async function nodeStart(ctx: DetectContext, pkg: Record<string, any>, run: string, exec: string): Promise<NodeStart | null> {
@@ -34,7 +33,6 @@ export async function nodeStart(ctx: DetectContext, pkg: Record<string, any>, ru
   if (start && !dev) return start;
   const framework = await frameworkStart(ctx, pkg, exec);
   if (framework) return { ...framework, source: dev ? `${framework.source}, not scripts.start, which runs the dev server \`${dev}\`` : framework.source, verbatim: false };
-  if (start) return { ...start, warning: `scripts.start runs a development server (\`${dev}\`), which is not meant for production traffic: add a \`start:prod\` script that runs the built app, or set \`start:\` in .github/microship.yml.` };
   if (typeof pkg.main === "string" && (await ctx.exists(pkg.main))) return { command: `node ${pkg.main}`, source: `main in ${ctx.rel("package.json")}`, verbatim: false };
   const entry = await ctx.firstExisting(ENTRY_FILES);
   return entry ? { command: `node ${entry}`, source: ctx.rel(entry), verbatim: false } : null;
