@@ -4,6 +4,7 @@ import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../core/re
 import { DetectContext } from "./context.ts";
 import type { Provider } from "./provider.ts";
 import { checkAppRoot } from "./check-app-root.ts";
+import { unknownAppError } from "./unknown-app.ts";
 import { dockerfileProvider } from "./providers/dockerfile/dockerfile-provider.ts";
 import { nodeProvider } from "./providers/node/node-provider.ts";
 import { pythonProvider } from "./providers/python/python-provider.ts";
@@ -72,12 +73,7 @@ async function chooseProvider(ctx: DetectContext): Promise<{ provider: Provider;
   const matched: Provider[] = [];
   for (const p of RUNTIME_PROVIDERS) if (await p.detect(ctx)) matched.push(p);
   if (matched.length === 1) return { provider: matched[0]!, note: null };
-  if (matched.length === 0) {
-    throw userError(`microship could not tell how to build ${ctx.root === "." ? "this repository" : `\`${ctx.root}\``}: it looked for ${listOf([dockerfileProvider, ...RUNTIME_PROVIDERS].map((p) => p.lookedFor), "and")}, and found none.`, {
-      title: "Unknown runtime",
-      hint: `Add a Dockerfile, or set ${listOf(RUNTIME_PROVIDERS.map((p) => `\`runtime: ${p.name}\``), "or", false)} in .github/microship.yml (with \`root:\` if the app is in a subdirectory).`,
-    });
-  }
+  if (matched.length === 0) throw await unknownAppError(ctx, listOf([dockerfileProvider, staticProvider, ...RUNTIME_PROVIDERS].map((p) => p.lookedFor), "and"));
   const all = matched.length === 2 ? "both" : "all of";
   const files = `${all} ${listOf(matched.map((p) => p.label), "and", false)} files`;
   const evidence = await Promise.all(matched.map(async (p) => [p, await p.startEvidence(ctx)] as const));

@@ -12,6 +12,7 @@ import { nodeInstallFiles } from "./node-install-files.ts";
 import { nodeRuntimeLayout } from "./node-runtime-layout.ts";
 import { platformStart } from "../../platform-start.ts";
 import { devServerOf } from "./framework-start.ts";
+import { staticSiteHint } from "../../unknown-app.ts";
 
 // Packages that compile a native addon at install time and need python3, make and g++.
 const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
@@ -51,7 +52,7 @@ export const nodeProvider: Provider = {
       throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, a framework's server build, its \`main\` file, and ${ENTRY_FILES.join(", ")}.${devNote}`, {
         title: "No start command",
         location: { file: ctx.rel("package.json") },
-        hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
+        hint: `To fix it, ${nodeProvider.startCommandHelp}.${await staticSiteHint(ctx)}`,
       });
     }
     const pnp = pm.berry && (await plugAndPlay(ctx));

@@ -10,6 +10,7 @@ import { pythonVersion } from "./python-version.ts";
 import { PYTHON, endOfLifeWarning } from "../../runtime-versions.ts";
 import { pythonStart, djangoProject, asgiOrWsgiApp } from "./python-start.ts";
 import { platformStart } from "../../platform-start.ts";
+import { staticSiteHint } from "../../unknown-app.ts";
 
 const MANIFESTS = ["requirements.txt", "pyproject.toml", "Pipfile", "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "manage.py", "main.py", "app.py"];
 const PORT = "8000";
@@ -50,7 +51,7 @@ export const pythonProvider: Provider = {
     if (!start) {
       throw userError("No start command found for this Python app: looked for a Procfile `web:` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, a Django project, a FastAPI/Flask app (or `create_app` factory) with uvicorn/gunicorn, a Streamlit or Gradio script, and main.py, app.py, run.py, server.py, src/main.py.", {
         title: "No start command",
-        hint: `To fix it, ${pythonProvider.startCommandHelp}.`,
+        hint: `To fix it, ${pythonProvider.startCommandHelp}.${await staticSiteHint(ctx)}`,
       });
     }
     if (start.warning) messages.push({ level: "warning", text: start.warning });
