@@ -45,5 +45,5 @@ export function assertStaticDockerfile(plan: Record<string, any>, serverImage: s
     assert.ok(copied >= 0 && copied < install, `${where}: ${file} is not copied before the install`);
   }
   const copies = final.filter((i) => i.getKeyword() === "COPY").map((i) => i.getTextContent());
-  assert.deepEqual(copies, [`COPY --from=build /app/${plan.messages[0].text.split("Caddy serves ")[1].split("/ on ")[0]} /srv`], `${where}: the output directory isn't all that's copied`);
+  assert.deepEqual(copies, [`COPY --from=build /app/${plan.messages.find((m: { text: string }) => m.text.includes("Caddy serves ")).text.split("Caddy serves ")[1].split("/ on ")[0]} /srv`], `${where}: the output directory isn't all that's copied`);
 }

@@ -48,7 +48,10 @@ async function spaPlan(ctx: DetectContext, pkg: Record<string, any>, spa: SpaBui
   const pm = await nodePackageManager(ctx, pkg, messages);
   const cacheFiles = await nodeInstallFiles(ctx, pkg, pm);
   const buildCommand = `${pm.run} build`;
-  messages.unshift({ level: "info", text: `Static site: ${spa.tool} (${spa.evidence} in ${ctx.rel("package.json")}), built by \`${buildCommand}\` on Node ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); Caddy serves ${spa.outputDir}/ on $PORT, and a path that is no file gets index.html.` });
+  messages.unshift(
+    { level: "info", text: `Static site: ${spa.tool}, built by \`${buildCommand}\` on Node ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}).` },
+    { level: "info", text: `Static site: ${spa.tool} (${spa.evidence} in ${ctx.rel("package.json")}) with no server of its own; Caddy serves ${spa.outputDir}/ on $PORT, and a path that is no file gets index.html.` },
+  );
   if (typeof pkg.scripts?.start === "string") messages.push({ level: "info", text: `scripts.start (\`${pkg.scripts.start.slice(0, 200)}\`) is not used: the image serves the built files with Caddy.` });
   const dockerfile = renderTemplate("static", {
     tool: spa.tool,
@@ -71,7 +74,10 @@ async function spaPlan(ctx: DetectContext, pkg: Record<string, any>, spa: SpaBui
 }
 
 async function plainPlan(ctx: DetectContext): Promise<BuildPlan> {
-  const messages: UserMessage[] = [{ level: "info", text: `Static site: index.html at ${ctx.root === "." ? "the repository's root" : `\`${ctx.root}\``} and no other runtime's files; Caddy serves the files as they are on $PORT.` }];
+  const messages: UserMessage[] = [
+    { level: "info", text: "Static site (plain HTML), served by Caddy." },
+    { level: "info", text: `Static site: index.html at ${ctx.root === "." ? "the repository's root" : `\`${ctx.root}\``} and no other runtime's files; Caddy serves the files as they are on $PORT.` },
+  ];
   const dockerfile = renderTemplate("static-html", { base_image: ctx.baseImage(CADDY_IMAGE), caddyfile: caddyfileRun(false), port: STATIC_PORT });
   return {
     ...planBase(ctx), runtime: "static", provider: "static", version: null, packageManager: null, installCommand: null, buildCommand: null,
