@@ -19,8 +19,8 @@ const appFields = {
   root: z.string().min(1).describe("App directory relative to the repo root (monorepos). Default: the repo root.").optional(),
   runtime: z
     .string()
-    .regex(/^(node|python|nodejs\d+|python\d+)$/, "expected node, python, or a runtime id such as nodejs22 or python312")
-    .describe("Force a runtime: node, python, or a versioned id such as nodejs22 or python311.")
+    .regex(/^(node|python|static|nodejs\d+|python\d+)$/, "expected node, python, static, or a runtime id such as nodejs22 or python312")
+    .describe("Force a runtime: node, python, static (files served by Caddy, built first when package.json has a build script), or a versioned id such as nodejs22 or python311.")
     .optional(),
   version: z.string().min(1).describe("Runtime version, e.g. \"22\" or \"3.12\". Overrides every version file.").optional(),
   dockerfile: z.string().min(1).describe("Path to a Dockerfile, relative to the app root. Skips detection.").optional(),

@@ -15,14 +15,17 @@ export class DetectContext {
   readonly root: string;
   readonly config: ResolvedAppConfig;
   readonly baseImageMirror: string | null;
+  /** YYYY-MM-DD, for end-of-life warnings; fixed by tests so plans don't change with the calendar. */
+  readonly today: string;
   private readonly cache = new Map<string, Promise<string | null>>();
 
-  constructor(repoDir: string, config: ResolvedAppConfig, baseImageMirror: string | null) {
+  constructor(repoDir: string, config: ResolvedAppConfig, baseImageMirror: string | null, today = new Date().toISOString().slice(0, 10)) {
     this.repoDir = repoDir;
     this.root = config.root ?? ".";
     this.appDir = join(repoDir, this.root);
     this.config = config;
     this.baseImageMirror = baseImageMirror;
+    this.today = today;
   }
 
   /** Repo-relative path of an app file, for messages and annotations. */
@@ -43,6 +46,14 @@ export class DetectContext {
       this.cache.set(file, p);
     }
     return p;
+  }
+
+  /**
+   * A file at the repository's root rather than the app's (render.yaml describes every service of
+   * a repository), read as `read` reads, with its own size cap.
+   */
+  readAtRepoRoot(file: string, maxBytes: number): Promise<string | null> {
+    return safeReadFile(this.repoDir, posix.normalize(file), { maxBytes, noLink: false, display: file });
   }
 
   /** Whether an app file exists inside the repository; a link out of it is a user error, as for read. */
@@ -83,7 +94,11 @@ export class DetectContext {
 
   /** `FROM` for an official image name, honouring base_image from config and the mirror. */
   baseImage(official: string): string {
-    if (this.config.base_image) return this.config.base_image;
+    return this.config.base_image ?? this.mirrored(official);
+  }
+
+  /** An official image through the base image mirror, if any; `base_image` doesn't apply. */
+  mirrored(official: string): string {
     return this.baseImageMirror ? `${this.baseImageMirror.replace(/\/+$/, "")}/${official}` : official;
   }
 

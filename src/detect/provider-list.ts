@@ -4,22 +4,33 @@ import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../core/re
 import { DetectContext } from "./context.ts";
 import type { Provider } from "./provider.ts";
 import { checkAppRoot } from "./check-app-root.ts";
+import { unknownAppError } from "./unknown-app.ts";
 import { dockerfileProvider } from "./providers/dockerfile/dockerfile-provider.ts";
 import { nodeProvider } from "./providers/node/node-provider.ts";
 import { pythonProvider } from "./providers/python/python-provider.ts";
+import { staticProvider } from "./providers/static/static-provider.ts";
 
 /**
  * The order matters, and is the rule of docs/design.md section 4:
  * 1. explicit config (`runtime` or `dockerfile`) is the user's word and always wins;
  * 2. a Dockerfile at the app root means the user already decided how to build;
- * 3. node and python are detected together, because one repo often has both (a Node front end
+ * 3. a static site: index.html with no other runtime's files, or a single-page app (Vite, Create
+ *    React App, Angular, Vue CLI) with a build script and no server. It comes before Node because
+ *    every SPA has a package.json Node would claim, and its `start` is a dev server; its detect is
+ *    narrow (no server dependency, no start command of the user's, no other runtime's manifest)
+ *    so that any app with a server of its own falls through to Node or Python;
+ * 4. node and python are detected together, because one repo often has both (a Node front end
  *    with a Python tool, a Django app with a package.json for assets). When both match, the one
  *    with start evidence wins; both or neither is a question for the user, never a guess.
  */
 export const RUNTIME_PROVIDERS: Provider[] = [nodeProvider, pythonProvider];
+/** What `runtime:` may name. */
+const NAMED_PROVIDERS: Provider[] = [...RUNTIME_PROVIDERS, staticProvider];
 
 export interface PlanOptions {
   baseImageMirror?: string | null;
+  /** YYYY-MM-DD for end-of-life warnings; today when not given. */
+  today?: string;
 }
 
 export async function planApps(repoDir: string, config: RepoConfig | null, options: PlanOptions = {}): Promise<PlanOutcome[]> {
@@ -30,7 +41,7 @@ export async function planApps(repoDir: string, config: RepoConfig | null, optio
 }
 
 async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOptions): Promise<PlanOutcome> {
-  const ctx = new DetectContext(repoDir, app, options.baseImageMirror ?? null);
+  const ctx = new DetectContext(repoDir, app, options.baseImageMirror ?? null, options.today);
   try {
     await checkAppRoot(repoDir, app.root, app.name);
     const { provider, note } = await chooseProvider(ctx);
@@ -47,26 +58,22 @@ async function chooseProvider(ctx: DetectContext): Promise<{ provider: Provider;
   const { runtime, dockerfile } = ctx.config;
   if (dockerfile) return { provider: dockerfileProvider, note: null };
   if (runtime) {
-    const chosen = RUNTIME_PROVIDERS.find((p) => p.runtimeIds.test(runtime));
+    const chosen = NAMED_PROVIDERS.find((p) => p.runtimeIds.test(runtime));
     if (!chosen) {
       throw userError(`\`runtime: ${runtime}\` in .github/microship.yml is not a runtime microship builds.`, {
         title: "Unknown runtime",
         location: { file: ".github/microship.yml" },
-        hint: `Use one of ${RUNTIME_PROVIDERS.map((p) => `\`${p.name}\``).join(", ")}, or a versioned id such as nodejs22 or python312; or set \`dockerfile:\`.`,
+        hint: `Use one of ${NAMED_PROVIDERS.map((p) => `\`${p.name}\``).join(", ")}, or a versioned id such as nodejs22 or python312; or set \`dockerfile:\`.`,
       });
     }
     return { provider: chosen, note: `Runtime set by \`runtime: ${runtime}\` in .github/microship.yml.` };
   }
   if (await dockerfileProvider.detect(ctx)) return { provider: dockerfileProvider, note: null };
+  if (await staticProvider.detect(ctx)) return { provider: staticProvider, note: null };
   const matched: Provider[] = [];
   for (const p of RUNTIME_PROVIDERS) if (await p.detect(ctx)) matched.push(p);
   if (matched.length === 1) return { provider: matched[0]!, note: null };
-  if (matched.length === 0) {
-    throw userError(`microship could not tell how to build ${ctx.root === "." ? "this repository" : `\`${ctx.root}\``}: it looked for ${listOf([dockerfileProvider, ...RUNTIME_PROVIDERS].map((p) => p.lookedFor), "and")}, and found none.`, {
-      title: "Unknown runtime",
-      hint: `Add a Dockerfile, or set ${listOf(RUNTIME_PROVIDERS.map((p) => `\`runtime: ${p.name}\``), "or", false)} in .github/microship.yml (with \`root:\` if the app is in a subdirectory).`,
-    });
-  }
+  if (matched.length === 0) throw await unknownAppError(ctx, listOf([dockerfileProvider, staticProvider, ...RUNTIME_PROVIDERS].map((p) => p.lookedFor), "and"));
   const all = matched.length === 2 ? "both" : "all of";
   const files = `${all} ${listOf(matched.map((p) => p.label), "and", false)} files`;
   const evidence = await Promise.all(matched.map(async (p) => [p, await p.startEvidence(ctx)] as const));

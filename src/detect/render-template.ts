@@ -32,8 +32,10 @@ export function jsonString(s: string): string {
  * gets the SIGTERM of `docker stop` instead of a shell that ignores it.
  */
 export function startCmd(command: string): string {
-  // Not for shell syntax, nor for `VAR=x cmd`: `exec VAR=x cmd` would try to run "VAR=x".
-  return JSON.stringify(/[;&|\n`<>()]|^\s*exec\s|^\s*[A-Za-z_]\w*=/.test(command) ? command : `exec ${command}`);
+  // Not for shell syntax, nor for `VAR=x cmd`: `exec VAR=x cmd` would try to run "VAR=x". What a
+  // pair of single quotes holds is a plain word (`gunicorn 'pkg:create_app()'`).
+  const unquoted = command.replace(/'[^']*'/g, "''");
+  return JSON.stringify(/[;&|\n`<>()]|^\s*exec\s|^\s*[A-Za-z_]\w*=/.test(unquoted) ? command : `exec ${command}`);
 }
 
 /** `ARG` lines for the config's build_args only, so they reach the build stage's RUN steps; an ARG nobody passes would draw a buildah warning into every log. */

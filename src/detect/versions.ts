@@ -1,53 +1,40 @@
 import semver from "semver";
 import { userError } from "../core/errors.ts";
 import type { VersionChoice } from "../core/types.ts";
+import { NODE, NODE_CODENAMES, PYTHON, preferredOf, versionList, type RuntimeFamily } from "./runtime-versions.ts";
 
-export const NODE_MAJORS = ["24", "22", "20"];
-export const NODE_DEFAULT = "24";
-export const PYTHON_VERSIONS = ["3.13", "3.12", "3.11"];
-export const PYTHON_DEFAULT = "3.12";
-
-/** The newest supported Node major that satisfies a version or range, or a user error listing the set. */
+/** The Node major a version or range asks for (see preferredOf), or a user error listing the table. */
 export function resolveNodeMajor(raw: string, source: string, file?: string): VersionChoice {
   const spec = raw.trim().replace(/^v/, "");
-  if (/^(lts\/\*|lts|node|latest|stable|\*)$/i.test(spec)) return { value: NODE_DEFAULT, source };
+  if (/^(lts\/\*|lts|node|latest|stable|\*)$/i.test(spec)) return { value: NODE.default, source };
   const named = /^lts\/(\w+)$/i.exec(spec);
-  if (named) {
-    const codenames: Record<string, string> = { iron: "20", jod: "22", krypton: "24" };
-    const major = codenames[named[1]!.toLowerCase()];
-    if (major) return { value: major, source };
-  }
-  const range = semver.validRange(spec);
-  const major = range ? NODE_MAJORS.find((m) => semver.intersects(range, `${m}.x`)) : undefined;
-  if (!major) {
-    throw userError(`Node ${raw} (from ${source}) is not supported; microship builds Node ${[...NODE_MAJORS].reverse().join(", ")}.`, {
-      title: "Unsupported Node version",
-      location: file ? { file } : undefined,
-      hint: `Use one of ${[...NODE_MAJORS].reverse().join(", ")} in ${source}, or set \`version\` in .github/microship.yml.`,
-    });
-  }
+  const codename = named ? NODE_CODENAMES[named[1]!.toLowerCase()] : undefined;
+  if (codename) return { value: codename, source };
+  const range = named ? null : semver.validRange(spec);
+  const allowed = range ? NODE.versions.filter((v) => semver.intersects(range, `${v.version}.x`)) : [];
+  const major = preferredOf(NODE, allowed);
+  if (!major) throw unsupported(NODE, raw, source, file);
   return { value: major, source };
 }
 
-/** The supported Python x.y for a version or a PEP 440-style specifier set, or a user error listing the set. */
+/** The Python x.y a version or a PEP 440-style specifier set asks for, or a user error listing the table. */
 export function resolvePython(raw: string, source: string, file?: string): VersionChoice {
   const spec = raw.trim().replace(/^python-?/i, "");
   const exact = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(spec);
   let match: string | undefined;
-  if (exact) match = PYTHON_VERSIONS.find((v) => v === `${exact[1]}.${exact[2]}`);
-  else {
-    // A range prefers the default (the seed's python312 builder), else the newest it allows.
-    const allowed = PYTHON_VERSIONS.filter((v) => satisfiesPep440(v, /^\d+$/.test(spec) ? `==${spec}` : spec));
-    match = allowed.includes(PYTHON_DEFAULT) ? PYTHON_DEFAULT : allowed[0];
-  }
-  if (!match) {
-    throw userError(`Python ${raw} (from ${source}) is not supported; microship builds Python ${[...PYTHON_VERSIONS].reverse().join(", ")}.`, {
-      title: "Unsupported Python version",
-      location: file ? { file } : undefined,
-      hint: `Use one of ${[...PYTHON_VERSIONS].reverse().join(", ")} in ${source}, or set \`version\` in .github/microship.yml.`,
-    });
-  }
+  if (exact) match = PYTHON.versions.find((v) => v.version === `${exact[1]}.${exact[2]}`)?.version;
+  else match = preferredOf(PYTHON, PYTHON.versions.filter((v) => satisfiesPep440(v.version, /^\d+$/.test(spec) ? `==${spec}` : spec)));
+  if (!match) throw unsupported(PYTHON, raw, source, file);
   return { value: match, source };
+}
+
+function unsupported(family: RuntimeFamily, raw: string, source: string, file: string | undefined) {
+  const id = family.label.toLowerCase();
+  return userError(`${family.label} ${raw} (from ${source}) is not supported: microship builds ${family.label} ${versionList(family)}, the versions with an official ${id} image it can build on.`, {
+    title: `Unsupported ${family.label} version`,
+    location: file ? { file } : undefined,
+    hint: `Use one of ${versionList(family)} in ${source}, or set \`version\` in .github/microship.yml.`,
+  });
 }
 
 /**

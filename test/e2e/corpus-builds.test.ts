@@ -12,7 +12,8 @@ import { cleanupAll } from "../helpers/cleanup.ts";
 /**
  * A handful of detection-corpus apps, pushed as they are and built for real with the Dockerfile
  * microship renders for them, then run: each answers with text only its detected start command
- * can produce. They are the ones whose base image exists here (node:24-slim, python:3.11-slim)
+ * can produce. They are the ones whose base image exists here (node:24-slim, python:3.11-slim,
+ * caddy:2-alpine)
  * and whose packages come from the npm registry or our local Python index.
  */
 const CORPUS = new URL("../fixtures/apps/", import.meta.url).pathname;
@@ -61,6 +62,10 @@ const CASES: Case[] = [
   // install in their places, and gunicorn, named only in a nested file, serves the Flask app.
   { app: "python-nested-requirements", body: /^nested requirements\n$/, summary: [/gunicorn app:app/, /requirements\/production\.txt/], buildArgs: pythonIndex },
   { app: "python-python-version", body: /^requests 2\.\d+\.\d+\n$/, summary: [/python311/, /\.python-version/, /pip/], buildArgs: pythonIndex },
+  // A plain HTML site: one Caddy stage serves the files as they are, subdirectory index included.
+  { app: "static-plain-html", body: /<h1>Field notes<\/h1>/, summary: [/static/, /Caddy serves the files/], paths: { "/about/": /Notes kept by hand/, "/css/site.css": /font-family/ } },
+  // A Vite SPA: Node builds it, Caddy serves dist/ only; a client-side route is no file, and gets index.html.
+  { app: "static-vite-spa", body: /trail log, built by vite/, summary: [/static/, /Caddy serves dist\//, /npm run build/], paths: { "/trails/ridge": /trail log, built by vite/ }, asset: /\/assets\/index-[\w-]+\.js/ },
 ];
 
 let base: BaseImages;

@@ -88,7 +88,23 @@ export const python: Recipe = {
   }),
 };
 
-export const RECIPES = [busybox, node, python];
+// Docker Hub's image is Alpine's; Debian's caddy package gives the same binary, paths and CMD.
+export const caddy: Recipe = {
+  ref: "caddy:2-alpine",
+  version: "1",
+  make: (cache) => ({
+    name: "localhost/caddy:2-alpine",
+    tar: debianRootfsTar(cache),
+    env: { PATH, XDG_CONFIG_HOME: "/config", XDG_DATA_HOME: "/data" },
+    cmd: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
+    run: [
+      "export DEBIAN_FRONTEND=noninteractive && apt-get update -qq && apt-get install -y -qq --no-install-recommends caddy >/dev/null" +
+        " && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log && mkdir -p /etc/caddy /srv /config /data",
+    ],
+  }),
+};
+
+export const RECIPES = [busybox, node, python, caddy];
 
 /** busybox-static and its applet links: a 2 MB image made in under a second. */
 function busyboxRootfs(): string {

@@ -11,7 +11,7 @@ import { withFileLock } from "./file-lock.ts";
 import { RECIPES, log, type Recipe } from "./base-image-recipes.ts";
 
 /**
- * Stand-ins for Docker Hub's `library/busybox:latest`, `library/node:24-slim` and
+ * Stand-ins for Docker Hub's `library/busybox:latest`, `library/node:24-slim`, `library/caddy:2-alpine` and
  * `library/python:3.11-slim`, which this machine can't pull. They are built once (debootstrap,
  * busybox-static, the real Node 24 binary of the npm `node` package, Debian's python3) into a
  * registry whose storage lives in the test cache; a warm start takes about a second.

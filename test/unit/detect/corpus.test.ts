@@ -12,6 +12,7 @@ import { assertError, assertOutcome, type ExpectedApp } from "./corpus-expect.ts
 import { assertGeneratedDockerfile, assertValidDockerfile, runtimeFacts, stages } from "./dockerfile-checks.ts";
 import type { BuildPlan } from "../../../src/core/types.ts";
 import { assertSnapshot } from "./snapshot.ts";
+import { assertStaticDockerfile } from "./static-checks.ts";
 
 /**
  * The detection corpus: every app under test/fixtures/apps goes through the code path of
@@ -42,7 +43,9 @@ function prepare(name: string, expected: ExpectedApp): string {
 
 const planJsonOf = (plan: BuildPlan) => planOutcomeJson({ ok: true, plan }) as Record<string, any>;
 const stageImages = (dockerfile: string) => stages(dockerfile).filter((x) => x.ins.getKeyword() === "FROM").map((x) => x.ins.getArgumentsContent()!.split(/\s+/)[0]);
-const planJson = async (dir: string) => directoryPlanJson(await planDirectory(dir, { baseImageMirror: null })) as Record<string, any>;
+/** The corpus plans as of one fixed day, so end-of-life warnings don't come and go with the calendar. */
+export const CORPUS_TODAY = "2026-12-01";
+const planJson = async (dir: string) => directoryPlanJson(await planDirectory(dir, { baseImageMirror: null, today: CORPUS_TODAY })) as Record<string, any>;
 
 test("the corpus has at least 40 apps", () => {
   assert.ok(names.length >= 40, `only ${names.length} apps`);
@@ -61,7 +64,8 @@ for (const name of names) {
       const where = plan.app ? `${name} ${plan.app}` : name;
       assertValidDockerfile(plan.dockerfile, where);
       if (plan.runtime === "dockerfile") continue;
-      assertGeneratedDockerfile(plan, expected.baseImage ?? runtimeFacts(plan.runtime).officialImage(plan.version.value), where);
+      if (plan.runtime === "static") assertStaticDockerfile(plan, expected.baseImage ?? "caddy:2-alpine", where);
+      else assertGeneratedDockerfile(plan, expected.baseImage ?? runtimeFacts(plan.runtime).officialImage(plan.version.value), where);
       const snap = plan.app ? `${plan.app}.Dockerfile.snap` : "Dockerfile.snap";
       snapshots.push(snap);
       assertSnapshot(join(APPS, name, snap), plan.dockerfile, where);

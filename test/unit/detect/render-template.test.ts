@@ -13,6 +13,10 @@ test("a simple start command is exec'd so it gets the stop signal; shell syntax 
     ["WEB_CONCURRENCY=2 gunicorn app:app", "WEB_CONCURRENCY=2 gunicorn app:app"],
     ["node $(cat entry)", "node $(cat entry)"],
     ["node server.js > out.log", "node server.js > out.log"],
+    ["gunicorn 'pkg:create_app()' --bind 0.0.0.0:$PORT", "exec gunicorn 'pkg:create_app()' --bind 0.0.0.0:$PORT"],
+    ["gunicorn 'pkg:create_app()' && echo $(id)", "gunicorn 'pkg:create_app()' && echo $(id)"],
+    ["echo 'it''s' ; id", "echo 'it''s' ; id"],
+    ["echo 'open (", "echo 'open ("],
   ];
   for (const [command, shell] of cases) assert.equal(startCmd(command), JSON.stringify(shell), command);
 });

@@ -4,11 +4,15 @@ import type { BuildPlan, UserMessage } from "../../../core/types.ts";
 import { userError } from "../../../core/errors.ts";
 import { nodePackageManager } from "./package-manager.ts";
 import { nodeVersion } from "./node-version.ts";
+import { NODE, endOfLifeWarning } from "../../runtime-versions.ts";
 import { renderTemplate, startCmd, envLines, argLines, dependencyLayers } from "../../render-template.ts";
 import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 import { ENTRY_FILES, nodeStart } from "./node-start.ts";
 import { nodeInstallFiles } from "./node-install-files.ts";
 import { nodeRuntimeLayout } from "./node-runtime-layout.ts";
+import { platformStart } from "../../platform-start.ts";
+import { devServerOf } from "./framework-start.ts";
+import { staticSiteHint } from "../../unknown-app.ts";
 
 // Packages that compile a native addon at install time and need python3, make and g++.
 const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
@@ -26,6 +30,8 @@ export const nodeProvider: Provider = {
   async startEvidence(ctx) {
     const web = await ctx.procfileWeb();
     if (web && /\b(node|npm|yarn|pnpm|bun|npx)\b/.test(web)) return `Procfile web: ${web}`;
+    const platform = await platformStart(ctx);
+    if (platform && /\b(node|npm|yarn|pnpm|bun|npx)\b/.test(platform.command)) return `${platform.source}: ${platform.command}`;
     const pkg = await ctx.readJson("package.json").catch(() => null);
     for (const script of ["start:prod", "start"]) if (typeof pkg?.scripts?.[script] === "string") return `${script === "start" ? "scripts.start" : 'scripts["start:prod"]'} in ${ctx.rel("package.json")}`;
     return null;
@@ -35,14 +41,18 @@ export const nodeProvider: Provider = {
     const messages: UserMessage[] = [];
     const pkg = (await ctx.readJson("package.json")) ?? {};
     const version = await nodeVersion(ctx, pkg);
+    const eol = endOfLifeWarning(NODE, version.value, ctx.today);
+    if (eol) messages.push({ level: "warning", text: eol });
     const pm = await nodePackageManager(ctx, pkg, messages);
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
-    const start = await nodeStart(ctx, pkg, pm.run);
+    const start = await nodeStart(ctx, pkg, pm.run, pm.berry ? "yarn" : "npx --no");
     if (!start) {
-      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, its \`main\` file, and ${ENTRY_FILES.join(", ")}.`, {
+      const dev = typeof pkg.scripts?.start === "string" ? devServerOf(pkg.scripts.start) : null;
+      const devNote = dev ? ` scripts.start runs the development server \`${dev}\`, which is never used as the production start.` : "";
+      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, a framework's server build, its \`main\` file, and ${ENTRY_FILES.join(", ")}.${devNote}`, {
         title: "No start command",
         location: { file: ctx.rel("package.json") },
-        hint: `To fix it, ${nodeProvider.startCommandHelp}.`,
+        hint: `To fix it, ${nodeProvider.startCommandHelp}.${await staticSiteHint(ctx)}`,
       });
     }
     const pnp = pm.berry && (await plugAndPlay(ctx));
@@ -68,7 +78,7 @@ export const nodeProvider: Provider = {
       dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
       build: buildCommand ? `RUN ${buildCommand}` : "",
       prune: layout.prune,
-      runtime_env: layout.runtimeEnv,
+      runtime_env: layout.runtimeEnv + (start.env ?? ""),
       app_copy: layout.appCopy,
       port: PORT,
       start: startCmd(start.command),

@@ -1,6 +1,7 @@
 import type { DetectContext } from "../../context.ts";
 import type { VersionChoice } from "../../../core/types.ts";
-import { NODE_DEFAULT, resolveNodeMajor } from "../../versions.ts";
+import { resolveNodeMajor } from "../../versions.ts";
+import { NODE } from "../../runtime-versions.ts";
 
 /** config, engines.node, .nvmrc, .node-version, .tool-versions; otherwise the current LTS. */
 export async function nodeVersion(ctx: DetectContext, pkg: Record<string, any>): Promise<VersionChoice> {
@@ -15,5 +16,5 @@ export async function nodeVersion(ctx: DetectContext, pkg: Record<string, any>):
   const tools = await ctx.read(".tool-versions");
   const line = tools ? /^(?:nodejs|node)\s+(\S+)/m.exec(tools) : null;
   if (line) return resolveNodeMajor(line[1]!, ctx.rel(".tool-versions"), ctx.rel(".tool-versions"));
-  return { value: NODE_DEFAULT, source: "default (current LTS)" };
+  return { value: NODE.default, source: "default (current LTS)" };
 }

@@ -7,10 +7,14 @@ import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
 import { pythonDependencies } from "./python-deps.ts";
 import { pythonPackageManager } from "./python-package-manager.ts";
 import { pythonVersion } from "./python-version.ts";
+import { PYTHON, endOfLifeWarning } from "../../runtime-versions.ts";
 import { pythonStart, djangoProject, asgiOrWsgiApp } from "./python-start.ts";
+import { platformStart } from "../../platform-start.ts";
+import { staticSiteHint } from "../../unknown-app.ts";
 
 const MANIFESTS = ["requirements.txt", "pyproject.toml", "Pipfile", "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "manage.py", "main.py", "app.py"];
 const PORT = "8000";
+const PYTHON_COMMAND = /\b(python3?|gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask|django-admin|streamlit)\b/;
 
 export const pythonProvider: Provider = {
   name: "python",
@@ -25,25 +29,29 @@ export const pythonProvider: Provider = {
 
   async startEvidence(ctx) {
     const web = await ctx.procfileWeb();
-    if (web && /\b(python3?|gunicorn|uvicorn|hypercorn|daphne|waitress-serve|flask|django-admin)\b/.test(web)) return `Procfile web: ${web}`;
+    if (web && PYTHON_COMMAND.test(web)) return `Procfile web: ${web}`;
+    const platform = await platformStart(ctx);
+    if (platform && PYTHON_COMMAND.test(platform.command)) return `${platform.source}: ${platform.command}`;
     if (await djangoProject(ctx)) return "manage.py";
     const app = await asgiOrWsgiApp(ctx);
     if (app) return `an ASGI/WSGI app in ${app}`;
     const deps = await pythonDependencies(ctx).catch(() => new Set<string>());
-    const server = ["gunicorn", "uvicorn"].find((d) => deps.has(d));
+    const server = ["gunicorn", "uvicorn", "streamlit", "gradio"].find((d) => deps.has(d));
     return server ? `${server} among the dependencies` : null;
   },
 
   async plan(ctx: DetectContext): Promise<BuildPlan> {
     const messages: UserMessage[] = [];
     const version = await pythonVersion(ctx);
+    const eol = endOfLifeWarning(PYTHON, version.value, ctx.today);
+    if (eol) messages.push({ level: "warning", text: eol });
     const pm = await pythonPackageManager(ctx, messages);
     const deps = await pythonDependencies(ctx);
     const start = await pythonStart(ctx, deps);
     if (!start) {
-      throw userError("No start command found for this Python app: looked for a Procfile `web:` line, a Django project, a FastAPI/Flask app with uvicorn/gunicorn, and main.py, app.py, run.py, server.py, src/main.py.", {
+      throw userError("No start command found for this Python app: looked for a Procfile `web:` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, a Django project, a FastAPI/Flask app (or `create_app` factory) with uvicorn/gunicorn, a Streamlit or Gradio script, and main.py, app.py, run.py, server.py, src/main.py.", {
         title: "No start command",
-        hint: `To fix it, ${pythonProvider.startCommandHelp}.`,
+        hint: `To fix it, ${pythonProvider.startCommandHelp}.${await staticSiteHint(ctx)}`,
       });
     }
     if (start.warning) messages.push({ level: "warning", text: start.warning });

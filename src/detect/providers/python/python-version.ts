@@ -1,6 +1,7 @@
 import type { DetectContext } from "../../context.ts";
 import type { VersionChoice } from "../../../core/types.ts";
-import { PYTHON_DEFAULT, resolvePython } from "../../versions.ts";
+import { resolvePython } from "../../versions.ts";
+import { PYTHON } from "../../runtime-versions.ts";
 import { toml } from "./python-deps.ts";
 
 /** config, .python-version (its first line that isn't blank or a comment), runtime.txt, requires-python, Pipfile python_version; else the default. */
@@ -18,7 +19,7 @@ export async function pythonVersion(ctx: DetectContext): Promise<VersionChoice> 
   const pipfile = await toml(ctx, "Pipfile");
   const pipVersion = (pipfile?.requires as any)?.python_version ?? (pipfile?.requires as any)?.python_full_version;
   if (typeof pipVersion === "string") return resolvePython(pipVersion, `python_version in ${ctx.rel("Pipfile")}`, ctx.rel("Pipfile"));
-  return { value: PYTHON_DEFAULT, source: "default" };
+  return { value: PYTHON.default, source: "default" };
 }
 
 /** pyenv skips blank lines and `#` comments; the first other line's first word is the version. */
