@@ -1,0 +1,56 @@
+import pg from "pg";
+
+/** What a pool and a transaction's client both answer: one statement at a time. */
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<pg.QueryResult>;
+}
+
+export type Row = Record<string, unknown>;
+
+/** Channels of NOTIFY: a submit wakes idle workers anywhere, a stop request reaches the build's replica. */
+export const WAKE_CHANNEL = "microship_wake";
+export const CANCEL_CHANNEL = "microship_cancel";
+
+/**
+ * A pool over DATABASE_URL. Transactions run at READ COMMITTED: where two replicas could race
+ * (one sha submitted twice, two claims against maxRunning) a transaction-scoped advisory lock
+ * serialises them, and every statement after it sees what the lock's previous holder committed.
+ */
+export class PgDatabase {
+  readonly pool: pg.Pool;
+
+  constructor(url: string, max = 10) {
+    this.pool = new pg.Pool({ connectionString: url, max });
+    // An idle client's broken connection must not crash the process: the pool drops it and the
+    // next query opens another.
+    this.pool.on("error", () => {});
+  }
+
+  async query(text: string, params: unknown[] = []): Promise<pg.QueryResult> {
+    return this.pool.query(text, params);
+  }
+
+  async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      client.release();
+      return result;
+    } catch (err) {
+      // A client whose ROLLBACK failed is broken: it leaves the pool instead of going back.
+      await client.query("ROLLBACK").then(() => client.release(), (e: Error) => client.release(e));
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** Takes a lock named by `key` until the transaction ends; the same key serialises, others don't. */
+export async function lockFor(q: Queryable, key: string): Promise<void> {
+  await q.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [key]);
+}
