@@ -58,3 +58,21 @@ test("log, source and microVM isolation caps: defaults and refusals", () => {
     assert.deepEqual(err.problems.map((p) => p.split(":")[0]).sort(), ["MICROSHIP_LOG_MAX_MB", "MICROSHIP_MICROVM_RUNAS", "MICROSHIP_SOURCE_MAX_FILES", "MICROSHIP_SOURCE_MAX_MIB"]);
   }
 });
+
+test("DATABASE_URL: a Postgres URL, never echoed, and only with MICROSHIP_REGISTRY", () => {
+  const url = "postgresql://ms:hunter2secret@db.internal:5432/microship";
+  assert.equal(loadEnv({ DATABASE_URL: url, MICROSHIP_REGISTRY: "registry.example.com/team" }).DATABASE_URL, url);
+  assert.throws(() => loadEnv({ DATABASE_URL: url }), (err: unknown) => {
+    assert.ok(err instanceof EnvError);
+    assert.deepEqual(err.problems.map((p) => p.split(":")[0]), ["MICROSHIP_REGISTRY"]);
+    assert.match(err.message, /embedded registry lives in a single replica's data dir/);
+    assert.doesNotMatch(err.message, /hunter2secret/);
+    return true;
+  });
+  assert.throws(() => loadEnv({ DATABASE_URL: "mysql://root:hunter2secret@db/x", MICROSHIP_REGISTRY: "r.example.com" }), (err: unknown) => {
+    assert.ok(err instanceof EnvError);
+    assert.match(err.message, /DATABASE_URL: expected a postgres/);
+    assert.doesNotMatch(err.message, /hunter2secret/);
+    return true;
+  });
+});
