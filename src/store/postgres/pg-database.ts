@@ -18,12 +18,39 @@ export const CANCEL_CHANNEL = "microship_cancel";
  */
 export class PgDatabase {
   readonly pool: pg.Pool;
+  /**
+   * Connections that hold session locks while their holder works on the main pool: one pool
+   * for both would deadlock once every connection waited for a lock whose holder needs one.
+   */
+  private readonly lockPool: pg.Pool;
 
   constructor(url: string, max = 10) {
     this.pool = new pg.Pool({ connectionString: url, max });
+    this.lockPool = new pg.Pool({ connectionString: url, max: 4 });
     // An idle client's broken connection must not crash the process: the pool drops it and the
     // next query opens another.
     this.pool.on("error", () => {});
+    this.lockPool.on("error", () => {});
+  }
+
+  /** Runs `fn` holding the session advisory lock named by `key`, which every replica honours. */
+  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const client = await this.lockPool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [key]);
+      try {
+        return await fn();
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]);
+      }
+    } catch (err) {
+      broken = err as Error;
+      throw err;
+    } finally {
+      // An error may have left the lock held on this connection: it is closed, not reused.
+      client.release(broken);
+    }
   }
 
   async query(text: string, params: unknown[] = []): Promise<pg.QueryResult> {
@@ -46,6 +73,7 @@ export class PgDatabase {
   }
 
   async close(): Promise<void> {
+    await this.lockPool.end();
     await this.pool.end();
   }
 }

@@ -113,6 +113,10 @@ export class PgStore implements Store {
     return Object.fromEntries(r.rows.map((row: Row) => [String(row.state), Number(row.n)]));
   }
 
+  withBuildLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.db.withLock(`microship:build:${id}`, fn);
+  }
+
   async ping(): Promise<void> {
     await this.db.query("SELECT 1");
   }
