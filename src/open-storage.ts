@@ -35,7 +35,7 @@ export async function openStorage(env: Env, dataDir: string, log: OpLog): Promis
   }
   const url = env.DATABASE_URL;
   registerSecret(url);
-  registerSecret(passwordOf(url));
+  for (const form of passwordOf(url)) registerSecret(form);
   const db = new PgDatabase(url);
   const notifications = new PgNotifications(url, log);
   try {
@@ -62,10 +62,12 @@ export async function openStorage(env: Env, dataDir: string, log: OpLog): Promis
   };
 }
 
-function passwordOf(url: string): string | null {
+/** The URL's password as written and decoded: an error or a log may quote either. */
+function passwordOf(url: string): string[] {
   try {
-    return decodeURIComponent(new URL(url).password) || null;
+    const raw = new URL(url).password;
+    return raw ? [raw, decodeURIComponent(raw)] : [];
   } catch {
-    return null;
+    return [];
   }
 }
