@@ -31,11 +31,11 @@ async function world() {
   await db.connect();
   const children: AppChild[] = [];
   let n = 0;
-  const replica = async (builder: string) => {
+  const replica = async (builder: string, extra: Record<string, string> = {}) => {
     const child = await startAppChild({
       APP_ID: String(creds.appId), PRIVATE_KEY: creds.privateKeyPem, WEBHOOK_SECRET: creds.webhookSecret, GHE_HOST: fake.host, GHE_PROTOCOL: "http",
       PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", MICROSHIP_DATA_DIR: await mkdtemp(join(dir, `replica-${n++}-`)), MICROSHIP_BUILDER: "host",
-      DATABASE_URL: url, MICROSHIP_REGISTRY: "registry.example.com/team", MICROSHIP_LOG_SECRET: "one-secret-for-every-replica", MS_CHILD_BUILDER: builder,
+      DATABASE_URL: url, MICROSHIP_REGISTRY: "registry.example.com/team", MICROSHIP_LOG_SECRET: "one-secret-for-every-replica", MS_CHILD_BUILDER: builder, ...extra,
     });
     children.push(child);
     return child;
@@ -73,7 +73,7 @@ test("pushes delivered to either replica are each built exactly once, by one of 
   try {
     const a = await w.replica("ok");
     const b = await w.replica("ok");
-    const branches = ["b0", "b1", "b2", "b3", "b4", "b5"];
+    const branches = ["b0", "b1", "b2", "b3"];
     for (const [i, branch] of branches.entries()) await w.push(i % 2 === 0 ? a : b, branch);
     await w.fake.waitFor(() => {
       const runs = w.fake.checkRuns("o", "r");
@@ -123,6 +123,27 @@ test("a replica killed mid-build: the other resumes the build after the lease, a
     const [build] = [...(await w.builtBy()).values()];
     assert.equal(build?.tries, 2);
     assert.equal(build?.pids.at(-1), b.child.pid, "finished on B");
+    assert.deepEqual(w.fake.unknownCalls(), []);
+  } finally {
+    await w.close();
+  }
+});
+
+test("a build superseded through the other replica stops at once: NOTIFY, not the next heartbeat", async () => {
+  const w = await world();
+  try {
+    // Heartbeats every 40 s: a stop within the wait below can only have come by notification.
+    const slow = { MS_CHILD_LEASE_MS: "120000" };
+    const a = await w.replica("hang", slow);
+    await w.push(a, "topic");
+    const run = await w.fake.waitFor(() => w.fake.checkRuns("o", "r").find((r) => r.status === "in_progress"), 20_000, "the build to start on replica A");
+    const b = await w.replica("ok", slow);
+    await w.push(b, "topic");
+    const stopped = await w.fake.waitFor(() => {
+      const r = w.fake.state.checkRuns.get(run.id);
+      return r?.status === "completed" && r;
+    }, 20_000, "replica A to stop the superseded build");
+    assert.equal(stopped.conclusion, "cancelled");
     assert.deepEqual(w.fake.unknownCalls(), []);
   } finally {
     await w.close();
