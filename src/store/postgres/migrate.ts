@@ -14,6 +14,8 @@ export async function migrate(db: PgDatabase, migrations = MIGRATIONS): Promise<
   const client = await db.pool.connect();
   let broken: Error | undefined;
   try {
+    // A migration may take long on a big table, and so may waiting for another replica's.
+    await client.query("SET statement_timeout = 0");
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {
       await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
@@ -43,7 +45,8 @@ export async function migrate(db: PgDatabase, migrations = MIGRATIONS): Promise<
     broken = err as Error;
     throw err;
   } finally {
-    // A client that failed mid-way may still hold the lock or a transaction: it is closed, not reused.
-    client.release(broken);
+    // Closed, never reused: it has no statement timeout, and after a failure it may still hold
+    // the lock or a transaction.
+    client.release(broken ?? true);
   }
 }

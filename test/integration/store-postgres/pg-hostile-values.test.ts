@@ -73,3 +73,24 @@ test("a request and an outcome with NUL and lone surrogates, and ids past 32 bit
     await db.close();
   }
 });
+
+test("a statement that hangs is cut off by the statement timeout instead of hanging its caller", async () => {
+  const db = new PgDatabase(await cluster.database(), 2, 300);
+  try {
+    await migrate(db);
+    await assert.rejects(db.query("SELECT pg_sleep(30)"), /statement timeout/);
+    // A lock held elsewhere (another replica's stuck transaction) is waited for only that long too.
+    const holder = await db.pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE builds IN ACCESS EXCLUSIVE MODE");
+      await assert.rejects(new PgStore(db).submit(buildRequest()), /statement timeout/);
+      await holder.query("ROLLBACK");
+    } finally {
+      holder.release();
+    }
+    assert.equal((await new PgStore(db).submit(buildRequest())).kind, "created", "and then it works again");
+  } finally {
+    await db.close();
+  }
+});
