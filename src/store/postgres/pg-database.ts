@@ -27,11 +27,12 @@ export class PgDatabase {
   /**
    * `statementMs` bounds every statement, a wait for a lock included: a stuck database fails a
    * webhook (GitHub redelivers) or a claim (the next poll retries) instead of hanging them.
+   * A replica opens at most max + 8 connections, and one more to listen (pg-notifications.ts).
    */
-  constructor(url: string, max = 10, statementMs = 60_000) {
+  constructor(url: string, max = 16, statementMs = 60_000) {
     const bounds = { connectionTimeoutMillis: 10_000, statement_timeout: statementMs, keepAlive: true };
     this.pool = new pg.Pool({ connectionString: url, max, ...bounds });
-    this.lockPool = new pg.Pool({ connectionString: url, max: 4, ...bounds });
+    this.lockPool = new pg.Pool({ connectionString: url, max: 8, ...bounds });
     // An idle client's broken connection must not crash the process: the pool drops it and the
     // next query opens another.
     this.pool.on("error", () => {});
