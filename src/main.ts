@@ -19,14 +19,12 @@ import { loadLinkSecret } from "./http/link-secret.ts";
 import { createHttpApp, createMetricsApp } from "./http/server.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
-import { SqliteQueue } from "./queue/sqlite/sqlite-queue.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
 import type { Deployer } from "./core/deployer.ts";
 import { deployParts } from "./deploy-parts.ts";
 import { GitCheckout, type TokenProvider } from "./source/checkout.ts";
-import { SqliteDatabase } from "./store/sqlite/sqlite-database.ts";
 import type { Store } from "./core/store.ts";
-import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
 import { createDefaultParts, type Parts } from "./default-parts.ts";
 import { renderDetectionStory } from "./detect/story.ts";
@@ -73,9 +71,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const probot = createAppProbot(env, log);
   const links = new HmacLinks(loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log), publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
 
-  const sql = new SqliteDatabase(join(dataDir, "microship.sqlite"));
-  const store = new SqliteStore(sql);
-  const queue = new SqliteQueue(sql);
+  const storage = await openStorage(env, dataDir, log);
+  const { store, queue } = storage;
   const metrics = new PrometheusMetrics(store, queue);
   const { clientFor, tokens } = installationClients(probot);
   const reporter = new CheckRunReporter(clientFor, links);
@@ -91,6 +88,9 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     pollMs: overrides.pollMs,
     pipeline: { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying },
   });
+  // Other replicas' submits wake this one's workers; their stop requests reach its builds at once.
+  storage.onWake(() => pool.wake());
+  storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
@@ -104,7 +104,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
-  log.info({ port, builder: parts.builder.describe(), dataDir }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
+  log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
   const metricsServer = await listenForMetrics(env, metrics, log);
 
   return {
@@ -122,7 +122,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       await pool.stop();
       await previews?.idle();
       await parts.close();
-      await store.close();
+      await storage.close();
     },
   };
 }

@@ -67,7 +67,11 @@ export const envSchema = z.object({
     .optional(),
   HYPEMAN_BASE_URL: z.url().optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),
-  DATABASE_URL: z.string().min(1).optional(),
+  /** Postgres as the system of record, shared by every replica; unset: SQLite in the data dir. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]*$/, "expected a postgres:// or postgresql:// URL")
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -98,7 +102,11 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   }
   if (deployerOf(env) === "hypeman" && !env.HYPEMAN_BASE_URL) problems.push("HYPEMAN_BASE_URL: required when MICROSHIP_DEPLOYER=hypeman");
   if (deployerOf(env) === "hypeman" && !env.MICROSHIP_DEPLOY_DOMAIN) problems.push("MICROSHIP_DEPLOY_DOMAIN: required when MICROSHIP_DEPLOYER=hypeman");
-  if (env.DATABASE_URL) problems.push("DATABASE_URL: Postgres is not supported yet; unset it to use the embedded SQLite store");
+  if (env.DATABASE_URL && !env.MICROSHIP_REGISTRY) {
+    problems.push(
+      "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",
+    );
+  }
   if (problems.length > 0) throw new EnvError(problems);
   return env;
 }

@@ -30,7 +30,7 @@ export class CheckRunOpener {
     if (build.checkRunId !== null) return Promise.resolve(build.checkRunId);
     const running = this.inFlight.get(build.id);
     if (running) return running;
-    const p = (async () => {
+    const open = async () => {
       const fresh = await this.store.getBuild(build.id);
       if (fresh?.checkRunId != null) return fresh.checkRunId;
       if (fresh?.state === "completed") return null;
@@ -41,7 +41,9 @@ export class CheckRunOpener {
       const after = await this.store.getBuild(build.id);
       if (after?.state === "completed") await this.concludeLate({ ...after, checkRunId: id }, id);
       return id;
-    })().finally(() => this.inFlight.delete(build.id));
+    };
+    // Another replica may be opening this build's run right now: after its lock, `fresh` has the id.
+    const p = (this.store.withBuildLock ? this.store.withBuildLock(build.id, open) : open()).finally(() => this.inFlight.delete(build.id));
     this.inFlight.set(build.id, p);
     return p;
   }

@@ -87,6 +87,12 @@ export interface Store {
    */
   deleteLogsBefore(time: number, limit: number): Promise<number>;
   countByState(): Promise<Record<string, number>>;
+  /**
+   * Optional, for stores that several processes share (Postgres): runs `fn` while holding a lock
+   * on the build that every process over this database honours, so two replicas never open a
+   * check run for one build at once. A store only one process uses leaves it out.
+   */
+  withBuildLock?<T>(id: string, fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

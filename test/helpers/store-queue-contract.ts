@@ -1,5 +1,5 @@
 /**
- * The Store and Queue contract: the cases every database (SQLite now, Postgres later) must pass,
+ * The Store and Queue contract: the cases every database (SQLite, Postgres) must pass,
  * through the ports (src/core/store.ts, src/core/queue.ts) only.
  *
  *   import { runStoreQueueContract } from "../../helpers/store-queue-contract.ts";

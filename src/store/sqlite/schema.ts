@@ -1,4 +1,4 @@
-/** Plain SQL on purpose: the Postgres implementation (a later issue) reuses it nearly as is. */
+/** Plain SQL; the Postgres store keeps its own versioned copy (store/postgres/migrations.ts): change both. */
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS builds (
   id TEXT PRIMARY KEY,

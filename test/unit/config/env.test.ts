@@ -70,3 +70,21 @@ test("MICROSHIP_DEPLOYER follows the builder unless set, and hypeman asks for it
   assert.throws(() => loadEnv({ MICROSHIP_DEPLOY_DOMAIN: "not a domain" }), /MICROSHIP_DEPLOY_DOMAIN/);
   assert.throws(() => loadEnv({ MICROSHIP_DEPLOYER: "kubernetes" }), /MICROSHIP_DEPLOYER/);
 });
+
+test("DATABASE_URL: a Postgres URL, never echoed, and only with MICROSHIP_REGISTRY", () => {
+  const url = "postgresql://ms:hunter2secret@db.internal:5432/microship";
+  assert.equal(loadEnv({ DATABASE_URL: url, MICROSHIP_REGISTRY: "registry.example.com/team" }).DATABASE_URL, url);
+  assert.throws(() => loadEnv({ DATABASE_URL: url }), (err: unknown) => {
+    assert.ok(err instanceof EnvError);
+    assert.deepEqual(err.problems.map((p) => p.split(":")[0]), ["MICROSHIP_REGISTRY"]);
+    assert.match(err.message, /embedded registry lives in a single replica's data dir/);
+    assert.doesNotMatch(err.message, /hunter2secret/);
+    return true;
+  });
+  assert.throws(() => loadEnv({ DATABASE_URL: "mysql://root:hunter2secret@db/x", MICROSHIP_REGISTRY: "r.example.com" }), (err: unknown) => {
+    assert.ok(err instanceof EnvError);
+    assert.match(err.message, /DATABASE_URL: expected a postgres/);
+    assert.doesNotMatch(err.message, /hunter2secret/);
+    return true;
+  });
+});
