@@ -29,6 +29,10 @@ export const OPERATIONS = [
   "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
   "GET /repos/{owner}/{repo}/pulls/{pull_number}",
   "GET /repos/{owner}/{repo}/contents/{path}",
+  // The dashboard, with a user's own token (GitHub App user-to-server).
+  "GET /user",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
 ];
 
 const DROP = new Set(["description", "example", "examples", "externalDocs", "summary", "x-github", "x-octokit", "tags", "deprecated", "title"]);
