@@ -60,6 +60,9 @@ export const envSchema = z.object({
   HYPEMAN_BASE_URL: z.url().optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  /** The GitHub App's OAuth client, under the names Probot's setup flow writes to .env: they turn the dashboard on. */
+  GITHUB_CLIENT_ID: z.string().min(1).max(100).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).max(200).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -89,6 +92,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     problems.push("MICROSHIP_METRICS_PORT: must differ from PORT (it is a listener of its own)");
   }
   if (env.DATABASE_URL) problems.push("DATABASE_URL: Postgres is not supported yet; unset it to use the embedded SQLite store");
+  if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
+    problems.push("GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: set both (the dashboard's sign-in) or neither");
+  }
   if (problems.length > 0) throw new EnvError(problems);
   return env;
 }
