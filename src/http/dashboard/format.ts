@@ -40,3 +40,9 @@ export function refOf(b: BuildRecord): string {
 }
 
 export const shortSha = (sha: string) => sha.slice(0, 7);
+
+/** registry/owner/repo@sha256:0123456789ab: the name and enough of the digest to tell builds apart. */
+export function shortImage(ref: string): string {
+  const at = ref.indexOf("@sha256:");
+  return at < 0 ? ref : ref.slice(0, at + 20);
+}

@@ -5,6 +5,7 @@ import type { OpLog } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import type { Access } from "./access.ts";
 import { LogCursor, shownLine } from "./log-reader.ts";
+import { stateOf } from "./format.ts";
 
 const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
@@ -28,7 +29,8 @@ function startOffset(req: Request): number {
 
 /**
  * The log as Server-Sent Events while the build runs: `lines` events (a JSON array, its id the
- * line offset after it), then one `end` event when the build has ended and every line is out.
+ * line offset after it), `state` events as the build moves on (queued, running, cancelling), then
+ * one `end` event when the build has ended and every line is out.
  */
 export function addLogEvents(app: Express, deps: LogEventDeps): void {
   let open = 0;
@@ -59,6 +61,7 @@ async function stream(deps: LogEventDeps, id: string, offset: number, res: Respo
   const until = Date.now() + STREAM_MS;
   let quietSince = Date.now();
   let ended: { state: string; conclusion: string | null } | null = null;
+  let shownState = "";
   res.write("retry: 2000\n\n");
   while (!gone.signal.aborted && Date.now() < until) {
     const lines = await cursor.next();
@@ -73,6 +76,10 @@ async function stream(deps: LogEventDeps, id: string, offset: number, res: Respo
       return;
     }
     const build = await deps.store.getBuild(id);
+    if (build && stateOf(build) !== shownState) {
+      shownState = stateOf(build);
+      res.write(`event: state\ndata: ${JSON.stringify({ state: shownState })}\n\n`);
+    }
     // Lines are stored before a build ends: once it has, one more empty read is the end.
     if (!build || build.state === "completed") {
       ended = { state: build?.state ?? "gone", conclusion: build?.conclusion ?? null };

@@ -52,6 +52,24 @@ describe("dashboard over HTTP", () => {
     }
   });
 
+  test("a check run's capability link works as before, signed in or not", async () => {
+    const build = await w.push({ branch: "link" });
+    await until(async () => (await w.h.app.store.getBuild(build.id))?.state === "completed", "the build to end");
+    const link = new URL(w.h.app.links.detailsUrl(build.id));
+    for (const cookie of ["", await signIn(w, "bob")]) {
+      const page = await fetch(`${w.url}${link.pathname}${link.search}`, { headers: { cookie } });
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.match(html, /<pre id="log">/);
+      assert.doesNotMatch(html, /Sign out|_csrf/, "the old page, not the dashboard's");
+      assert.match(page.headers.get("content-security-policy") ?? "", /form-action 'none'/);
+      const text = await fetch(`${w.url}${link.pathname}/log.txt${link.search}`);
+      assert.equal(text.status, 200);
+    }
+    const forged = await fetch(`${w.url}${link.pathname}?exp=${link.searchParams.get("exp")}&token=${"A".repeat(32)}`);
+    assert.equal(forged.status, 404, "a forged link is refused, not sent to the dashboard");
+  });
+
   test("a forged or tampered session cookie is no session", async () => {
     const cookie = await signIn(w, "alice");
     const value = cookie.slice("ms_session=".length);
@@ -188,7 +206,7 @@ async function openEvents(w: World, id: string, cookie: string, headers: Record<
   };
 }
 
-test("without OAuth credentials the dashboard is off and / says how to turn it on; capability links still work", async () => {
+test("without OAuth credentials the dashboard is off and / says how to turn it on", async () => {
   const h = await startHarness();
   try {
     const res = await fetch(`${h.app.url}/`);

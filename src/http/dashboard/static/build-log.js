@@ -44,11 +44,15 @@
   const url = `/builds/${encodeURIComponent(log.dataset.build)}/events?from=${encodeURIComponent(log.dataset.offset)}`;
   const events = new EventSource(url);
   events.addEventListener("lines", (e) => append(JSON.parse(e.data)));
+  function showState(word) {
+    state.textContent = word;
+    state.className = `state state-${word}`;
+  }
+  events.addEventListener("state", (e) => showState(JSON.parse(e.data).state));
   events.addEventListener("end", (e) => {
     events.close();
     const end = JSON.parse(e.data);
-    state.textContent = end.conclusion ?? end.state;
-    state.className = `state state-${end.conclusion ?? end.state}`;
+    showState(end.conclusion ?? end.state);
     log.dataset.live = "";
   });
 })();
