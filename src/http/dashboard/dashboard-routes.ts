@@ -1,4 +1,4 @@
-import type { Express } from "express";
+import type { Express, NextFunction, Request, Response } from "express";
 import type { BuildService } from "../../core/build-service.ts";
 import type { GitHubUsers, OpLog } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
@@ -7,7 +7,7 @@ import { addAuthRoutes } from "./auth-routes.ts";
 import { addBuildView } from "./build-view-route.ts";
 import { addListRoute } from "./list-route.ts";
 import { addLogEvents } from "./log-events.ts";
-import { CookieSealer } from "./session.ts";
+import { CookieSealer, SESSION_COOKIE } from "./session.ts";
 import { addStaticFiles } from "./static-files.ts";
 import { renderPage } from "./views.ts";
 
@@ -39,4 +39,10 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   addListRoute(app, { store: deps.store, access });
   addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log });
   addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
+  // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if ((err as { status?: unknown } | null)?.status !== 401 || res.headersSent) return next(err);
+    cookies.clear(res, SESSION_COOKIE);
+    res.redirect(303, "/");
+  });
 }

@@ -70,6 +70,15 @@ describe("dashboard over HTTP", () => {
     assert.equal(forged.status, 404, "a forged link is refused, not sent to the dashboard");
   });
 
+  test("a token GitHub no longer accepts ends the session", async () => {
+    const cookie = await signIn(w, "bob");
+    w.h.fake.users.tokens.clear();
+    const res = await fetch(`${w.url}/builds`, { headers: { cookie }, redirect: "manual" });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/");
+    assert.ok(res.headers.getSetCookie().some((c) => c.startsWith("ms_session=;") && c.includes("Max-Age=0")));
+  });
+
   test("a forged or tampered session cookie is no session", async () => {
     const cookie = await signIn(w, "alice");
     const value = cookie.slice("ms_session=".length);
