@@ -17,14 +17,21 @@ export interface BuildViewDeps {
   access: Access;
   service: Pick<BuildService, "rebuild" | "cancel">;
   log: OpLog;
+  /** Downloads at once; each holds a page of the log while its reader is slow. */
+  maxDownloads: number;
 }
 
 /** A check run's capability link (?exp&token) is the old log page's, unchanged. */
 const capabilityLink = (req: Request) => req.query.token !== undefined || req.query.exp !== undefined;
 
 export function addBuildView(app: Express, deps: BuildViewDeps): void {
+  let downloads = 0;
   app.get("/builds/:id", (req, res, next) => void (capabilityLink(req) ? next() : page(deps, req, res).catch(next)));
-  app.get("/builds/:id/download", (req, res, next) => void download(deps, req, res).catch(next));
+  app.get("/builds/:id/download", (req, res, next) => {
+    if (downloads >= deps.maxDownloads) return void res.status(503).set("retry-after", "10").type("text/plain").send("Too many downloads at once; try again in a moment.\n");
+    downloads++;
+    void download(deps, req, res).catch(next).finally(() => downloads--);
+  });
   app.post("/builds/:id/rebuild", (req, res, next: NextFunction) => void act(deps, "rebuild", req, res).catch(next));
   app.post("/builds/:id/cancel", (req, res, next: NextFunction) => void act(deps, "cancel", req, res).catch(next));
 }

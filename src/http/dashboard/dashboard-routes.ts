@@ -37,7 +37,7 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   const access = new Access({ github: deps.github, store: deps.store, cookies, log: deps.log });
   addAuthRoutes(app, { github: deps.github, cookies, publicUrl: deps.publicUrl, log: deps.log });
   addListRoute(app, { store: deps.store, access });
-  addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log });
+  addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log, maxDownloads: deps.maxLogStreams ?? 32 });
   addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
   // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -116,6 +116,26 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
     await until(async () => (await w.h.app.store.getBuild(stuck.id))?.conclusion === "cancelled", "the build to be cancelled");
   });
 
+  test("without JavaScript the pages still show the log, filter, and rebuild", async () => {
+    const done = await w.push({ branch: "nojs", message: "no scripts here" });
+    await until(async () => (await w.h.app.store.getBuild(done.id))?.state === "completed", "the build to end");
+    const plain = await w.browser("alice", { javaScript: false });
+    try {
+      const page = await signIn(plain, w.url);
+      await page.getByLabel("Branch").fill("nojs");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.waitForURL(/branch=nojs/);
+      await page.getByRole("link", { name: "success" }).click();
+      await page.waitForURL(`${w.url}/builds/${done.id}`);
+      const stored = await w.h.app.store.readLog(done.id);
+      assert.ok((await page.locator("#log").innerText()).includes(stored.at(-1)!.text), "the log is in the page itself");
+      await page.getByRole("button", { name: "Rebuild" }).click();
+      await page.getByText("A new build was queued.").waitFor();
+    } finally {
+      await plain.close();
+    }
+  });
+
   test("a log and a commit message full of HTML and terminal escapes render as text", async () => {
     const hostile = `<img src=x onerror="window.__xss=1">"'<script>window.__xss=2</script>`;
     const more = gate();

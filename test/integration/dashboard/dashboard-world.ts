@@ -28,7 +28,7 @@ export interface World {
   url: string;
   scripts: Map<string, BuildScript>;
   push(o: { repo?: typeof TOOLS | null; branch: string; message?: string; files?: Record<string, string> }): Promise<BuildRecord>;
-  browser(login: string): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }>;
+  browser(login: string, o?: { javaScript?: boolean }): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +72,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
   const url = `http://127.0.0.1:${port}`;
   const h = await startHarness(
     { builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer },
-    { PORT: String(port), MICROSHIP_PUBLIC_URL: url, GITHUB_CLIENT_ID: CLIENT_ID, GITHUB_CLIENT_SECRET: CLIENT_SECRET, ...env },
+    { PORT: String(port), MICROSHIP_PUBLIC_URL: url, MICROSHIP_CONCURRENCY: "4", GITHUB_CLIENT_ID: CLIENT_ID, GITHUB_CLIENT_SECRET: CLIENT_SECRET, ...env },
   );
   h.fake.users.client = { id: CLIENT_ID, secret: CLIENT_SECRET, callbackUrl: `${url}/login/callback` };
   h.fake.createRepo({ owner: OWNER, repo: "secret", installationId: INSTALLATION });
@@ -93,7 +93,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
       await h.send("push", payload);
       return until(() => h.app.store.latestBuildForSha(where.owner, where.repo, sha, true), `a build of ${sha}`);
     },
-    async browser(login) {
+    async browser(login, o = {}) {
       h.fake.users.signedIn = login;
       const dir = await mkdtemp(join(tmpdir(), "ms-chromium-"));
       dirs.push(dir);
@@ -102,6 +102,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
         headless: true,
         args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         acceptDownloads: true,
+        javaScriptEnabled: o.javaScript ?? true,
       });
       const page = context.pages()[0] ?? (await context.newPage());
       return { context, page, close: () => context.close() };
