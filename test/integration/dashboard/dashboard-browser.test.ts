@@ -80,6 +80,9 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
     await log.getByText("all done here").waitFor();
     await alice.page.locator("#build-state", { hasText: "success" }).waitFor();
     assert.equal(await alice.page.locator("#log span", { hasText: "compiling step one" }).count(), 1, "no line shown twice");
+    await alice.page.getByLabel("Find").fill("COMPILING");
+    await alice.page.getByText("2 matching lines").waitFor();
+    assert.equal(await alice.page.locator("#log span.hit").count(), 2);
   });
 
   test("a writer rebuilds and cancels; a reader is shown no buttons and refused if they post anyway", async () => {
