@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorld, until, gate, type World } from "./dashboard-world.ts";
+import { startWorld, until, gate, CLIENT_SECRET, type World } from "./dashboard-world.ts";
 import { startHarness } from "../../helpers/microship-harness.ts";
 
 /** Signs in as `login` the way a browser would, by following the redirects by hand; returns the cookie. */
@@ -30,6 +30,14 @@ describe("dashboard over HTTP", () => {
     w = await startWorld();
   });
   after(() => w?.stop());
+
+  after(() => {
+    const log = w.h.opLog();
+    assert.match(log, /dashboard sign-in/, "the log was captured");
+    for (const token of w.h.fake.users.tokens.keys()) assert.ok(!log.includes(token), "no user token in the operator log");
+    assert.doesNotMatch(log, /ghu_[A-Za-z0-9]{20}/);
+    assert.ok(!log.includes(CLIENT_SECRET), "nor the client secret");
+  });
 
   test("a signed-in page carries the dashboard's CSP: no inline script, no framing, nosniff", async () => {
     const cookie = await signIn(w, "alice");
