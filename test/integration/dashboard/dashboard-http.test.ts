@@ -148,6 +148,9 @@ describe("dashboard over HTTP", () => {
     assert.equal((await w.h.app.store.listBuilds({ repos: ["octo-org/shop"], branch: "csrf", limit: 10, offset: 0 })).length, 1, "nothing was rebuilt");
     const ok = await post(`/builds/${build.id}/rebuild`, `_csrf=${encodeURIComponent(token)}`);
     assert.equal(ok.status, 303, "the same form with its token works");
+    const out = await post("/logout", `_csrf=${encodeURIComponent(token)}`);
+    assert.equal(out.status, 303);
+    assert.ok(out.headers.getSetCookie().some((c) => c.startsWith("ms_session=;") && c.includes("Max-Age=0")), "signing out clears the cookie");
   });
 
   test("the event stream resumes at Last-Event-ID's line offset and ends once the build has", async () => {
