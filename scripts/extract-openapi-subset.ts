@@ -34,6 +34,10 @@ export const OPERATIONS = [
   "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
   "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
   "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+  // The dashboard, with a user's own token (GitHub App user-to-server).
+  "GET /user",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
 ];
 
 const DROP = new Set(["description", "example", "examples", "externalDocs", "summary", "x-github", "x-octokit", "tags", "deprecated", "title"]);

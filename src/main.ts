@@ -28,6 +28,7 @@ import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
 import { createDefaultParts, type Parts } from "./default-parts.ts";
 import { renderDetectionStory } from "./detect/story.ts";
+import { dashboardUsers } from "./github/dashboard-users.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -69,7 +70,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   mkdirSync(workDir, { recursive: true });
 
   const probot = createAppProbot(env, log);
-  const links = new HmacLinks(loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log), publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
+  const linkSecret = loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log);
+  const links = new HmacLinks(linkSecret, publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
 
   const storage = await openStorage(env, dataDir, log);
   const { store, queue } = storage;
@@ -98,6 +100,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const app = createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams,
+    dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
   });
 
   await pool.start();
@@ -139,6 +142,7 @@ function createAppProbot(env: Env, log: Logger): Probot {
   registerSecret(env.WEBHOOK_SECRET);
   registerSecret(env.MICROSHIP_LOG_SECRET);
   registerSecret(env.MICROSHIP_METRICS_TOKEN);
+  registerSecret(env.GITHUB_CLIENT_SECRET);
   return probot;
 }
 

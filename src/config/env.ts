@@ -72,6 +72,9 @@ export const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/[^\s]*$/, "expected a postgres:// or postgresql:// URL")
     .optional(),
+  /** The GitHub App's OAuth client, under the names Probot's setup flow writes to .env: they turn the dashboard on. */
+  GITHUB_CLIENT_ID: z.string().min(1).max(100).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).max(200).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -106,6 +109,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     problems.push(
       "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",
     );
+  }
+  if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
+    problems.push("GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: set both (the dashboard's sign-in) or neither");
   }
   if (problems.length > 0) throw new EnvError(problems);
   return env;

@@ -61,6 +61,8 @@ export class BuildLog {
   private lastFlush = Date.now();
   private flushing: Promise<void> = Promise.resolve();
   private written = 0;
+  /** A quiet build's last lines are stored within FLUSH_MS too: the dashboard streams them live. */
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(store: Store, buildId: string, o: BuildLogOptions = {}) {
     this.store = store;
@@ -107,6 +109,8 @@ export class BuildLog {
 
   /** Stores what is pending. Never rejects: a failure goes to `onError`. */
   flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -123,6 +127,7 @@ export class BuildLog {
     this.pending.push(line);
     this.pendingBytes += size;
     if (this.pending.length >= FLUSH_LINES || this.pendingBytes >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
 
   private truncate(): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { BuildRecord } from "./build.ts";
 import { concludeRun } from "./conclude-run.ts";
 import { cancelledOutcome } from "./ending-outcomes.ts";
@@ -44,6 +45,20 @@ export class BuildService {
     const { queued, running } = await this.deps.store.cancelPullRequest(owner, repo, prNumber);
     for (const old of running) this.deps.cancelRunning(old.id);
     setImmediate(() => void this.concludeCancelled(queued, "The pull request was closed before this build started."));
+  }
+
+  /** The dashboard's Rebuild: the build's own request again, as an explicit re-run by `login`. */
+  async rebuild(build: BuildRecord, login: string): Promise<SubmitResult> {
+    return this.submit({ ...build.request, deliveryId: `dashboard:${randomUUID()}`, trigger: "dashboard", rerun: true, noCache: false, requestedBy: login });
+  }
+
+  /** The dashboard's Cancel; null when the build had already ended. */
+  async cancel(id: string, login: string): Promise<BuildRecord | null> {
+    const build = await this.deps.store.cancelBuild(id);
+    if (!build) return null;
+    if (build.state === "running") this.deps.cancelRunning(id);
+    else setImmediate(() => void this.concludeCancelled([build], `@${login} cancelled this build from the dashboard before it started.`));
+    return build;
   }
 
   private async afterSubmit(build: BuildRecord, supersededQueued: BuildRecord[]): Promise<void> {

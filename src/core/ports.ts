@@ -100,3 +100,23 @@ export interface LinkSigner {
   /** The capability URL of a build's full log page. */
   detailsUrl(buildId: string): string;
 }
+
+/** A repository a signed-in user may see, through one of the app's installations they can access. */
+export interface VisibleRepo {
+  owner: string;
+  repo: string;
+  installationId: number;
+}
+
+/** GitHub as the dashboard sees it: the app's own OAuth (user-to-server tokens) and what a user may see or do. */
+export interface GitHubUsers {
+  /** Where to send the browser to sign in; `state` comes back with the code. */
+  authorizeUrl(state: string, redirectUri: string): string;
+  /** The user's token for the callback's code; throws when GitHub refuses the code. */
+  exchangeCode(code: string, redirectUri: string): Promise<string>;
+  viewer(token: string): Promise<{ login: string; id: number }>;
+  /** The repositories GitHub lists for the user through the app's installations (bounded). */
+  repositories(token: string): Promise<VisibleRepo[]>;
+  /** Write, maintain or admin, as the /rebuild command checks it (the installation asks GitHub). */
+  canWrite(installationId: number, owner: string, repo: string, login: string): Promise<boolean>;
+}

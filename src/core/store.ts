@@ -1,5 +1,5 @@
 import type { BuildRecord, BuildOutcome } from "./build.ts";
-import type { BuildRequest, Conclusion, PullRequestRef } from "./types.ts";
+import type { BuildRequest, BuildState, Conclusion, PullRequestRef } from "./types.ts";
 import type { LogLine } from "./builder.ts";
 
 export type SubmitResult =
@@ -18,6 +18,22 @@ export interface LogTail {
   /** Bytes as stored (JSON), so about the text's size. */
   totalBytes: number;
   skippedBytes: number;
+}
+
+/** A page of the builds list: every field but `repos`, `limit` and `offset` narrows it further. */
+export interface BuildListQuery {
+  /** Only builds of these repositories ("owner/repo", compared without case): what the reader may see. */
+  repos: readonly string[];
+  /** One "owner/repo". */
+  repo?: string;
+  branch?: string;
+  pr?: number;
+  state?: BuildState;
+  /** The outcome's builder line, exactly (builds not finished have none). */
+  builder?: string;
+  /** At most 100. */
+  limit: number;
+  offset: number;
 }
 
 /**
@@ -93,6 +109,13 @@ export interface Store {
    * check run for one build at once. A store only one process uses leaves it out.
    */
   withBuildLock?<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** Builds matching `query`, newest first (createdAt, then id, descending). At most 1000 repos. */
+  listBuilds(query: BuildListQuery): Promise<BuildRecord[]>;
+  /**
+   * Stops one build as a closed PR stops its builds: queued, it ends now as cancelled; running,
+   * it is asked to stop. Returns the build as it then is, or null when unknown or already ended.
+   */
+  cancelBuild(id: string, now?: number): Promise<BuildRecord | null>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

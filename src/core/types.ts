@@ -6,7 +6,8 @@ export type Trigger =
   | "rebuild_comment"
   | "check_run_rerequested"
   | "check_suite_rerequested"
-  | "requested_action";
+  | "requested_action"
+  | "dashboard";
 
 export interface PullRequestRef {
   number: number;
@@ -38,6 +39,8 @@ export interface BuildRequest {
   changedPaths: string[] | null;
   /** An explicit re-run (button, re-run, /rebuild) builds a sha again; anything else shares the existing build. */
   rerun: boolean;
+  /** The head commit's first line, when the event carried it (a push); shown by the dashboard. */
+  commitMessage?: string | null;
 }
 
 export type BuildState = "queued" | "running" | "completed";

@@ -9,7 +9,11 @@ export interface PushPayload {
   repository: { name: string; full_name: string; owner: { login?: string; name?: string | null } | null; default_branch?: string; master_branch?: string };
   installation?: { id: number };
   sender?: { login: string } | null;
+  head_commit?: { message?: string } | null;
 }
+
+/** The dashboard shows the first line of it; the rest stays on GitHub. */
+const MESSAGE_CHARS = 200;
 
 // GitHub lists at most 20 commits in a push payload; past that we can't know every changed path.
 const COMMIT_LIST_CAP = 20;
@@ -35,5 +39,6 @@ export function mapPush(deliveryId: string, p: PushPayload): BuildRequest | null
     requestedBy: p.sender?.login ?? "",
     changedPaths: changed,
     rerun: false,
+    commitMessage: p.head_commit?.message?.split("\n", 1)[0]?.slice(0, MESSAGE_CHARS) ?? null,
   };
 }

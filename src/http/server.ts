@@ -7,6 +7,7 @@ import { addBuildRoutes } from "./build-routes.ts";
 import { metricsRoute } from "./metrics-route.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { webhookBodyLimit } from "./webhook-body-limit.ts";
+import { addDashboardRoutes, type DashboardDeps } from "./dashboard/dashboard-routes.ts";
 
 export type NodeMiddleware = (req: Request, res: Response, next: NextFunction) => unknown;
 
@@ -22,6 +23,8 @@ export interface HttpDeps {
   serveMetrics: boolean;
   metricsToken?: string;
   maxLogStreams?: number;
+  /** The signed-in dashboard (off, with a page saying how to turn it on, when its `github` is null). */
+  dashboard?: DashboardDeps;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -47,6 +50,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
 
   if (deps.serveMetrics) app.get("/metrics", metricsRoute(deps.metrics, deps.metricsToken));
+  if (deps.dashboard) addDashboardRoutes(app, deps.dashboard);
   addBuildRoutes(app, deps);
   finish(app, deps.log);
   return app;

@@ -13,7 +13,7 @@ export function createLogger(level: string = "info", destination?: DestinationSt
       level,
       base: { name: "microship" },
       redact: {
-        paths: ["req.headers.authorization", "headers.authorization", "*.token", "token", "privateKey", "*.privateKey"],
+        paths: ["req.headers.authorization", "headers.authorization", "req.headers.cookie", "headers.cookie", "*.token", "token", "privateKey", "*.privateKey"],
         censor: "[REDACTED]",
       },
       formatters: {

@@ -26,7 +26,8 @@
  *   - concurrency-cases: two connections never claim one build, maxRunning holds across
  *     them, one delivery or sha submitted on both makes one build, writes are seen at once;
  *   - log-cases: appendLog, readLog, readLogPage, logTail, deleteLogsBefore;
- *   - bookkeeping-cases: cancelPullRequest, check runs and app check runs, complete, counts.
+ *   - bookkeeping-cases: cancelPullRequest, check runs and app check runs, complete, counts;
+ *   - list-cases: listBuilds (the dashboard's list: visibility, filters, order, pages), cancelBuild.
  */
 import { describe, test } from "node:test";
 import type { ContractCase, StoreQueueBackend } from "./store-queue-contract/contract-case.ts";
@@ -37,11 +38,12 @@ import { leaseCases } from "./store-queue-contract/lease-cases.ts";
 import { concurrencyCases } from "./store-queue-contract/concurrency-cases.ts";
 import { logCases } from "./store-queue-contract/log-cases.ts";
 import { bookkeepingCases } from "./store-queue-contract/bookkeeping-cases.ts";
+import { listCases } from "./store-queue-contract/list-cases.ts";
 
 export type { StoreQueueBackend, StoreQueueConnection } from "./store-queue-contract/contract-case.ts";
 
 export const storeQueueCases: readonly ContractCase[] = [
-  ...submitCases, ...supersedeCases, ...claimCases, ...leaseCases, ...concurrencyCases, ...logCases, ...bookkeepingCases,
+  ...submitCases, ...supersedeCases, ...claimCases, ...leaseCases, ...concurrencyCases, ...logCases, ...bookkeepingCases, ...listCases,
 ];
 
 export function runStoreQueueContract(name: string, open: () => Promise<StoreQueueBackend>): void {

@@ -1,13 +1,14 @@
 import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
 import type { BuildRequest, Conclusion, PullRequestRef } from "../../core/types.ts";
 import type { LogLine } from "../../core/builder.ts";
-import type { LogPage, LogTail, Store, SubmitResult } from "../../core/store.ts";
+import type { BuildListQuery, LogPage, LogTail, Store, SubmitResult } from "../../core/store.ts";
 import { closedPullRequestStops } from "../../core/supersede.ts";
 import { rowToBuild } from "../sqlite/rows.ts";
 import { lockFor, WAKE_CHANNEL, type PgDatabase, type Row } from "./pg-database.ts";
 import { latestForSha, repositoryLock, submitBuild } from "./pg-submit-build.ts";
 import { stopBuilds } from "./pg-stop-builds.ts";
 import { PgLogStore } from "./pg-log-store.ts";
+import { listBuilds } from "./pg-list-builds.ts";
 
 /** The Store on Postgres, for several replicas over one database (the schema: migrations.ts). */
 export class PgStore implements Store {
@@ -28,6 +29,19 @@ export class PgStore implements Store {
       await lockFor(q, repositoryLock(owner, repo));
       const r = await q.query("SELECT * FROM builds WHERE owner = $1 AND repo = $2 AND pr_number = $3 AND state <> 'completed' ORDER BY created_at FOR UPDATE", [owner, repo, prNumber]);
       return stopBuilds(q, r.rows.map(rowToBuild).filter(closedPullRequestStops), null, now);
+    });
+  }
+
+  listBuilds(query: BuildListQuery): Promise<BuildRecord[]> {
+    return listBuilds(this.db, query);
+  }
+
+  cancelBuild(id: string, now: number = Date.now()): Promise<BuildRecord | null> {
+    return this.db.transaction(async (q) => {
+      const r = await q.query("SELECT * FROM builds WHERE id = $1 AND state <> 'completed' FOR UPDATE", [id]);
+      if (!r.rows[0]) return null;
+      const { queued, running } = await stopBuilds(q, [rowToBuild(r.rows[0])], null, now);
+      return queued[0] ?? running[0] ?? null;
     });
   }
 

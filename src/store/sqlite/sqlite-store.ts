@@ -1,13 +1,14 @@
 import type { BuildOutcome, BuildRecord } from "../../core/build.ts";
 import type { BuildRequest, Conclusion, PullRequestRef } from "../../core/types.ts";
 import type { LogLine } from "../../core/builder.ts";
-import type { LogPage, LogTail, Store, SubmitResult } from "../../core/store.ts";
+import type { BuildListQuery, LogPage, LogTail, Store, SubmitResult } from "../../core/store.ts";
 import { closedPullRequestStops } from "../../core/supersede.ts";
 import type { SqliteDatabase } from "./sqlite-database.ts";
 import { loadBuild, rowToBuild, type Row } from "./rows.ts";
 import { latestForSha, submitBuild } from "./submit-build.ts";
 import { stopBuilds } from "./stop-builds.ts";
 import { SqliteLogStore } from "./sqlite-log-store.ts";
+import { listBuilds } from "./list-builds.ts";
 
 export class SqliteStore implements Store {
   private readonly sql: SqliteDatabase;
@@ -119,6 +120,19 @@ export class SqliteStore implements Store {
   async countByState(): Promise<Record<string, number>> {
     const rows = this.db.prepare("SELECT state, COUNT(*) AS n FROM builds GROUP BY state").all() as Row[];
     return Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
+  }
+
+  async listBuilds(query: BuildListQuery): Promise<BuildRecord[]> {
+    return listBuilds(this.sql, query);
+  }
+
+  async cancelBuild(id: string, now: number = Date.now()): Promise<BuildRecord | null> {
+    return this.sql.transaction(() => {
+      const build = loadBuild(this.sql, id);
+      if (!build || build.state === "completed") return null;
+      const { queued, running } = stopBuilds(this.sql, [build], null, now);
+      return queued[0] ?? running[0] ?? null;
+    });
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,8 @@ import { serveGit } from "./git-http-backend.ts";
 import { GitRepos, type FileSpec } from "./git-repos.ts";
 import { FakeState, type CheckRun } from "./fake-state.ts";
 import { handleOperation } from "./handlers.ts";
+import { FakeUsers, tokenParams, userOperation } from "./fake-users.ts";
+import { paginate } from "./paginate.ts";
 
 export interface RecordedCall {
   method: string;
@@ -18,7 +20,7 @@ export interface RecordedCall {
   status: number;
   body: unknown;
   query: Record<string, string>;
-  auth: "app" | "installation" | "none";
+  auth: "app" | "installation" | "user" | "none";
   unknownOperation: boolean;
   time: number;
 }
@@ -48,6 +50,8 @@ const DOCS = "https://docs.github.com/rest";
 export class GitHubFake {
   readonly state: FakeState;
   readonly repos: GitRepos;
+  /** Users, the App's OAuth client and user tokens (the dashboard's sign-in). */
+  readonly users = new FakeUsers();
   readonly calls: RecordedCall[] = [];
   readonly openapiVersion = OPENAPI_VERSION;
   url = "";
@@ -169,6 +173,7 @@ export class GitHubFake {
     const url = new URL(req.url ?? "/", "http://fake");
     const git = /^(\/[^/]+\/[^/]+\.git)(\/.*)$/.exec(url.pathname);
     if (git) return this.handleGit(req, res, url);
+    if (url.pathname.startsWith("/login/oauth/")) return this.handleOAuth(req, res, url);
 
     const path = url.pathname.replace(/^\/api\/v3(?=\/)/, "");
     const method = (req.method ?? "GET").toUpperCase();
@@ -207,6 +212,17 @@ export class GitHubFake {
       const problem = bearer ? verifyAppJwt(bearer, this.o.publicKeyPem, this.o.appId) : "A JSON web token could not be decoded";
       if (problem) return reply(401, { message: problem, documentation_url: DOCS });
       call.auth = "app";
+    } else if (path === "/user" || path.startsWith("/user/")) {
+      const user = this.users.userOf(bearer);
+      // An installation token is not a user: GitHub refuses it on the user's endpoints.
+      if (!user) return reply(this.state.tokenInfo(bearer) ? 403 : 401, { message: this.state.tokenInfo(bearer) ? "Resource not accessible by integration" : "Bad credentials", documentation_url: DOCS });
+      call.auth = "user";
+      const params = { ...query, ...matched.params };
+      if (!matched.op.validateParams(params)) {
+        return reply(422, { message: `Invalid request.\n\n${describeErrors(matched.op.validateParams.errors).join("\n")}`, documentation_url: DOCS, status: "422" });
+      }
+      const result = userOperation(matched.op.operationId, params, user, [...this.state.repos.values()], this.state.appId, (items) => paginate(items, params, { baseUrl: this.url, path, query }));
+      return result ? reply(result.status, result.body, result.headers) : reply(404, { message: "Not Found", documentation_url: DOCS });
     } else {
       const token = this.state.tokenInfo(bearer);
       const repoKey = matched.params.owner && matched.params.repo ? `${matched.params.owner}/${matched.params.repo}` : null;
@@ -228,6 +244,20 @@ export class GitHubFake {
     }
     const result = handleOperation(matched.op.operationId, { params, body: call.body as Record<string, unknown>, state: this.state, repos: this.repos, baseUrl: this.url, path, query });
     reply(result.status, result.body, result.headers);
+  }
+
+  private async handleOAuth(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = (req.method ?? "GET").toUpperCase();
+    const raw = await readBody(req);
+    const call: RecordedCall = { method, path: url.pathname, operationId: `oauth${url.pathname.slice("/login/oauth".length)}`, status: 0, body: null, query: Object.fromEntries(url.searchParams), auth: "none", unknownOperation: false, time: Date.now() };
+    this.calls.push(call);
+    res.on("finish", () => ((call.status = res.statusCode), this.notify()));
+    if (method === "GET" && url.pathname === "/login/oauth/authorize") return this.users.authorize(url, res);
+    if (method === "POST" && url.pathname === "/login/oauth/access_token") {
+      return this.users.accessToken(tokenParams(raw, String(req.headers["content-type"] ?? "")), req, res);
+    }
+    call.unknownOperation = true;
+    res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><p>Not Found</p>");
   }
 
   private handleGit(req: IncomingMessage, res: ServerResponse, url: URL): void {

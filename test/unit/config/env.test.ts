@@ -88,3 +88,12 @@ test("DATABASE_URL: a Postgres URL, never echoed, and only with MICROSHIP_REGIST
     return true;
   });
 });
+
+test("the dashboard's OAuth client: both under Probot's names, or neither", () => {
+  const env = loadEnv({ GITHUB_CLIENT_ID: "Iv23abc", GITHUB_CLIENT_SECRET: "s3cret" });
+  assert.deepEqual([env.GITHUB_CLIENT_ID, env.GITHUB_CLIENT_SECRET], ["Iv23abc", "s3cret"]);
+  assert.equal(loadEnv({ GITHUB_CLIENT_ID: "", GITHUB_CLIENT_SECRET: "" }).GITHUB_CLIENT_ID, undefined, "empty is unset");
+  for (const half of [{ GITHUB_CLIENT_ID: "Iv23abc" }, { GITHUB_CLIENT_SECRET: "s3cret" }]) {
+    assert.throws(() => loadEnv(half), (err) => err instanceof EnvError && /set both/.test(err.problems.join()));
+  }
+});

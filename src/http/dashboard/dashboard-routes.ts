@@ -1,0 +1,48 @@
+import type { Express, NextFunction, Request, Response } from "express";
+import type { BuildService } from "../../core/build-service.ts";
+import type { GitHubUsers, OpLog } from "../../core/ports.ts";
+import type { Store } from "../../core/store.ts";
+import { Access } from "./access.ts";
+import { addAuthRoutes } from "./auth-routes.ts";
+import { addBuildView } from "./build-view-route.ts";
+import { addListRoute } from "./list-route.ts";
+import { addLogEvents } from "./log-events.ts";
+import { CookieSealer, SESSION_COOKIE } from "./session.ts";
+import { addStaticFiles } from "./static-files.ts";
+import { renderPage } from "./views.ts";
+
+export interface DashboardDeps {
+  /** Null when the App's OAuth credentials are not configured: the dashboard is off. */
+  github: GitHubUsers | null;
+  service: Pick<BuildService, "rebuild" | "cancel">;
+  store: Store;
+  /** The log links' key; the session key is derived from it. */
+  linkSecret: string | Buffer;
+  publicUrl: string;
+  log: OpLog;
+  maxLogStreams?: number;
+}
+
+/**
+ * The dashboard: builds behind a GitHub sign-in. Registered before the capability-link routes,
+ * which it leaves to themselves (a link with ?exp&token falls through to them).
+ */
+export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
+  addStaticFiles(app);
+  if (!deps.github) {
+    app.get("/", (_req, res) => renderPage(res, "off", { title: "Dashboard off", session: null, callbackUrl: `${deps.publicUrl}/login/callback` }));
+    return;
+  }
+  const cookies = new CookieSealer(deps.linkSecret, deps.publicUrl);
+  const access = new Access({ github: deps.github, store: deps.store, cookies, log: deps.log });
+  addAuthRoutes(app, { github: deps.github, cookies, publicUrl: deps.publicUrl, log: deps.log });
+  addListRoute(app, { store: deps.store, access });
+  addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log, maxDownloads: deps.maxLogStreams ?? 32 });
+  addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
+  // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if ((err as { status?: unknown } | null)?.status !== 401 || res.headersSent) return next(err);
+    cookies.clear(res, SESSION_COOKIE);
+    res.redirect(303, "/");
+  });
+}
