@@ -7,12 +7,10 @@ import { BuildService } from "./core/build-service.ts";
 import { CheckRunOpener } from "./core/check-run-opener.ts";
 import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
 import { WorkerPool } from "./core/worker-pool.ts";
-import type { PipelineDeps } from "./core/pipeline-deps.ts";
 import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
 import { microshipApp } from "./github/app.ts";
 import { installationClients } from "./github/installation-clients.ts";
 import { MicroshipOctokit } from "./github/octokit-class.ts";
-import { RepoConfigSource } from "./github/repo-config-source.ts";
 import { HmacLinks } from "./http/links.ts";
 import { PrometheusMetrics } from "./http/metrics.ts";
 import { loadLinkSecret } from "./http/link-secret.ts";
@@ -22,12 +20,11 @@ import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
 import type { Deployer } from "./core/deployer.ts";
 import { deployParts } from "./deploy-parts.ts";
-import { GitCheckout, type TokenProvider } from "./source/checkout.ts";
 import type { Store } from "./core/store.ts";
 import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
-import { createDefaultParts, type Parts } from "./default-parts.ts";
-import { renderDetectionStory } from "./detect/story.ts";
+import { createDefaultParts } from "./default-parts.ts";
+import { pipelineDeps } from "./pipeline-parts.ts";
 import { dashboardUsers } from "./github/dashboard-users.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
@@ -95,13 +92,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
-  const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
-  const metricsToken = env.MICROSHIP_METRICS_TOKEN;
-  const app = createHttpApp({
-    webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
-    maxLogStreams: overrides.maxLogStreams,
-    dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
-  });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor });
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -130,6 +121,30 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   };
 }
 
+interface HttpParts {
+  env: Env;
+  overrides: Overrides;
+  webhooks: Parameters<typeof createHttpApp>[0]["webhooks"];
+  store: Store;
+  links: HmacLinks;
+  metrics: PrometheusMetrics;
+  log: Logger;
+  linkSecret: ReturnType<typeof loadLinkSecret>;
+  service: BuildService;
+  clientFor: ReturnType<typeof installationClients>["clientFor"];
+}
+
+/** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard. */
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor }: HttpParts) {
+  const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
+  const metricsToken = env.MICROSHIP_METRICS_TOKEN;
+  return createHttpApp({
+    webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
+    maxLogStreams: overrides.maxLogStreams,
+    dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
+  });
+}
+
 /** Probot on our own Octokit class and logger; the secrets it is given are scrubbed from every log. */
 function createAppProbot(env: Env, log: Logger): Probot {
   const probotEnv = Object.fromEntries(
@@ -144,44 +159,6 @@ function createAppProbot(env: Env, log: Logger): Probot {
   registerSecret(env.MICROSHIP_METRICS_TOKEN);
   registerSecret(env.GITHUB_CLIENT_SECRET);
   return probot;
-}
-
-interface PipelineParts {
-  env: Env;
-  overrides: Overrides;
-  parts: Parts;
-  tokens: TokenProvider;
-  clientFor: ReturnType<typeof installationClients>["clientFor"];
-  reporter: CheckRunReporter;
-  store: Store;
-  links: HmacLinks;
-  metrics: PrometheusMetrics;
-  log: Logger;
-  workDir: string;
-}
-
-function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }: PipelineParts): PipelineDeps {
-  const gitBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
-  return {
-    source: new GitCheckout({ tokens, gitBaseUrl, workDir, maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES }),
-    config: new RepoConfigSource(clientFor),
-    planner: parts.planner,
-    describePlan: renderDetectionStory,
-    archiver: parts.archiver,
-    builder: parts.builder,
-    images: parts.images,
-    registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
-    reporter,
-    store,
-    secrets: null,
-    links,
-    metrics,
-    log,
-    workDir,
-    buildTimeoutSeconds: env.MICROSHIP_BUILD_TIMEOUT,
-    logMaxBytes: env.MICROSHIP_LOG_MAX_MB * 1_000_000,
-    progressIntervalMs: overrides.progressIntervalMs ?? 5_000,
-  };
 }
 
 /** /metrics on its own listener when MICROSHIP_METRICS_PORT is set; null when it is served on the main port. */
