@@ -10,7 +10,7 @@ const run = promisify(execFile);
 
 /**
  * Runs an image from a registry to completion and returns what it printed (stdout and stderr).
- * The way that works on a machine without a Docker engine (docs/design.md section 9): skopeo copy to an OCI layout, umoci unpack, runc run.
+ * The way that works on a machine without a Docker engine (docs/design.md section 11): skopeo copy to an OCI layout, umoci unpack, runc run.
  * The container is killed if it outlives `timeoutMs`, and nothing is left behind.
  */
 export async function runImageOutput(ref: string, o: { timeoutMs?: number; args?: string[]; auth?: RegistryCredential | null } = {}): Promise<string> {

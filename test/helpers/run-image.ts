@@ -12,7 +12,7 @@ export interface RunningImage {
 }
 
 /**
- * Runs an image from a registry the way that works without a Docker engine (docs/design.md section 9): skopeo copy to an OCI
+ * Runs an image from a registry the way that works without a Docker engine (docs/design.md section 11): skopeo copy to an OCI
  * layout, umoci unpack (as root, keeping owners), runc. The container shares the host's network
  * namespace so a test can reach its port on loopback. The pull is asynchronous: the embedded
  * registry's front runs in the test's own process when the app does.

@@ -13,7 +13,7 @@ import { FakeBuild, type FakeEvent } from "./fake-build.ts";
 import { FakeDeployApi } from "./fake-deploy-api.ts";
 
 /**
- * A Hypeman server on loopback, as its API documents the builds resource (DESIGN.md 6.1):
+ * A Hypeman server on loopback, as its API documents the builds resource (docs/design.md section 5):
  * multipart create (the tarball is really opened and must hold a Dockerfile unless one is sent),
  * queued → building → pushing → ready/failed/cancelled, SSE events with `data:` framing and
  * heartbeats, Bearer JWT (HS256) on every request, `{code, message}` errors. Builds run for real
