@@ -90,6 +90,16 @@ export class HypemanDeployer implements Deployer {
 
   private async startInstance(name: string, tag: string, input: DeployInput): Promise<Instance> {
     input.log(`Starting ${name}.`);
+    try {
+      return await this.create(name, tag, input);
+    } catch (err) {
+      // Cancelled while the create was in flight: the server may have made the instance anyway.
+      if (input.signal.aborted) await this.remove((await this.instancesOf(tag, new AbortController().signal)).filter((i) => i.name === name)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private create(name: string, tag: string, input: DeployInput): Promise<Instance> {
     return this.client.instances.create({
       name, image: input.imageRef, env: input.env,
       health_check: { type: "http", http: { port: input.port, path: input.health }, interval: "2s", timeout: "2s", start_period: "30s", failure_threshold: 3, success_threshold: 1 },
