@@ -13,6 +13,10 @@ export interface DeploymentKey {
 }
 
 export interface DeployInput extends DeploymentKey {
+  /** The GitHub App installation the repo belongs to; tagged on what runs, for the reconciler. */
+  installationId: number;
+  /** The commit built; tagged on what runs. */
+  sha: string;
   /** Pullable by digest: registry/owner/repo@sha256:... */
   imageRef: string;
   digest: string;
@@ -44,9 +48,28 @@ export interface Deployer {
    * answers, moves traffic to it and removes the old. A failure leaves the old one serving.
    */
   deploy(input: DeployInput): Promise<DeployResult>;
+  /**
+   * What runs now, as the backend itself records it (tags, labels), so a restarted microship,
+   * the reconciler and the dashboard see the truth, orphans included. `repo` narrows to one repo.
+   */
+  list(filter: { owner: string; repo: string } | null, signal: AbortSignal): Promise<LiveDeployment[]>;
   /** Removes the target's instances, of every app of the repo; how many went. Idempotent. */
   teardown(key: Omit<DeploymentKey, "app">, signal: AbortSignal): Promise<number>;
   close?(): Promise<void>;
+}
+
+/** One instance serving (or asleep for) a deployment, as the backend reports it. */
+export interface LiveDeployment extends DeploymentKey {
+  installationId: number;
+  sha: string;
+  /** The backend's name for it. */
+  instance: string;
+  url: string;
+  imageRef: string;
+  digest: string;
+  /** When it was started: a target's newest instance dates its last deploy (its last push). */
+  createdAt: Date;
+  state: "starting" | "running" | "sleeping" | "stopped" | "failed";
 }
 
 /** What the check run shows of a deploy. */

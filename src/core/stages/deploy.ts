@@ -61,7 +61,7 @@ async function deployInput(ctx: StageContext, key: DeploymentKey, image: { image
   const deploy = ctx.config?.deploy;
   const port = deploy?.port ?? DEPLOY_DEFAULTS.port;
   return {
-    ...key, ...image, port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,
+    ...key, ...image, installationId: ctx.build.request.installationId, sha: ctx.build.request.sha, port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,
     env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target)), ...deployEnv(deploy, key.target, port) },
     signal: ctx.signal,
     log: (text) => ctx.log.system(text),

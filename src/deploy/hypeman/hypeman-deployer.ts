@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { APIError, Hypeman } from "@onkernel/hypeman";
 import type { Instance } from "@onkernel/hypeman/resources/instances/instances";
-import type { Deployer, DeployInput, DeploymentKey, DeployResult } from "../../core/deployer.ts";
+import type { Deployer, DeployInput, DeploymentKey, DeployResult, LiveDeployment } from "../../core/deployer.ts";
 import { deploymentPrefix, instanceName } from "../../core/deploy/instance-name.ts";
 import { infraError, userError } from "../../core/errors.ts";
 import type { OpLog } from "../../core/ports.ts";
+import { identityTags, listFilter, liveDeployment } from "./deployment-tags.ts";
 import { PatternIngresses } from "./pattern-ingress.ts";
 import { pollUntil } from "./poll-until.ts";
 
@@ -69,6 +70,19 @@ export class HypemanDeployer implements Deployer {
     return { url: this.ingresses.url(name, input.port), instance: name, replaced };
   }
 
+  async list(filter: { owner: string; repo: string } | null, signal: AbortSignal): Promise<LiveDeployment[]> {
+    const tags = listFilter(filter);
+    const listed = await this.client.instances.list({ tags }, { signal });
+    const live: LiveDeployment[] = [];
+    for (const i of listed) {
+      // Filtered again here: a server that ignores the tag filter must not show other repos' instances.
+      if (!Object.entries(tags).every(([k, v]) => i.tags?.[k] === v)) continue;
+      const d = liveDeployment(i, this.ingresses.url(i.name, Number(i.env?.PORT) || DEFAULT_PORT));
+      if (d) live.push(d);
+    }
+    return live;
+  }
+
   async teardown(key: Omit<DeploymentKey, "app">, signal: AbortSignal): Promise<number> {
     const tag = targetTag(key);
     const listed = await this.client.instances.list({ tags: { [TARGET_TAG]: tag } }, { signal });
@@ -104,7 +118,7 @@ export class HypemanDeployer implements Deployer {
       name, image: input.imageRef, env: input.env,
       health_check: { type: "http", http: { port: input.port, path: input.health }, interval: "2s", timeout: "2s", start_period: "30s", failure_threshold: 3, success_threshold: 1 },
       restart_policy: { policy: "on_failure", max_attempts: 5, backoff: "5s", stable_after: "60s" },
-      tags: { [DEPLOYMENT_TAG]: tag, [TARGET_TAG]: targetTag(input), "microship-digest": input.digest.slice(0, 80) },
+      tags: { ...identityTags(input), [DEPLOYMENT_TAG]: tag, [TARGET_TAG]: targetTag(input) },
     }, { signal: input.signal });
   }
 

@@ -174,6 +174,26 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     assert.deepEqual(instances().map((i) => i.id), production);
   });
 
+  test("list rebuilds each deployment from the instance's own tags, narrowed to one repo even when the server ignores the filter", async () => {
+    await build({ ...pr(31), owner: "octo", repo: "other", installationId: 7 }, "3");
+    const all = await deployer.list(null, new AbortController().signal);
+    const other = all.find((d) => d.repo === "other");
+    assert.ok(other, "the other repo's preview is listed");
+    assert.equal(other.installationId, 7);
+    assert.equal(other.sha, "a".repeat(40));
+    assert.deepEqual(other.target, { kind: "preview", environment: "preview/pr-31", slug: "pr-31", transient: true, production: false });
+    assert.match(other.url, /^http:\/\/.+\.preview\.test/);
+    assert.equal(other.state, "running");
+    fake.deploy.faults.ignoreTagFilter = true;
+    try {
+      const app = await deployer.list({ owner: "octo", repo: "app" }, new AbortController().signal);
+      assert.ok(app.length > 0 && app.every((d) => d.owner === "octo" && d.repo === "app"));
+      assert.ok(app.some((d) => d.target.environment === "production" && d.target.production));
+    } finally {
+      fake.deploy.faults.ignoreTagFilter = false;
+    }
+  });
+
   test("a branch without an environment does not deploy", async () => {
     const from = fake.requests.length;
     const outcome = await build({ branch: "feature", trigger: "push" }, "9");
