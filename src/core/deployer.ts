@@ -17,6 +17,10 @@ export interface DeployInput extends DeploymentKey {
   installationId: number;
   /** The commit built; tagged on what runs. */
   sha: string;
+  /** A preview's end (deploy time + preview.ttl_days); null for environments. Recorded on what runs. */
+  expiresAt: Date | null;
+  /** A preview sleeps after this long without a request (preview.idle_minutes); null: never. */
+  idleMinutes: number | null;
   /** Pullable by digest: registry/owner/repo@sha256:... */
   imageRef: string;
   digest: string;
@@ -69,6 +73,8 @@ export interface LiveDeployment extends DeploymentKey {
   digest: string;
   /** When it was started: a target's newest instance dates its last deploy (its last push). */
   createdAt: Date;
+  /** As deployed (DeployInput.expiresAt); null: never expires. */
+  expiresAt: Date | null;
   state: "starting" | "running" | "sleeping" | "stopped" | "failed";
 }
 

@@ -1,4 +1,4 @@
-import { DEPLOY_DEFAULTS } from "../deploy/deploy-config.ts";
+import { DEPLOY_DEFAULTS, type DeployConfig } from "../deploy/deploy-config.ts";
 import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-target.ts";
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
 import { isMicroshipError } from "../errors.ts";
@@ -61,11 +61,18 @@ async function deployInput(ctx: StageContext, key: DeploymentKey, image: { image
   const deploy = ctx.config?.deploy;
   const port = deploy?.port ?? DEPLOY_DEFAULTS.port;
   return {
-    ...key, ...image, installationId: ctx.build.request.installationId, sha: ctx.build.request.sha, port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,
+    ...key, ...image, installationId: ctx.build.request.installationId, sha: ctx.build.request.sha, ...lifetime(deploy, key.target), port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,
     env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target)), ...deployEnv(deploy, key.target, port) },
     signal: ctx.signal,
     log: (text) => ctx.log.system(text),
   };
+}
+
+/** A preview's TTL and idle time, from the config or the defaults; environments live and stay awake. */
+function lifetime(deploy: DeployConfig | undefined, target: DeployTarget): { expiresAt: Date | null; idleMinutes: number | null } {
+  if (target.kind !== "preview") return { expiresAt: null, idleMinutes: null };
+  const days = deploy?.preview?.ttl_days ?? DEPLOY_DEFAULTS.ttlDays;
+  return { expiresAt: new Date(Date.now() + days * 86_400_000), idleMinutes: deploy?.preview?.idle_minutes ?? DEPLOY_DEFAULTS.idleMinutes };
 }
 
 /** The named secrets' values; a fork's preview gets none, as a fork's build gets none. */

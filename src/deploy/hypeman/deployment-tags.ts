@@ -10,7 +10,7 @@ export const MANAGED_TAG = "microship";
 const T = {
   owner: "microship-owner", repo: "microship-repo", app: "microship-app", kind: "microship-kind",
   environment: "microship-environment", slug: "microship-slug", installation: "microship-installation", sha: "microship-sha",
-  digest: "microship-digest",
+  digest: "microship-digest", expires: "microship-expires",
 } as const;
 
 export function identityTags(input: DeployInput): Record<string, string> {
@@ -18,7 +18,7 @@ export function identityTags(input: DeployInput): Record<string, string> {
   return {
     [MANAGED_TAG]: "1", [T.owner]: input.owner, [T.repo]: input.repo, [T.app]: input.app ?? "", [T.kind]: t.kind,
     [T.environment]: t.environment, [T.slug]: t.slug, [T.installation]: String(input.installationId), [T.sha]: input.sha,
-    [T.digest]: input.digest.slice(0, 80),
+    [T.digest]: input.digest.slice(0, 80), ...(input.expiresAt ? { [T.expires]: input.expiresAt.toISOString() } : {}),
   };
 }
 
@@ -38,7 +38,7 @@ export function liveDeployment(i: Instance, url: string): LiveDeployment | null 
     owner, repo, app: tags[T.app] || null, installationId, sha: tags[T.sha] ?? "",
     target: { kind, environment, slug, transient: kind === "preview", production: kind === "environment" && environment === "production" },
     instance: i.name, url, imageRef: i.image, digest: tags[T.digest] ?? "",
-    createdAt: new Date(i.created_at), state: stateOf(i),
+    createdAt: new Date(i.created_at), expiresAt: dateOr(tags[T.expires]), state: stateOf(i),
   };
 }
 
@@ -47,4 +47,9 @@ function stateOf(i: Instance): LiveDeployment["state"] {
   if (i.state === "Stopped" || i.state === "Shutdown") return "stopped";
   if (i.state === "Unknown" || i.health_status?.status === "unhealthy") return "failed";
   return i.state === "Running" && i.health_status?.status !== "unknown" && i.health_status?.status !== "starting" ? "running" : "starting";
+}
+
+function dateOr(text: string | undefined): Date | null {
+  const d = text ? new Date(text) : null;
+  return d && Number.isFinite(d.getTime()) ? d : null;
 }

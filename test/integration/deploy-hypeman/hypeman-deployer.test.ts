@@ -184,6 +184,9 @@ describe("deploy stage and hypeman deployer, against the Hypeman fake", () => {
     assert.deepEqual(other.target, { kind: "preview", environment: "preview/pr-31", slug: "pr-31", transient: true, production: false });
     assert.match(other.url, /^http:\/\/.+\.preview\.test/);
     assert.equal(other.state, "running");
+    const days = (other.expiresAt!.getTime() - other.createdAt.getTime()) / 86_400_000;
+    assert.ok(days > 6.9 && days < 7.1, `a preview expires after the default 7 days, not ${days}`);
+    assert.ok(all.some((d) => d.target.production && d.expiresAt === null), "environments never expire");
     fake.deploy.faults.ignoreTagFilter = true;
     try {
       const app = await deployer.list({ owner: "octo", repo: "app" }, new AbortController().signal);
