@@ -24,6 +24,12 @@ const appFields = {
     .optional(),
   version: z.string().min(1).describe("Runtime version, e.g. \"22\" or \"3.12\". Overrides every version file.").optional(),
   dockerfile: z.string().min(1).describe("Path to a Dockerfile, relative to the app root. Skips detection.").optional(),
+  context: z
+    .string()
+    .min(1)
+    .max(512)
+    .describe("Build context of the app's own Dockerfile, relative to the repo root (e.g. \".\" for a Dockerfile in a subfolder that copies from the top). Default: the app root. It must be a directory inside the repository.")
+    .optional(),
   base_image: z
     .string()
     .min(1)

@@ -115,6 +115,13 @@ export interface BuildPlan {
   imageTemplate: string | null;
   timeoutSeconds: number | null;
   messages: UserMessage[];
+  /**
+   * The build context, relative to the repo root, when it is not the app root: a Dockerfile in a
+   * subfolder that copies from the top (`context:` in the config, or a compose file's build).
+   */
+  context?: string;
+  /** A command to run once per deploy before traffic moves (a Procfile's `release:` line); `deploy.release` wins. */
+  release?: string | null;
 }
 
 export interface Provenance {

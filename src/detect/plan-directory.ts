@@ -31,5 +31,6 @@ export function planOutcomeJson(o: PlanOutcome): Record<string, unknown> {
     app: p.app, root: p.root, runtime: p.runtime, version: p.version, packageManager: p.packageManager, installCommand: p.installCommand,
     buildCommand: p.buildCommand, startCommand: p.startCommand, cacheFiles: p.cacheFiles, dockerfilePath: p.dockerfilePath,
     dockerfile: p.dockerfile, dockerignore: p.dockerignore, messages: p.messages,
+    context: p.context ?? null, release: p.release ?? null,
   };
 }

@@ -4,6 +4,7 @@ import { resolveApps, type RepoConfig, type ResolvedAppConfig } from "../core/re
 import { DetectContext } from "./context.ts";
 import type { Provider } from "./provider.ts";
 import { checkAppRoot } from "./check-app-root.ts";
+import { checkContextUse } from "./build-context.ts";
 import { unknownAppError } from "./unknown-app.ts";
 import { dockerfileProvider } from "./providers/dockerfile/dockerfile-provider.ts";
 import { nodeProvider } from "./providers/node/node-provider.ts";
@@ -46,6 +47,7 @@ async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOpt
     await checkAppRoot(repoDir, app.root, app.name);
     const { provider, note } = await chooseProvider(ctx);
     const plan = await provider.plan(ctx);
+    checkContextUse(ctx, plan);
     if (note) plan.messages.splice(1, 0, { level: "info", text: note });
     return { ok: true, plan };
   } catch (err) {

@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { userError, type MicroshipError } from "../core/errors.ts";
 import type { DetectContext } from "./context.ts";
+import { subfolderDockerfileError } from "./subfolder-dockerfile-error.ts";
 
 // Files that name a language microship has no provider for. The first one found is told.
 const OTHER_LANGUAGES: [string, string][] = [
@@ -25,6 +26,8 @@ const SKIP = new Set(["node_modules", ".git", ".github", "vendor", "test", "test
  */
 export async function unknownAppError(ctx: DetectContext, lookedFor: string): Promise<MicroshipError> {
   const where = ctx.root === "." ? "this repository" : `\`${ctx.root}\``;
+  const dockerfiles = await subfolderDockerfileError(ctx, `microship could not tell how to build ${where}: it looked for ${lookedFor}, and found none`);
+  if (dockerfiles) return dockerfiles;
   const language = await otherLanguage(ctx);
   if (language) {
     return userError(`This looks like a ${language.name} app (${ctx.rel(language.file)}), which microship doesn't build yet: it builds Node, Python and static sites, or any app with a Dockerfile.`, {

@@ -1,10 +1,16 @@
+import { posix } from "node:path";
 import type { Provider } from "../../provider.ts";
 import type { DetectContext } from "../../context.ts";
 import type { BuildPlan } from "../../../core/types.ts";
 import { userError } from "../../../core/errors.ts";
-import { dockerignoreFor, planBase } from "../../plan-defaults.ts";
+import { safeExists } from "../../../source/safe-read.ts";
+import { GENERATED_DOCKERIGNORE, planBase } from "../../plan-defaults.ts";
+import { dockerfileSource, hasDockerfileSource } from "./dockerfile-source.ts";
 
-/** The repo's own Dockerfile, used as it is: at the app root, or the path `dockerfile:` names. */
+/**
+ * The repo's own Dockerfile, used as it is: at the app root, the path `dockerfile:` names, or the
+ * one the app's compose file builds; from the app root, or the context `context:` or compose names.
+ */
 export const dockerfileProvider: Provider = {
   name: "dockerfile",
   label: "Dockerfile",
@@ -12,25 +18,26 @@ export const dockerfileProvider: Provider = {
   lookedFor: "a Dockerfile",
   startCommandHelp: "set CMD in your Dockerfile",
 
-  async detect(ctx) {
-    return Boolean(ctx.config.dockerfile) || (await ctx.exists("Dockerfile"));
-  },
+  detect: hasDockerfileSource,
 
   async startEvidence() {
     return null;
   },
 
   async plan(ctx: DetectContext): Promise<BuildPlan> {
-    const path = ctx.config.dockerfile ?? "Dockerfile";
+    const chosen = await dockerfileSource(ctx);
+    const path = chosen?.path ?? ctx.config.dockerfile ?? "Dockerfile";
     const text = await ctx.read(path);
-    if (text === null) {
-      throw userError(`${ctx.rel(path)} does not exist, but .github/microship.yml names it in \`dockerfile\`.`, {
+    if (text === null || !chosen) {
+      const named = ctx.config.dockerfile || !chosen ? ".github/microship.yml names it in `dockerfile`" : `${chosen.source} names it`;
+      throw userError(`${ctx.rel(path)} does not exist, but ${named}.`, {
         title: "Dockerfile not found",
-        location: { file: ".github/microship.yml" },
+        location: { file: ctx.config.dockerfile || !chosen ? ".github/microship.yml" : ctx.rel(path) },
         hint: "Fix the `dockerfile` path (it is relative to the app root), or remove it to let microship detect the runtime.",
       });
     }
-    const source = ctx.config.dockerfile ? "`dockerfile` in .github/microship.yml" : "a Dockerfile at the app root";
+    const other = chosen.context !== posix.normalize(ctx.root);
+    const where = other ? `, with ${chosen.context === "." ? "the repository's top" : `\`${chosen.context}\``} as build context (from ${chosen.contextSource})` : "";
     return {
       ...planBase(ctx),
       runtime: "dockerfile",
@@ -43,8 +50,10 @@ export const dockerfileProvider: Provider = {
       cacheFiles: [],
       dockerfile: text,
       dockerfilePath: ctx.rel(path),
-      dockerignore: await dockerignoreFor(ctx),
-      messages: [{ level: "info", text: `Using ${ctx.rel(path)} as it is (from ${source}); runtime detection was skipped.` }],
+      // The archive reads the context's own .dockerignore; without one, the generated one applies.
+      dockerignore: (await safeExists(ctx.repoDir, posix.join(chosen.context, ".dockerignore"))) ? null : GENERATED_DOCKERIGNORE,
+      messages: [{ level: "info", text: `Using ${ctx.rel(path)} as it is (from ${chosen.source})${where}; runtime detection was skipped.` }],
+      ...(other ? { context: chosen.context } : {}),
     };
   },
 };
