@@ -6,15 +6,18 @@ WORKDIR /app
 {{build_args}}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 {{env}}
+{{build_packages}}
 {{setup}}
 RUN python -m venv /opt/venv
 ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH
 {{dependencies}}
 COPY . .
 {{install_after_copy}}
+{{collectstatic}}
 
 # Runtime stage: the virtualenv and the source, run as a non-root user.
 FROM {{base_image}}
+{{runtime_packages}}
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH VIRTUAL_ENV=/opt/venv PYTHONUNBUFFERED=1 PORT={{port}}

@@ -5,6 +5,7 @@ import { DetectContext } from "./context.ts";
 import type { Provider } from "./provider.ts";
 import { checkAppRoot } from "./check-app-root.ts";
 import { checkContextUse } from "./build-context.ts";
+import { procfileRelease } from "./procfile-release.ts";
 import { unknownAppError } from "./unknown-app.ts";
 import { dockerfileProvider } from "./providers/dockerfile/dockerfile-provider.ts";
 import { nodeProvider } from "./providers/node/node-provider.ts";
@@ -48,6 +49,7 @@ async function planApp(repoDir: string, app: ResolvedAppConfig, options: PlanOpt
     const { provider, note } = await chooseProvider(ctx);
     const plan = await provider.plan(ctx);
     checkContextUse(ctx, plan);
+    plan.release ??= await procfileRelease(ctx);
     if (note) plan.messages.splice(1, 0, { level: "info", text: note });
     return { ok: true, plan };
   } catch (err) {

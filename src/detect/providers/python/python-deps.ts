@@ -2,6 +2,7 @@ import { parse as parseToml } from "smol-toml";
 import type { DetectContext } from "../../context.ts";
 import { userError } from "../../../core/errors.ts";
 import { requirementFiles } from "./requirement-files.ts";
+import { normalizeName, requirementName } from "./pep508-name.ts";
 
 /** Lower-cased names of the app's declared dependencies, from whichever manifests it has. */
 export async function pythonDependencies(ctx: DetectContext): Promise<Set<string>> {
@@ -9,12 +10,15 @@ export async function pythonDependencies(ctx: DetectContext): Promise<Set<string
   for (const req of await requirementFiles(ctx, false)) {
     if (req.constraints) continue;
     for (const line of req.text.split("\n")) {
-      const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line);
-      if (m && !line.trim().startsWith("-")) names.add(normalize(m[1]!));
+      const name = requirementName(line);
+      if (name) names.add(name);
     }
   }
   const pyproject = await toml(ctx, "pyproject.toml");
-  for (const d of (pyproject?.project as any)?.dependencies ?? []) names.add(normalize(String(d).split(/[\s<>=!~;[(]/)[0]!));
+  for (const d of arrayOf((pyproject?.project as any)?.dependencies)) {
+    const name = requirementName(String(d));
+    if (name) names.add(name);
+  }
   for (const d of Object.keys((pyproject?.tool as any)?.poetry?.dependencies ?? {})) names.add(normalize(d));
   const pipfile = await toml(ctx, "Pipfile");
   for (const d of Object.keys((pipfile?.packages as object) ?? {})) names.add(normalize(d));
@@ -22,8 +26,10 @@ export async function pythonDependencies(ctx: DetectContext): Promise<Set<string
 }
 
 export function normalize(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
+  return normalizeName(name);
 }
+
+const arrayOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 export async function toml(ctx: DetectContext, file: string): Promise<Record<string, unknown> | null> {
   const text = await ctx.read(file);

@@ -11,6 +11,7 @@ import { PYTHON, endOfLifeWarning } from "../../runtime-versions.ts";
 import { pythonStart, djangoProject, asgiOrWsgiApp } from "./python-start.ts";
 import { platformStart } from "../../platform-start.ts";
 import { staticSiteHint } from "../../unknown-app.ts";
+import { pythonExtras } from "./python-build-extras.ts";
 
 const MANIFESTS = ["requirements.txt", "pyproject.toml", "Pipfile", "uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "manage.py", "main.py", "app.py"];
 const PORT = "8000";
@@ -57,6 +58,7 @@ export const pythonProvider: Provider = {
     if (start.warning) messages.push({ level: "warning", text: start.warning });
     const runtime = `python${version.value.replace(".", "")}`;
     messages.unshift({ level: "info", text: `Python ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); start: \`${start.command}\` (from ${start.source}).` });
+    const extras = await pythonExtras(ctx, deps, messages);
     const cacheFiles = [];
     for (const f of pm.cacheFiles) if (await ctx.exists(f)) cacheFiles.push(f);
     const dockerfile = renderTemplate("python", {
@@ -69,6 +71,7 @@ export const pythonProvider: Provider = {
       install_after_copy: pm.installAfterCopy ? `RUN --mount=type=cache,target=${pm.cacheDir} ${pm.installAfterCopy}` : "",
       port: PORT,
       start: startCmd(start.command),
+      ...extras,
     });
     return {
       ...planBase(ctx),
