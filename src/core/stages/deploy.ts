@@ -3,6 +3,7 @@ import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
 import { isMicroshipError } from "../errors.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
+import { releaseCommand } from "./release-command.ts";
 
 /**
  * Runs the pushed image where the deploy rules say (a PR's preview, a branch's environment).
@@ -37,7 +38,7 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
   await tell("in_progress", null);
   log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
-  if (ctx.config?.deploy?.release) log.system("Note: deploy.release is not run yet by this microship; the new version starts without it.");
+  if (releaseCommand(ctx.config?.deploy, appOf(ctx, "deploy").plan)) log.system("Note: the release command (deploy.release, or the Procfile's release line) is not run yet by this microship; the new version starts without it.");
   try {
     const result = await deployer.deploy(await deployInput(ctx, key, image));
     log.system(`Deployed to ${key.target.environment}: ${result.url}`);
