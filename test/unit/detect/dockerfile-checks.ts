@@ -121,6 +121,8 @@ export function assertGeneratedDockerfile(plan: Record<string, any>, baseImage: 
   assert.ok(env.some(([k, v]) => k === "PORT" && v === port), `${where}: no ENV PORT=${port}`);
   assert.ok(final.some((i) => i.getKeyword() === "EXPOSE" && i.getArgumentsContent() === port), `${where}: no EXPOSE ${port}`);
   assert.ok(final.some((i) => i.getKeyword() === "CMD"), `${where}: no CMD`);
-  // Compilers and apt stay in the build stage.
-  assert.ok(!final.some((i) => /apt-get|g\+\+/.test(text(i))), `${where}: build tools in the runtime stage`);
+  // Compilers, headers and pkg-config stay in the build stage; apt-get there installs shared libraries only.
+  assert.ok(!final.some((i) => /g\+\+|gcc|build-essential|pkg-config|-dev\b/.test(text(i))), `${where}: build tools in the runtime stage`);
+  const apt = final.filter((i) => text(i).includes("apt-get"));
+  for (const i of apt) assert.match(text(i), /^RUN apt-get update && apt-get install -y --no-install-recommends [a-z0-9 .+-]+ && rm -rf \/var\/lib\/apt\/lists\/\*$/, `${where}: an apt-get in the runtime stage that is not a plain install of libraries`);
 }

@@ -36,7 +36,8 @@ export const dockerfileProvider: Provider = {
         hint: "Fix the `dockerfile` path (it is relative to the app root), or remove it to let microship detect the runtime.",
       });
     }
-    const other = chosen.context !== posix.normalize(ctx.root);
+    // Told whenever the config or a compose file names it, even when it is the app root.
+    const other = chosen.contextSource !== null || chosen.context !== posix.normalize(ctx.root);
     const where = other ? `, with ${chosen.context === "." ? "the repository's top" : `\`${chosen.context}\``} as build context (from ${chosen.contextSource})` : "";
     return {
       ...planBase(ctx),
@@ -52,7 +53,10 @@ export const dockerfileProvider: Provider = {
       dockerfilePath: ctx.rel(path),
       // The archive reads the context's own .dockerignore; without one, the generated one applies.
       dockerignore: (await safeExists(ctx.repoDir, posix.join(chosen.context, ".dockerignore"))) ? null : GENERATED_DOCKERIGNORE,
-      messages: [{ level: "info", text: `Using ${ctx.rel(path)} as it is (from ${chosen.source})${where}; runtime detection was skipped.` }],
+      messages: [
+        { level: "info", text: `Using ${ctx.rel(path)} as it is (from ${chosen.source})${where}; runtime detection was skipped.` },
+        ...(chosen.fromCompose ? [{ level: "info" as const, text: `Read from ${chosen.fromCompose}: the Dockerfile ${ctx.rel(path)}, built with \`${chosen.context}\` as context.` }] : []),
+      ],
       ...(other ? { context: chosen.context } : {}),
     };
   },

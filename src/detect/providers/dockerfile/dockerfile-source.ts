@@ -13,6 +13,8 @@ export interface DockerfileSource {
   source: string;
   /** What set the context, when it isn't the app root. */
   contextSource: string | null;
+  /** The compose service it was read from, when it was. */
+  fromCompose?: string;
 }
 
 const CONFIG_CONTEXT = `\`context\` in ${REPO_CONFIG_PATH}`;
@@ -35,7 +37,7 @@ export async function dockerfileSource(ctx: DetectContext): Promise<DockerfileSo
   if (ctx.config.context) return { path, source, context: await resolveBuildContext(ctx.repoDir, ctx.config.context, REPO_CONFIG_PATH, CONFIG_CONTEXT), contextSource: CONFIG_CONTEXT };
   if (compose && posix.join(ctx.root, path) === compose.dockerfile) {
     const shown = composeShown(compose);
-    return { path, source, context: await resolveBuildContext(ctx.repoDir, compose.context, compose.file, shown), contextSource: shown };
+    return { path, source, context: await resolveBuildContext(ctx.repoDir, compose.context, compose.file, shown), contextSource: shown, fromCompose: shown };
   }
   return { path, source, context: posix.normalize(ctx.root), contextSource: null };
 }
