@@ -13,7 +13,7 @@ PACKAGES=(
 # from the python3 packages, the Postgres store is tested against a throwaway cluster, and the
 # dashboard in a real browser. `npm start` never installs them.
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(python3 python3-flask python3-gunicorn python3-requests postgresql chromium)
+  PACKAGES+=(python3 python3-flask python3-gunicorn python3-requests python3-django python3-whitenoise postgresql chromium)
 fi
 
 missing=()
