@@ -3,7 +3,7 @@ import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
 import { isMicroshipError } from "../errors.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
-import { releaseCommand } from "./release-command.ts";
+import { releaseCommand } from "../deploy/release-command.ts";
 
 /**
  * Runs the pushed image where the deploy rules say (a PR's preview, a branch's environment).

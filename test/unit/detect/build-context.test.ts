@@ -13,7 +13,7 @@ import { nestedDockerfiles, DOCKERFILE_SEARCH } from "../../../src/detect/nested
 import { DetectContext } from "../../../src/detect/context.ts";
 import { planDirectory } from "../../../src/detect/plan-directory.ts";
 import { createSourceArchive } from "../../../src/source/archive.ts";
-import { releaseCommand } from "../../../src/core/stages/release-command.ts";
+import { releaseCommand } from "../../../src/core/deploy/release-command.ts";
 
 async function userErrorOf(p: Promise<unknown>): Promise<{ message: string; title?: string }> {
   const err = await p.then(() => null, (e: unknown) => e);

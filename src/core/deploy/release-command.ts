@@ -1,4 +1,4 @@
-import type { DeployConfig } from "../deploy/deploy-config.ts";
+import type { DeployConfig } from "./deploy-config.ts";
 import type { BuildPlan } from "../types.ts";
 
 /** The command run once per deploy before traffic moves: the config's `deploy.release`, else the plan's (a Procfile `release:` line). */
