@@ -7,7 +7,7 @@ import { t as tarList } from "tar";
 import { repoWith } from "../../helpers/detect-context.ts";
 import { isMicroshipError } from "../../../src/core/errors.ts";
 import { resolveBuildContext, checkContextUse } from "../../../src/detect/build-context.ts";
-import { composeBuilds, COMPOSE_MAX_BYTES } from "../../../src/detect/providers/dockerfile/compose-builds.ts";
+import { composeBuilds, forDevelopment, COMPOSE_MAX_BYTES } from "../../../src/detect/providers/dockerfile/compose-builds.ts";
 import { dockerfileSource } from "../../../src/detect/providers/dockerfile/dockerfile-source.ts";
 import { nestedDockerfiles, DOCKERFILE_SEARCH } from "../../../src/detect/nested-dockerfiles.ts";
 import { DetectContext } from "../../../src/detect/context.ts";
@@ -187,4 +187,18 @@ test("the release command: deploy.release wins over the plan's", () => {
   assert.equal(releaseCommand({ release: "./migrate.sh" } as any, { release: "python manage.py migrate" }), "./migrate.sh");
   assert.equal(releaseCommand(undefined, { release: "python manage.py migrate" }), "python manage.py migrate");
   assert.equal(releaseCommand({} as any, {}), null);
+});
+
+test("a compose build of a development Dockerfile, or of one that isn't there, doesn't take the app from runtime detection", async () => {
+  assert.ok(forDevelopment("docker/Dockerfile.dev") && forDevelopment("local.Dockerfile") && forDevelopment("Dockerfile-development"));
+  assert.ok(!forDevelopment("backend/Dockerfile") && !forDevelopment("Dockerfile.prod") && !forDevelopment("devtools/Dockerfile"));
+  for (const [compose, extra] of [["services:\n  web:\n    build: { context: ., dockerfile: Dockerfile.dev }\n", { "Dockerfile.dev": "FROM x\n" }], ["services:\n  web:\n    build: .\n", {}]] as const) {
+    const repo = repoWith({ "docker-compose.yml": compose, "package.json": '{"scripts":{"start":"node server.js"}}', ...extra });
+    try {
+      const { outcomes } = await planDirectory(repo.dir);
+      assert.ok(outcomes[0]!.ok && outcomes[0]!.plan.provider === "node", JSON.stringify(outcomes[0]));
+    } finally {
+      repo.cleanup();
+    }
+  }
 });

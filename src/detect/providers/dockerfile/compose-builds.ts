@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { DetectContext } from "../../context.ts";
+import { safeExists } from "../../../source/safe-read.ts";
 
 export const COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
 /** A compose file is small; past this it is not one worth parsing. */
@@ -75,9 +76,23 @@ function isObject(v: unknown): v is Record<string, any> {
 /**
  * The one way to build the compose file gives: every service that builds uses the same context
  * and Dockerfile (a web and a worker from one image, say). Several different ones: no guess.
+ * A development Dockerfile (`Dockerfile.dev`, `local.Dockerfile`) is not a production build,
+ * and one that isn't there is the compose file's problem, not a reason to skip detection.
  */
-export function singleBuild(builds: ComposeBuild[]): ComposeBuild | null {
+export async function composeBuild(ctx: DetectContext): Promise<ComposeBuild | null> {
+  const builds = await composeBuilds(ctx);
   if (builds.length === 0) return null;
   const first = builds[0]!;
-  return builds.every((b) => b.context === first.context && b.dockerfile === first.dockerfile) ? first : null;
+  if (!builds.every((b) => b.context === first.context && b.dockerfile === first.dockerfile)) return null;
+  if (forDevelopment(first.dockerfile)) return null;
+  // One that climbs out is kept, so that the plan refuses it by name rather than detection passing it by.
+  const escapes = first.context.startsWith("..") || first.dockerfile.startsWith("..");
+  return escapes || (await safeExists(ctx.repoDir, first.dockerfile)) ? first : null;
+}
+
+const DEV_WORDS = new Set(["dev", "develop", "development", "local", "test", "debug"]);
+
+/** Whether a Dockerfile's name says it is for development: a word of it, split at . - _. */
+export function forDevelopment(dockerfile: string): boolean {
+  return posix.basename(dockerfile).toLowerCase().split(/[._-]/).some((w) => DEV_WORDS.has(w));
 }

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { DetectContext } from "../../context.ts";
 import { REPO_CONFIG_PATH } from "../../../core/repo-config.ts";
 import { fromAppRoot, resolveBuildContext } from "../../build-context.ts";
-import { composeBuilds, singleBuild, type ComposeBuild } from "./compose-builds.ts";
+import { composeBuild, type ComposeBuild } from "./compose-builds.ts";
 
 export interface DockerfileSource {
   /** The Dockerfile, from the app root (as `dockerfile:` is). */
@@ -27,7 +27,7 @@ const CONFIG_CONTEXT = `\`context\` in ${REPO_CONFIG_PATH}`;
  * Null when the app has none of them.
  */
 export async function dockerfileSource(ctx: DetectContext): Promise<DockerfileSource | null> {
-  const compose = singleBuild(await composeBuilds(ctx));
+  const compose = await composeBuild(ctx);
   let path: string;
   let source: string;
   if (ctx.config.dockerfile) [path, source] = [ctx.config.dockerfile, `\`dockerfile\` in ${REPO_CONFIG_PATH}`];
@@ -45,7 +45,7 @@ export async function dockerfileSource(ctx: DetectContext): Promise<DockerfileSo
 /** Whether the app has a Dockerfile of its own to build; cheap enough for detect. */
 export async function hasDockerfileSource(ctx: DetectContext): Promise<boolean> {
   if (ctx.config.dockerfile || (await ctx.exists("Dockerfile"))) return true;
-  return singleBuild(await composeBuilds(ctx)) !== null;
+  return (await composeBuild(ctx)) !== null;
 }
 
 function composeShown(b: ComposeBuild): string {
