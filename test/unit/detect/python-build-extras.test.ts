@@ -82,3 +82,12 @@ test("collectstatic's SECRET_KEY is on its RUN line only: in no ENV of either st
     repo.cleanup();
   }
 });
+
+test("fastapi's standard extra is found by a linear scan, in any manifest's quoting", async () => {
+  const { hasFastapiExtra } = await import("../../../src/detect/providers/python/python-start.ts");
+  assert.ok(hasFastapiExtra("fastapi[standard]==0.115\n"));
+  assert.ok(hasFastapiExtra('dependencies = ["FastAPI [ all , x]>=0.1"]\n'));
+  assert.ok(!hasFastapiExtra("fastapi[standardish]\nfastapi\n# fastapi[\n"));
+  // A hostile file of unterminated extras: each is looked at for at most 200 characters.
+  assert.ok(!hasFastapiExtra("fastapi[".repeat(200_000)));
+});

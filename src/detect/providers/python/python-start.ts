@@ -71,7 +71,23 @@ export async function djangoProject(ctx: DetectContext): Promise<string | null> 
 
 async function standardFastapi(ctx: DetectContext): Promise<boolean> {
   for (const file of ["requirements.txt", "pyproject.toml", "Pipfile"]) {
-    if (/fastapi\s*\[[^\]]*\b(standard|all)\b/i.test((await ctx.read(file)) ?? "")) return true;
+    if (hasFastapiExtra((await ctx.read(file)) ?? "")) return true;
+  }
+  return false;
+}
+
+/** `fastapi[standard]` or `fastapi [all, x]` anywhere in the text, by indexOf and a bounded look at each: linear. */
+export function hasFastapiExtra(text: string): boolean {
+  const lower = text.toLowerCase();
+  for (let at = lower.indexOf("fastapi"); at >= 0; at = lower.indexOf("fastapi", at + 1)) {
+    let i = at + "fastapi".length;
+    while (lower[i] === " " || lower[i] === "\t") i++;
+    if (lower[i] !== "[") continue;
+    // The window bounds the look: an unterminated `[` must not send each occurrence to the end of the text.
+    const window = lower.slice(i + 1, i + 201);
+    const end = window.indexOf("]");
+    if (end < 0) continue;
+    if (window.slice(0, end).split(",").some((e) => ["standard", "all"].includes(e.trim()))) return true;
   }
   return false;
 }
