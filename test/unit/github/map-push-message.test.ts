@@ -20,4 +20,5 @@ test("the commit message kept is the head commit's first line, cut to 200 charac
   assert.ok(!kept.includes("\n"));
   assert.equal(mapPush("d2", payload("fix: one\n\nbody"))!.commitMessage, "fix: one");
   assert.equal(mapPush("d3", payload(undefined))!.commitMessage, null, "no head commit, no message");
+  assert.equal(mapPush("d4", payload("\u001b[31m<b>red</b>\u001b[0m \u001b]8;;https://evil.test\u0007link\u001b]8;;\u0007\u0000\r\nrest"))!.commitMessage, "<b>red</b> link", "escapes and control characters go; markup stays, for the page to escape");
 });
