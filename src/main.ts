@@ -92,7 +92,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder });
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -132,16 +132,21 @@ interface HttpParts {
   linkSecret: ReturnType<typeof loadLinkSecret>;
   service: BuildService;
   clientFor: ReturnType<typeof installationClients>["clientFor"];
+  deploying: ReturnType<typeof deployParts>["pipeline"];
+  builder: Builder;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams,
-    dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
+    dashboard: {
+      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams,
+      deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
+    },
   });
 }
 
