@@ -100,7 +100,13 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
 
     if (SHOTS) await shoot(alice.page, "deployments.png", "light");
     const inactiveBefore = w.h.fake.calls.filter((c) => c.operationId === "repos/list-deployments").length;
-    await alice.page.getByRole("button", { name: "Tear down preview/pr-5 of octo-org/shop" }).click();
+    // By keyboard alone: Tab reaches the button, which shows its focus, and Enter presses it.
+    const button = alice.page.getByRole("button", { name: "Tear down preview/pr-5 of octo-org/shop" });
+    const focused = () => button.evaluate((el: any) => el === el.ownerDocument.activeElement);
+    for (let i = 0; i < 60 && !(await focused()); i++) await alice.page.keyboard.press("Tab");
+    assert.ok(await focused(), "the button is reachable with Tab");
+    assert.equal(await button.evaluate((el: any) => el.ownerDocument.defaultView.getComputedStyle(el).outlineStyle), "solid", "and shows where the focus is");
+    await alice.page.keyboard.press("Enter");
     await alice.page.getByText("Torn down.").waitFor();
     assert.equal(instanceOf("shop", "pr-5"), false, "the preview's instance is gone");
     assert.ok(instanceOf("shop", "production"), "the environment is left");
