@@ -1,4 +1,4 @@
-import { opendir, realpath } from "node:fs/promises";
+import { lstat, opendir, realpath } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { DetectContext } from "../../context.ts";
 import { userError } from "../../../core/errors.ts";
@@ -97,8 +97,11 @@ async function walkPattern(w: Walk, glob: Glob, head: string, headDepth: number,
 /** A directory with a package.json of its own is a member. */
 async function consider(w: Walk, rel: string, abs: string): Promise<void> {
   if (w.found.has(rel)) return;
-  const r = await resolveBeneath(w.real, posix.join(posix.relative(w.real, abs) || ".", "package.json"));
-  if (r.kind !== "inside") return;
+  // `abs` is a real directory reached through no link, so one lstat tells a plain file; only a
+  // linked package.json needs resolving, and one leading out of the checkout makes no member.
+  const st = await lstat(join(abs, "package.json")).catch(() => null);
+  if (!st || (!st.isFile() && !st.isSymbolicLink())) return;
+  if (st.isSymbolicLink() && (await resolveBeneath(w.real, posix.join(posix.relative(w.real, abs) || ".", "package.json"))).kind !== "inside") return;
   if (w.found.size >= w.limits.members) throw tooLarge(w, `more than ${w.limits.members} packages`);
   w.found.set(rel, true);
 }
