@@ -51,8 +51,8 @@ export const nodeProvider: Provider = {
     const pm = await nodePackageManager(ctx, pkg, messages);
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
     const start = await nodeStart(ctx, pkg, pm.run, pm.berry ? "yarn" : "npx --no");
-    if (ws && !(start && (start.verbatim || start.source.startsWith("scripts")))) {
-      // A workspace root with no start of its own is no app: its packages are.
+    if (ws && !(start && !start.source.startsWith("main in") && !ENTRY_FILES.some((e) => start.source === ctx.rel(e)))) {
+      // A workspace root with no start of its own (a `main` or an index.js is a library's) is no app: its packages are.
       const apps = await workspaceApps(ws);
       if (apps.length > 0) throw workspaceRootError(ws, apps);
     }
