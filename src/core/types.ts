@@ -93,6 +93,11 @@ export interface BuildPlan {
   app: string | null;
   /** App root relative to the repo root, "." for the whole repo. */
   root: string;
+  /**
+   * The build context's directory relative to the repo root, when it is not the app root: a
+   * package of a workspace is built from the workspace root, which holds the lockfile.
+   */
+  contextRoot?: string;
   /** Seed-style runtime id: nodejs24, python312, or "dockerfile" for the repo's own Dockerfile. */
   runtime: string;
   provider: string;
