@@ -83,14 +83,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
 
   const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying };
   const rollbacks = rollbackService(pipeline);
-  const pool = new WorkerPool({
-    queue,
-    opener,
-    concurrency: env.MICROSHIP_CONCURRENCY,
-    leaseMs: overrides.leaseMs,
-    pollMs: overrides.pollMs,
-    pipeline,
-  });
+  const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline });
   // Other replicas' submits wake this one's workers; their stop requests reach its builds at once.
   storage.onWake(() => pool.wake());
   storage.onCancel((id) => pool.cancel(id));

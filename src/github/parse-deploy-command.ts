@@ -24,6 +24,7 @@ export function parseDeployCommand(body: string): DeployCommand | null {
 }
 
 function asDeployCommand(text: string): DeployCommand | null {
+  if (!text.startsWith("/deploy") && !text.startsWith("/rollback")) return null;
   const words = wordsOf(text);
   const [command, arg, ...extra] = words;
   if (command !== "/deploy" && command !== "/rollback") return null;

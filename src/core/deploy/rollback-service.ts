@@ -100,7 +100,7 @@ export class RollbackService {
       if (!build || build.request.owner !== req.owner || build.request.repo !== req.repo) continue;
       if (build.request.sha !== entry.sha || (build.outcome?.deploy && !build.outcome.deploy.ok)) continue;
       // A single app's build records its image: the payload must name that one.
-      if (build.outcome?.image && build.outcome.image.digest !== entry.digest) continue;
+      if (build.outcome?.image && (build.outcome.image.digest !== entry.digest || build.outcome.image.ref !== entry.imageRef)) continue;
       return { build, entry, key: { owner: req.owner, repo: req.repo, app, target: req.target } };
     }
     return null;
