@@ -156,3 +156,18 @@ test("/rollback from a reader, or with an unknown environment word, is refused w
   await h.send("issue_comment", h.commentPayload({ number: 30, body: "/rollback Production!", user: "maintainer", commentId: 3004 }));
   await reply(30, /words it does not take.*`\/rollback production`/s);
 });
+
+test("on an issue, /rollback needs an environment, and /rollback production looks at production", async () => {
+  const onIssue = (body: string, commentId: number) => {
+    const p = h.commentPayload({ number: 50, body, user: "maintainer", commentId });
+    delete p.issue.pull_request;
+    return p;
+  };
+  await h.send("issue_comment", onIssue("/rollback", 5001));
+  await reply(50, /needs the environment's name, e\.g\. `\/rollback production`/);
+  await h.send("issue_comment", onIssue("/deploy", 5002));
+  await reply(50, /`\/deploy` works on pull requests only/);
+  await h.send("issue_comment", onIssue("/rollback production", 5003));
+  await reply(50, /nothing was rolled back: nothing runs in production now/);
+  assert.ok(h.fake.calls.some((c) => c.operationId === "repos/get-content" && c.query.ref === "main"), "the default branch's config was read");
+});
