@@ -4,6 +4,7 @@ export type Trigger =
   | "push"
   | "pull_request"
   | "rebuild_comment"
+  | "deploy_comment"
   | "check_run_rerequested"
   | "check_suite_rerequested"
   | "requested_action"
@@ -41,6 +42,8 @@ export interface BuildRequest {
   rerun: boolean;
   /** The head commit's first line, when the event carried it (a push); shown by the dashboard. */
   commitMessage?: string | null;
+  /** `/deploy` by a writer on a fork PR: this sha's preview may deploy, with these settings only. */
+  forkDeploy?: import("./deploy/fork-deploy.ts").ForkDeploy | null;
 }
 
 export type BuildState = "queued" | "running" | "completed";
