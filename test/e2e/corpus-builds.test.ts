@@ -92,7 +92,6 @@ const CASES: Case[] = [
     body: /<h1>Rain gauge<\/h1><p>Readings from the roof, rerun on every visit\.<\/p><p>Wettest day: Wed \(12 mm\)<\/p>/,
     summary: [/streamlit run streamlit_app\.py --server\.port \$PORT --server\.address 0\.0\.0\.0/, /python311/],
     buildArgs: pythonIndex,
-    paths: { "/_stcore/health": /^ok$/ },
   },
   { app: "static-vite-spa", body: /trail log, built by vite/, summary: [/static/, /Caddy serves dist\//, /npm run build/], paths: { "/trails/ridge": /trail log, built by vite/ }, asset: /\/assets\/index-[\w-]+\.js/ },
 ];
