@@ -61,18 +61,15 @@ const CASES: Case[] = [
   // Next.js 16 built with NODE_ENV=production (its prerender fails in development), and run from
   // the standalone server alone: .next/standalone, .next/static and public, started by node server.js.
   { app: "node-next-standalone", body: /next standalone page, built for production/, summary: [/node server\.js/, /standalone/], paths: { "/robots.txt": /^User-agent: \*/ }, asset: /\/_next\/static\/[\w./-]+\.js/ },
-  // Python from .python-version, requests from requirements.txt.
   // NestJS: start:prod (`node dist/main`) rather than `nest start`, so the prune after the build is safe.
   { app: "node-nest-start-prod", body: /^hello from a nest app; dev dependencies pruned$/, summary: [/npm run start:prod/] },
-  // NestJS with only `nest start`: @nestjs/cli is a devDependency, so they stay in the image and it starts.
-  { app: "node-nest-dev-start", body: /^hello from a nest app; dev dependencies kept$/, summary: [/devDependencies are kept in the image/] },
   // pip's nested -r and -c: requirements/production.txt, base.txt and constraints.txt reach the
   // install in their places, and gunicorn, named only in a nested file, serves the Flask app.
   { app: "python-nested-requirements", body: /^nested requirements\n$/, summary: [/gunicorn app:app/, /requirements\/production\.txt/], buildArgs: pythonIndex },
+  // Python from .python-version, requests from requirements.txt.
   { app: "python-python-version", body: /^requests 2\.\d+\.\d+\n$/, summary: [/python311/, /\.python-version/, /pip/], buildArgs: pythonIndex },
   // A plain HTML site: one Caddy stage serves the files as they are, subdirectory index included.
   { app: "static-plain-html", body: /<h1>Field notes<\/h1>/, summary: [/static/, /Caddy serves the files/], paths: { "/about/": /Notes kept by hand/, "/css/site.css": /font-family/ } },
-  // A Vite SPA: Node builds it, Caddy serves dist/ only; a client-side route is no file, and gets index.html.
   // Yarn 4 as `yarn set version` and `yarn patch-commit` leave it: yarnPath names the release under
   // .yarn/releases (the real one, from the npm registry's @yarnpkg/cli-dist), and `ms` is patched;
   // the text shows yarn 4.5.3 ran the start script and the patch reached node_modules.
@@ -93,6 +90,7 @@ const CASES: Case[] = [
     summary: [/streamlit run streamlit_app\.py --server\.port \$PORT --server\.address 0\.0\.0\.0/, /python311/],
     buildArgs: pythonIndex,
   },
+  // A Vite SPA: Node builds it, Caddy serves dist/ only; a client-side route is no file, and gets index.html.
   { app: "static-vite-spa", body: /trail log, built by vite/, summary: [/static/, /Caddy serves dist\//, /npm run build/], paths: { "/trails/ridge": /trail log, built by vite/ }, asset: /\/assets\/index-[\w-]+\.js/ },
 ];
 
