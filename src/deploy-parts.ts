@@ -1,6 +1,7 @@
 import type { Deployer, DeploymentReporter } from "./core/deployer.ts";
 import type { OpLog } from "./core/ports.ts";
 import { PreviewTeardown } from "./core/deploy/preview-teardown.ts";
+import { RollbackService, type RollbackDeps } from "./core/deploy/rollback-service.ts";
 import type { ClientFor } from "./github/reporter/check-run-reporter.ts";
 import { GitHubDeploymentReporter } from "./github/reporter/deployment-reporter.ts";
 
@@ -16,4 +17,10 @@ export function deployParts(deployer: Deployer | null, clientFor: ClientFor, log
   if (!deployer) return { pipeline: { deployer: null, deployments: null }, previews: null };
   const deployments = new GitHubDeploymentReporter(clientFor);
   return { pipeline: { deployer, deployments }, previews: new PreviewTeardown({ deployer, deployments, log }) };
+}
+
+/** `/rollback`'s service, with what the pipeline deploys with; null when nothing deploys. */
+export function rollbackService(deps: Omit<RollbackDeps, "deployer" | "deployments"> & { deployer?: RollbackDeps["deployer"] | null; deployments?: RollbackDeps["deployments"] | null }): RollbackService | null {
+  if (!deps.deployer) return null;
+  return new RollbackService({ ...deps, deployer: deps.deployer, deployments: deps.deployments ?? null });
 }

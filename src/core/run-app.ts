@@ -30,7 +30,7 @@ export async function runApp(ctx: StageContext, planned: PlanOutcome, stages: re
     return { ...emptyOutcome("success", "Image built and pushed"), ...base, ...app.found, phases };
   } catch (err) {
     const failed = outcomeFromError(errorOf(guard.signal, err), { ...base, phases });
-    if (failed.error?.kind === "user") failed.messages = [...failed.messages, ...annotateFromLog(log.tail(), join(repoDir, plan.context ?? plan.root), plan.context ?? plan.root)];
+    if (failed.error?.kind === "user") failed.messages = [...failed.messages, ...annotateFromLog(log.tail(), join(repoDir, plan.contextRoot ?? plan.root), plan.contextRoot ?? plan.root)];
     return failed;
   } finally {
     guard.dispose();

@@ -13,7 +13,8 @@ export function renderDetectionStory(plan: BuildPlan): string {
     if (plan.startCommand) out.push(`- **Start:** \`${plan.startCommand}\``);
   }
   if (plan.root !== ".") out.push(`- **App root:** \`${plan.root}\``);
-  if (plan.context) out.push(`- **Build context:** \`${plan.context}\`${plan.context === "." ? " (the repository's top)" : ""}`);
+  if (plan.contextRoot && plan.runtime === "dockerfile") out.push(`- **Build context:** \`${plan.contextRoot}\`${plan.contextRoot === "." ? " (the repository's top)" : ""}`);
+  else if (plan.contextRoot && plan.contextRoot !== plan.root) out.push(`- **Built from:** \`${plan.contextRoot}\` (the workspace root)`);
   if (plan.release) out.push(`- **Release:** \`${plan.release}\` will run before each deploy`);
   for (const m of plan.messages.slice(1)) out.push(`- ${m.level === "warning" ? "⚠️ " : ""}${m.text}`);
   out.push("", "To override: set `runtime`, `version`, `start` or `dockerfile` in `.github/microship.yml`, or add a Dockerfile. `npx microship plan .` shows this plan locally.");

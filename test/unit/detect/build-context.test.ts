@@ -164,9 +164,9 @@ test("the archive is made from the context, with the Dockerfile from its own pat
     const { outcomes } = await planDirectory(repo.dir);
     const o = outcomes[0]!;
     assert.ok(o.ok);
-    assert.equal(o.plan.context, ".");
+    assert.equal(o.plan.contextRoot, ".");
     const out = join(repo.dir, "..", "ctx.tar.gz");
-    await createSourceArchive(join(repo.dir, o.plan.context ?? o.plan.root), { outPath: out, dockerfile: o.plan.dockerfile, dockerignore: o.plan.dockerignore, appRoot: o.plan.context });
+    await createSourceArchive(join(repo.dir, o.plan.contextRoot ?? o.plan.root), { outPath: out, dockerfile: o.plan.dockerfile, dockerignore: o.plan.dockerignore, appRoot: o.plan.contextRoot });
     const names: string[] = [];
     let dockerfile = "";
     await tarList({

@@ -57,7 +57,7 @@ export const dockerfileProvider: Provider = {
         { level: "info", text: `Using ${ctx.rel(path)} as it is (from ${chosen.source})${where}; runtime detection was skipped.` },
         ...(chosen.fromCompose ? [{ level: "info" as const, text: `Read from ${chosen.fromCompose}: the Dockerfile ${ctx.rel(path)}, built with \`${chosen.context}\` as context.` }] : []),
       ],
-      ...(other ? { context: chosen.context } : {}),
+      ...(other ? { contextRoot: chosen.context } : {}),
     };
   },
 };
