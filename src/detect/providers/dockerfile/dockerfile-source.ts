@@ -32,7 +32,11 @@ export async function dockerfileSource(ctx: DetectContext): Promise<DockerfileSo
   let source: string;
   if (ctx.config.dockerfile) [path, source] = [ctx.config.dockerfile, `\`dockerfile\` in ${REPO_CONFIG_PATH}`];
   else if (await ctx.exists("Dockerfile")) [path, source] = ["Dockerfile", "a Dockerfile at the app root"];
-  else if (compose) [path, source] = [fromAppRoot(ctx.root, compose.dockerfile), composeShown(compose)];
+  else if (compose) {
+    // Checked before any path is made relative to it: path.relative would resolve `..` past the top against the process's cwd.
+    if (escapes(compose.context)) await resolveBuildContext(ctx.repoDir, compose.context, compose.file, composeShown(compose));
+    [path, source] = [fromAppRoot(ctx.root, compose.dockerfile), composeShown(compose)];
+  }
   else return null;
   if (ctx.config.context) return { path, source, context: await resolveBuildContext(ctx.repoDir, ctx.config.context, REPO_CONFIG_PATH, CONFIG_CONTEXT), contextSource: CONFIG_CONTEXT };
   if (compose && posix.join(ctx.root, path) === compose.dockerfile) {
@@ -47,6 +51,8 @@ export async function hasDockerfileSource(ctx: DetectContext): Promise<boolean> 
   if (ctx.config.dockerfile || (await ctx.exists("Dockerfile"))) return true;
   return (await composeBuild(ctx)) !== null;
 }
+
+const escapes = (p: string) => posix.normalize(p) === ".." || posix.normalize(p).startsWith("../");
 
 function composeShown(b: ComposeBuild): string {
   return `service \`${b.service}\` of ${b.file}`;
