@@ -75,13 +75,15 @@ export class HypemanPool {
     const candidates: Candidate[] = live.map((s) => ({ url: s.url, free: s.reading!.free && lessPlaced(s.reading!.free, s.placed) }));
     const chosen = pickServer(candidates, this.affinity.get(scope) ?? null);
     if (!chosen) throw this.noneUp();
-    return live.find((s) => s.url === chosen.url)!;
+    const server = live.find((s) => s.url === chosen.url)!;
+    // Counted now, not when the create returns: the picks of a burst run together.
+    server.placed++;
+    return server;
   }
 
-  /** The server accepted a build of `scope`: it is the scope's home now, and has less room. */
+  /** The server accepted a build of `scope`: it is the scope's home now. */
   accepted(server: PoolServer, scope: string): void {
     const s = server as ServerState;
-    s.placed++;
     s.failures = 0;
     this.affinity.delete(scope);
     this.affinity.set(scope, s.url);
