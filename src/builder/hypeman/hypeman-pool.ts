@@ -35,7 +35,7 @@ interface ServerState extends PoolServer {
 }
 
 /** Scopes remembered for affinity; the oldest is forgotten first. */
-const AFFINITY_LIMIT = 10_000;
+export const AFFINITY_LIMIT = 10_000;
 
 /**
  * The Hypeman servers of HYPEMAN_BASE_URL (docs/design.md section 5). Each build goes to the
@@ -88,6 +88,11 @@ export class HypemanPool {
     this.affinity.delete(scope);
     this.affinity.set(scope, s.url);
     if (this.affinity.size > AFFINITY_LIMIT) this.affinity.delete(this.affinity.keys().next().value!);
+  }
+
+  /** The server that last took a build of `scope`, if the pool still remembers. */
+  homeOf(scope: string): string | null {
+    return this.affinity.get(scope) ?? null;
   }
 
   /** Leaves a server out for its backoff; the error is kept for the "none is up" message. */
