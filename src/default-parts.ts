@@ -12,6 +12,7 @@ import { MicroVmBuilder } from "./builder/microvm/microvm-builder.ts";
 import { HypemanBuilder } from "./builder/hypeman/hypeman-builder.ts";
 import type { Deployer } from "./core/deployer.ts";
 import { deployerOf } from "./config/env.ts";
+import { hypemanBaseURLs } from "./config/hypeman-base-urls.ts";
 import { HypemanDeployer } from "./deploy/hypeman/hypeman-deployer.ts";
 
 export interface Parts {
@@ -87,7 +88,7 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
       });
     case "hypeman":
       // loadEnv insists on HYPEMAN_BASE_URL with this builder.
-      return new HypemanBuilder({ baseURL: env.HYPEMAN_BASE_URL!, apiKey: env.HYPEMAN_API_KEY, log });
+      return new HypemanBuilder({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!), apiKey: env.HYPEMAN_API_KEY, log });
     case "host":
       return new HostBuilder({ dir: join(dir, "host"), insecureRegistries });
   }
@@ -97,7 +98,8 @@ function createDeployer(env: Env, log: Logger): Deployer | null {
   switch (deployerOf(env)) {
     case "hypeman":
       // loadEnv insists on HYPEMAN_BASE_URL and MICROSHIP_DEPLOY_DOMAIN with this deployer.
-      return new HypemanDeployer({ baseURL: env.HYPEMAN_BASE_URL!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, log });
+      // Deploys go to the first server of HYPEMAN_BASE_URL; builds are spread over all of them.
+      return new HypemanDeployer({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!)[0]!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, log });
     case "microvm":
       log.warn("the microvm deployer is not built yet: nothing deploys (set MICROSHIP_DEPLOYER=none to say so, or hypeman)");
       return null;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hypemanBaseUrl } from "./hypeman-base-urls.ts";
 
 /** The environment contract (the README's configuration table). A bad value stops the app with every problem named. */
 
@@ -65,7 +66,8 @@ export const envSchema = z.object({
     .max(200)
     .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, "expected a DNS domain such as preview.example.com")
     .optional(),
-  HYPEMAN_BASE_URL: z.url().optional(),
+  /** One Hypeman server, or several separated by commas that builds are spread over (hypeman-base-urls.ts). */
+  HYPEMAN_BASE_URL: hypemanBaseUrl.optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),
   /** Postgres as the system of record, shared by every replica; unset: SQLite in the data dir. */
   DATABASE_URL: z

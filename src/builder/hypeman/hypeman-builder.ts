@@ -6,18 +6,20 @@ import type { Build } from "@onkernel/hypeman/resources/builds";
 import type { BuildInput, BuildOutput, LogLine } from "../../core/builder.ts";
 import type { OpLog } from "../../core/ports.ts";
 import { cleanLogText } from "../../core/log-text.ts";
-import { infraError, type MicroshipError } from "../../core/errors.ts";
+import { infraError, isMicroshipError, type MicroshipError } from "../../core/errors.ts";
 import { manifestInfo, tagManifest } from "../../registry/registry-client.ts";
 import { BuilderShell, type BuildBackend, type BuildIO } from "../builder-shell.ts";
 import { followBuild } from "./follow-build.ts";
 import { withRootDockerfile } from "./root-dockerfile.ts";
 import { hypemanFailure } from "./hypeman-failure.ts";
 import { hypemanApiError } from "./hypeman-api-error.ts";
+import { HypemanPool, type HypemanPoolOptions, type PoolServer } from "./hypeman-pool.ts";
+import { submitToPool } from "./submit-to-pool.ts";
 import { servedImage, splitImageName, type ImageName } from "./served-image.ts";
 
 export interface HypemanBuilderOptions {
-  /** HYPEMAN_BASE_URL. */
-  baseURL: string;
+  /** HYPEMAN_BASE_URL: one server, or several that builds are spread over. */
+  baseURL: string | readonly string[];
   /** HYPEMAN_API_KEY: a JWT the server signed (HS256 with its JWT_SECRET). */
   apiKey?: string;
   log?: OpLog;
@@ -28,10 +30,12 @@ export interface HypemanBuilderOptions {
   reconnects?: number;
   backoffMs?: number;
   pollMs?: number;
+  /** How the pool reads capacity and leaves failed servers out (several servers only). */
+  pool?: Pick<HypemanPoolOptions, "capacityTtlMs" | "backoffMs" | "maxBackoffMs" | "now">;
 }
 
 /**
- * Builds on a Hypeman server through its builds API (docs/design.md section 5), with the official SDK. The
+ * Builds on Hypeman servers through their builds API (docs/design.md section 5), with the official SDK. The
  * server builds in a microVM and pushes to its registry; microship then tags the image by the
  * digest the server reports, through the registry's API, when it can reach that registry.
  */
@@ -44,47 +48,49 @@ export class HypemanBuilder extends BuilderShell {
 class HypemanBackend implements BuildBackend {
   readonly name = "hypeman";
   private readonly o: HypemanBuilderOptions;
-  private readonly client: Hypeman;
+  private readonly pool: HypemanPool;
 
   constructor(o: HypemanBuilderOptions) {
     this.o = o;
-    // The SDK retries idempotent failures itself; a create is retried only on connection errors.
-    this.client = new Hypeman({ baseURL: o.baseURL, apiKey: o.apiKey ?? "", maxRetries: 2, timeout: 120_000, logLevel: "off" });
+    const baseURLs = typeof o.baseURL === "string" ? [o.baseURL] : o.baseURL;
+    this.pool = new HypemanPool({ ...o.pool, baseURLs, apiKey: o.apiKey, log: o.log });
   }
 
   describe(): string {
-    return `Hypeman at ${new URL(this.o.baseURL).host} (a microVM per build)`;
+    return this.pool.describe();
   }
 
   unexpected(err: unknown): MicroshipError {
-    return hypemanApiError(err, this.o.baseURL);
+    return hypemanApiError(err, this.pool.servers[0]!.url);
   }
 
   async run(input: BuildInput, io: BuildIO): Promise<BuildOutput> {
-    let id: string | null = null;
+    let placed: { server: PoolServer; id: string } | null = null;
     const scratch = await mkdtemp(join(tmpdir(), "ms-hypeman-"));
     try {
       const image = splitImageName(input.imageName);
-      io.system(`submitting to Hypeman at ${new URL(this.o.baseURL).host}`);
-      const created = await this.submit(input, image, scratch);
-      id = created.id;
+      // Read once: a create that never reached its server is sent again, to another.
+      const source = await toFile(await withRootDockerfile(input.source, input.dockerfile, scratch), "source.tar.gz", { type: "application/gzip" });
+      const { server, build: created } = await submitToPool(this.pool, input, io, (client) => this.submit(client, input, image, source));
+      placed = { server, id: created.id };
       input.signal.throwIfAborted();
-      io.system(`Hypeman build ${id}: ${created.status}${created.queue_position ? ` (position ${created.queue_position} in the queue)` : ""}`);
+      io.system(`Hypeman build ${created.id}: ${created.status}${created.queue_position ? ` (position ${created.queue_position} in the queue)` : ""}`);
       const clock = { startedAt: null as number | null };
-      const final = await this.follow(input, io, created, clock);
+      const final = await this.follow(server.client, input, io, created, clock);
       return await this.finish(input, image, final, io.tail, clock.startedAt);
     } catch (err) {
-      if (input.signal.aborted && id) await this.cancelOnServer(id);
-      throw err;
+      if (input.signal.aborted && placed) await this.cancelOnServer(placed.server.client, placed.id);
+      // The server's own host, not the pool's first, names where it failed.
+      throw placed && !isMicroshipError(err) ? hypemanApiError(err, placed.server.url) : err;
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  private async submit(input: BuildInput, image: ImageName, scratch: string): Promise<Build> {
-    return await this.client.builds.create(
+  private async submit(client: Hypeman, input: BuildInput, image: ImageName, source: File): Promise<Build> {
+    return await client.builds.create(
       {
-        source: await toFile(await withRootDockerfile(input.source, input.dockerfile, scratch), "source.tar.gz", { type: "application/gzip" }),
+        source,
         dockerfile: input.dockerfile,
         cache_scope: input.cacheScope,
         timeout_seconds: input.timeoutSeconds,
@@ -101,7 +107,7 @@ class HypemanBackend implements BuildBackend {
   }
 
   /** Follows the build to its end; the deadline clock starts when it leaves the server's queue. */
-  private follow(input: BuildInput, io: BuildIO, created: Build, clock: { startedAt: number | null }): Promise<Build> {
+  private follow(client: Hypeman, input: BuildInput, io: BuildIO, created: Build, clock: { startedAt: number | null }): Promise<Build> {
     const id = created.id;
     let last = created.status;
     const running = () => {
@@ -109,7 +115,7 @@ class HypemanBackend implements BuildBackend {
       io.startDeadline(this.o.graceSeconds ?? 60);
     };
     if (last !== "queued") running();
-    return followBuild(this.client, id, {
+    return followBuild(client, id, {
       signal: input.signal,
       log: this.o.log,
       idleMs: this.o.idleMs ?? 75_000,
@@ -165,9 +171,9 @@ class HypemanBackend implements BuildBackend {
   }
 
   /** Best effort: a build that already ended answers 409, or even 500; either way it is not running. */
-  private async cancelOnServer(id: string): Promise<void> {
+  private async cancelOnServer(client: Hypeman, id: string): Promise<void> {
     try {
-      await this.client.builds.cancel(id, { timeout: 5_000, maxRetries: 0 });
+      await client.builds.cancel(id, { timeout: 5_000, maxRetries: 0 });
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status !== 404 && status !== 409 && status !== 500) this.o.log?.warn({ err: String(err), buildId: id }, "hypeman: cancel failed");

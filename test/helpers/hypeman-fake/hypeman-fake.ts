@@ -11,6 +11,7 @@ import type { Builder } from "../../../src/core/builder.ts";
 import { jwtProblem, signJwt } from "./jwt.ts";
 import { FakeBuild, type FakeEvent } from "./fake-build.ts";
 import { FakeDeployApi } from "./fake-deploy-api.ts";
+import { FakeResources } from "./fake-resources.ts";
 
 /**
  * A Hypeman server on loopback, as its API documents the builds resource (docs/design.md section 5):
@@ -42,6 +43,10 @@ export interface HypemanFaults {
   cancelFinished: 409 | 500;
   /** The final status event trails the record by this long (a cancel can arrive in between). */
   holdTerminalMs: number;
+  /** Every request is answered 503, as by a server in trouble behind its proxy. */
+  unavailable: boolean;
+  /** The next N creates are answered 500 after the upload. */
+  failCreates: number;
 }
 
 export interface HypemanFake {
@@ -54,6 +59,8 @@ export interface HypemanFake {
   faults: HypemanFaults;
   /** Images, instances and ingresses, with their own faults. */
   deploy: FakeDeployApi;
+  /** What `GET /resources` reports; running builds are counted in. */
+  resources: FakeResources;
   close(): Promise<void>;
 }
 
@@ -62,7 +69,8 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
   const dir = await mkdtemp(join(tmpdir(), "ms-hypeman-fake-"));
   const builds = new Map<string, FakeBuild>();
   const requests: HypemanFake["requests"] = [];
-  const faults: HypemanFaults = { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 500, holdTerminalMs: 0 };
+  const faults: HypemanFaults = { dropStreams: { count: 0, afterEvents: 0 }, refuseEvents: 0, logsAtEnd: false, cancelFinished: 500, holdTerminalMs: 0, unavailable: false, failCreates: 0 };
+  const resources = new FakeResources();
   const running = new Set<Promise<void>>();
   const streams = new Set<ServerResponse>();
   const deploy = new FakeDeployApi();
@@ -77,8 +85,10 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
       else res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
     const fail = (status: number, code: string, message: string) => send(status, { code, message });
+    if (faults.unavailable) return fail(503, "unavailable", "the server is unavailable");
     const problem = jwtProblem(secret, req.headers.authorization);
     if (problem) return fail(401, "unauthorized", problem);
+    if (url.pathname === "/resources" && req.method === "GET") return send(200, resources.answer([...builds.values()].filter((b) => !b.terminal).length));
     if (deploy.handle(req, url, send, fail)) return;
     const m = /^\/builds(?:\/([^/]+))?(\/events)?$/.exec(url.pathname);
     if (!m) return fail(404, "not_found", `no route ${req.method} ${url.pathname}`);
@@ -114,6 +124,10 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     const fields: Record<string, string> = {};
     for (const [k, v] of form.entries()) if (typeof v === "string") fields[k] = v;
     entry.fields = fields;
+    if (faults.failCreates > 0) {
+      faults.failCreates--;
+      return fail(500, "internal_error", "failed to create build");
+    }
     const source = form.get("source");
     if (!(source instanceof Blob)) return fail(400, "invalid_request", "source is required");
     const id = randomUUID().replace(/-/g, "").slice(0, 20);
@@ -192,6 +206,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     requests,
     faults,
     deploy,
+    resources,
     async close() {
       for (const b of builds.values()) if (!b.terminal) b.cancel();
       await Promise.allSettled([...running]);
