@@ -77,7 +77,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const reporter = new CheckRunReporter(clientFor, links);
   const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
-  const { pipeline: deploying, previews } = deployParts(parts.deployer, clientFor, log);
+  const { pipeline: deploying, previews, reconciler } = deployParts(parts.deployer, clientFor, log, { store, reconcileMinutes: env.MICROSHIP_RECONCILE_MINUTES });
 
   const pool = new WorkerPool({
     queue,
@@ -96,6 +96,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
+  reconciler?.start();
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
@@ -112,6 +113,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     links,
     async stop() {
       await retention.stop();
+      await reconciler?.stop();
       await closeServers([server, metricsServer]);
       await pool.stop();
       await previews?.idle();

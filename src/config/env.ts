@@ -65,6 +65,8 @@ export const envSchema = z.object({
     .max(200)
     .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, "expected a DNS domain such as preview.example.com")
     .optional(),
+  /** Minutes between two passes of the preview reconciler (closed pull requests' and expired previews go). */
+  MICROSHIP_RECONCILE_MINUTES: positiveInt.max(1_440).default(5),
   HYPEMAN_BASE_URL: z.url().optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),
   /** Postgres as the system of record, shared by every replica; unset: SQLite in the data dir. */

@@ -99,7 +99,7 @@ export class GitHubFake {
     return this.repos.commit(o.owner, o.repo, o.branch, o.files, o.message);
   }
 
-  setPullRequest(o: { owner: string; repo: string; number: number; headSha: string; headRef: string; headRepo?: string | null; baseRef?: string }): void {
+  setPullRequest(o: { owner: string; repo: string; number: number; headSha: string; headRef: string; headRepo?: string | null; baseRef?: string; state?: "open" | "closed" }): void {
     this.repos.setRef(o.owner, o.repo, `refs/pull/${o.number}/head`, o.headSha);
     this.state.setPullRequest(o);
   }
