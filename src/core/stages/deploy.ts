@@ -1,6 +1,7 @@
 import { DEPLOY_DEFAULTS, type DeployConfig } from "../deploy/deploy-config.ts";
 import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-target.ts";
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
+import { deploymentLockName } from "../deploy/deployment-lock.ts";
 import { isMicroshipError } from "../errors.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
 
@@ -35,10 +36,11 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
   const deploymentId = github ? await github.created(build, key).catch(reportError(ctx, null)) : null;
   const tell = (state: DeploymentState, url: string | null) =>
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
-  await tell("in_progress", null);
-  log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
-  if (ctx.config?.deploy?.release) log.system("Note: deploy.release is not run yet by this microship; the new version starts without it.");
+  let unlock: (() => Promise<void>) | null = null;
   try {
+    unlock = await deployLock(ctx, key);
+    await tell("in_progress", null);
+    log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
     const result = await deployer.deploy(await deployInput(ctx, key, image));
     log.system(`Deployed to ${key.target.environment}: ${result.url}`);
     await tell("success", result.url);
@@ -54,7 +56,17 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
     log.system(`Deploy to ${key.target.environment} failed: ${message}`);
     await tell(users ? "failure" : "error", null);
     return { environment: key.target.environment, ok: false, url: null, error: message };
+  } finally {
+    await unlock?.();
   }
+}
+
+/** Waits until no other build deploys this deployment (another worker, another replica). */
+function deployLock(ctx: StageContext, key: DeploymentKey): Promise<() => Promise<void>> {
+  const locks = ctx.deps.deployLocks;
+  if (!locks) return Promise.resolve(async () => {});
+  const waiting = () => ctx.log.system(`Waiting for another deploy to ${key.target.environment} to finish.`);
+  return locks.acquire(deploymentLockName(key), ctx.signal, waiting);
 }
 
 async function deployInput(ctx: StageContext, key: DeploymentKey, image: { imageRef: string; digest: string }): Promise<DeployInput> {
@@ -65,6 +77,7 @@ async function deployInput(ctx: StageContext, key: DeploymentKey, image: { image
     env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target)), ...deployEnv(deploy, key.target, port) },
     signal: ctx.signal,
     log: (text) => ctx.log.system(text),
+    ...(deploy?.release ? { release: deploy.release } : {}),
   };
 }
 

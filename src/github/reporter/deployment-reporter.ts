@@ -1,6 +1,7 @@
 import type { BuildRecord } from "../../core/build.ts";
 import type { DeploymentKey, DeploymentReporter, DeploymentState } from "../../core/deployer.ts";
 import type { ClientFor } from "./check-run-reporter.ts";
+import { endInterruptedDeployments } from "./interrupted-deployments.ts";
 import { upsertPreviewComment } from "./preview-comment.ts";
 
 const STATE_TEXT: Record<DeploymentState, string> = {
@@ -34,6 +35,8 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
 
   async created(build: BuildRecord, key: DeploymentKey): Promise<number | null> {
     const gh = await this.clientFor(build.request.installationId);
+    // A build resumed after a crash may have started this deploy before: that deployment ends first.
+    await endInterruptedDeployments(gh, build, key);
     const { data } = await gh.request("POST /repos/{owner}/{repo}/deployments", {
       owner: key.owner,
       repo: key.repo,
