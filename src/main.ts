@@ -20,6 +20,7 @@ import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
 import type { Deployer } from "./core/deployer.ts";
 import { deployParts } from "./deploy-parts.ts";
+import type { PreviewReconciler } from "./core/deploy/reconciler.ts";
 import type { Store } from "./core/store.ts";
 import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
@@ -57,6 +58,8 @@ export interface RunningMicroship {
   pool: WorkerPool;
   store: Store;
   links: HmacLinks;
+  /** Removes closed and expired previews every MICROSHIP_RECONCILE_MINUTES; null when nothing deploys. */
+  reconciler: PreviewReconciler | null;
   stop(): Promise<void>;
 }
 
@@ -111,6 +114,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     pool,
     store,
     links,
+    reconciler,
     async stop() {
       await retention.stop();
       await reconciler?.stop();

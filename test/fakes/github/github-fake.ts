@@ -109,10 +109,11 @@ export class GitHubFake {
   }
 
   /** The next `times` matching requests fail with `status` (500s, or 403/429 rate limits with their headers). */
-  failNext(fault: Omit<Fault, "match"> & { operationId?: string; method?: string }): void {
+  failNext(fault: Omit<Fault, "match"> & { operationId?: string; method?: string; pathIncludes?: string }): void {
     this.faults.push({
       ...fault,
-      match: (c) => (!fault.operationId || c.operationId === fault.operationId) && (!fault.method || c.method === fault.method),
+      match: (c) =>
+        (!fault.operationId || c.operationId === fault.operationId) && (!fault.method || c.method === fault.method) && (!fault.pathIncludes || c.path.includes(fault.pathIncludes)),
     });
   }
 
