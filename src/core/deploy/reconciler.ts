@@ -44,7 +44,8 @@ interface Preview {
   expiresAt: number | null;
 }
 
-const PASS_LOCK = "microship:reconciler";
+/** Held by the replica reconciling; the others skip their pass. */
+export const RECONCILER_LOCK = "microship:reconciler";
 
 /**
  * Removes previews that should be gone: their pull request closed (a lost `closed` webhook, a
@@ -96,7 +97,7 @@ export class PreviewReconciler {
 
   private async reconcile(): Promise<PassReport> {
     const report: PassReport = { ran: false, removed: [], failed: [] };
-    const unlock = await this.deps.locks.tryAcquire(PASS_LOCK);
+    const unlock = await this.deps.locks.tryAcquire(RECONCILER_LOCK);
     if (!unlock) return report;
     try {
       report.ran = true;

@@ -65,9 +65,13 @@ export class PgDatabase {
    */
   async tryLock(key: string): Promise<(() => Promise<void>) | null> {
     const client = await this.lockPool.connect();
+    // A held connection the server ends (restart, admin) must not crash the process: the lock is gone, the unlock below says so.
+    const onError = () => {};
+    client.on("error", onError);
     try {
       const r = await client.query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [key]);
       if (r.rows[0]?.ok !== true) {
+        client.off("error", onError);
         client.release();
         return null;
       }
@@ -78,6 +82,7 @@ export class PgDatabase {
     return async () => {
       // A connection whose unlock failed may still hold the lock: it is closed, not reused.
       const failed = await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]).then(() => undefined, (err: Error) => err);
+      client.off("error", onError);
       client.release(failed);
     };
   }
