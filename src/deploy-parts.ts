@@ -13,7 +13,7 @@ export interface DeployParts {
   pipeline: { deployer: Deployer | null; deployments: DeploymentReporter | null; deployLocks: DeploymentLocks | null };
   /** Removes closed pull requests' previews; null when nothing deploys. */
   previews: PreviewTeardown | null;
-  /** Removes previews of closed pull requests and expired ones every few minutes; started by the caller. */
+  /** Removes previews of closed pull requests and expired ones every few minutes; already started (stop() it on close). */
   reconciler: PreviewReconciler | null;
 }
 
@@ -26,5 +26,6 @@ export function deployParts(deployer: Deployer | null, clientFor: ClientFor, log
     { deployer, deployments, pulls: new GitHubPullRequestStates(clientFor), locks: deployLocks, log },
     { intervalMs: (o.reconcileMinutes ?? 5) * 60_000 },
   );
+  reconciler.start();
   return { pipeline: { deployer, deployments, deployLocks }, previews: new PreviewTeardown({ deployer, deployments, log }), reconciler };
 }

@@ -99,7 +99,6 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
-  reconciler?.start();
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
@@ -113,11 +112,9 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     server,
     pool,
     store,
-    links,
-    reconciler,
+    links, reconciler,
     async stop() {
-      await retention.stop();
-      await reconciler?.stop();
+      await Promise.all([retention.stop(), reconciler?.stop()]);
       await closeServers([server, metricsServer]);
       await pool.stop();
       await previews?.idle();
