@@ -35,8 +35,9 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
 
   async created(build: BuildRecord, key: DeploymentKey): Promise<number | null> {
     const gh = await this.clientFor(build.request.installationId);
-    // A build resumed after a crash may have started this deploy before: that deployment ends first.
-    await endInterruptedDeployments(gh, build, key);
+    // A build resumed after a crash may have started this deploy before: that deployment ends
+    // first. A failure here must not cost the new deployment; the old one then stays as it was.
+    await endInterruptedDeployments(gh, build, key).catch(() => 0);
     const { data } = await gh.request("POST /repos/{owner}/{repo}/deployments", {
       owner: key.owner,
       repo: key.repo,
