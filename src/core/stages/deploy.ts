@@ -3,6 +3,7 @@ import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
 import { deploymentLockName } from "../deploy/deployment-lock.ts";
 import { isMicroshipError } from "../errors.ts";
+import { registerSecret } from "../redact.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
 
 /**
@@ -99,7 +100,12 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
   const all = await ctx.deps.secrets.secretsFor(request);
   const wanted = new Set(names);
   const env: Record<string, string> = {};
-  for (const s of all) if (wanted.has(s.id)) env[s.id] = s.value;
+  for (const s of all) {
+    if (!wanted.has(s.id)) continue;
+    env[s.id] = s.value;
+    // The app's own output (a release command's, a failed start's) reaches the build log: never with these in it.
+    registerSecret(s.value);
+  }
   const missing = names.filter((n) => !(n in env));
   if (missing.length > 0) ctx.log.system(`Secrets not set on this server: ${missing.join(", ")}.`);
   return env;

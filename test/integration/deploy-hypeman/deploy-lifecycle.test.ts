@@ -47,13 +47,13 @@ describe("deploy lifecycle on Hypeman: release command, one deploy per environme
   });
 
   /** One build through the whole pipeline: its digest is the sha's first character, repeated. */
-  async function build(over: Partial<BuildRequest>, config: string, locks: DeploymentLocks | null = null): Promise<{ outcome: BuildOutcome; log: string }> {
+  async function build(over: Partial<BuildRequest>, config: string, locks: DeploymentLocks | null = null, secrets: PipelineDeps["secrets"] = null): Promise<{ outcome: BuildOutcome; log: string }> {
     const sql = new SqliteDatabase(":memory:");
     const store = new SqliteStore(sql);
     const digest = digestOf(over.sha![0]!);
     const deps: PipelineDeps = {
       source: filesSource({ "index.js": "", ".github/microship.yml": config }), config: fileConfig, planner: fixedPlanner([plan()]), archiver: emptyArchiver,
-      builder: new ScriptedBuilder(async () => ({ digest })), reporter: new RecordingReporter(), store, images: namer, secrets: null,
+      builder: new ScriptedBuilder(async () => ({ digest })), reporter: new RecordingReporter(), store, images: namer, secrets,
       links: { detailsUrl: (id) => `http://ms.test/builds/${id}` }, metrics: noMetrics, log: quietLog, workDir: work, buildTimeoutSeconds: 60, progressIntervalMs: 1_000,
       deployer, deployLocks: locks,
     };
@@ -97,6 +97,20 @@ describe("deploy lifecycle on Hypeman: release command, one deploy per environme
     assert.match(log, /release \| error: relation users already exists/);
     assert.equal(fake.deploy.created.length - from, 1, "only the release's instance was created");
     assert.deepEqual(instances().map((i) => i.id), serving, "the previous version keeps serving, and the release instance is gone");
+  });
+
+  test("the release's output is bounded and never shows a secret of the deploy", async () => {
+    const secret = "s3cr3t-release-value-4711";
+    const flood = Array.from({ length: 1_000 }, (_, i) => `line ${i} ${secret} ${"x".repeat(10_000)}`);
+    fake.deploy.faults.commands.set("npm run migrate", { exitCode: 0, output: flood });
+    const config = `${RELEASE_CONFIG}  secrets: [API_KEY]\n`;
+    const { outcome, log } = await build({ ...main, sha: "e".repeat(40) }, config, null, { secretsFor: async () => [{ id: "API_KEY", value: secret }] });
+    assert.equal(outcome.deploy?.ok, true, outcome.deploy?.error ?? "");
+    const lines = log.split("\n").filter((l) => l.startsWith("release | "));
+    assert.ok(lines.length > 0 && lines.length <= 200, `${lines.length} release lines`);
+    assert.ok(lines.every((l) => l.length <= 2_100), "each line cut");
+    assert.ok(!log.includes(secret), "the secret is redacted");
+    assert.match(lines[0]!, /\[REDACTED\]/);
   });
 
   test("two builds of one environment on two workers: the second deploy starts only after the first one ended", async () => {
