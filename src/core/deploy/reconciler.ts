@@ -61,6 +61,7 @@ export class PreviewReconciler {
   private timer: NodeJS.Timeout | null = null;
   private pass: Promise<PassReport> | null = null;
   private stopped = false;
+  private cursor = 0;
   private readonly stopping = new AbortController();
 
   constructor(deps: ReconcilerDeps, o: ReconcilerOptions) {
@@ -101,9 +102,9 @@ export class PreviewReconciler {
     if (!unlock) return report;
     try {
       report.ran = true;
-      const previews = previewsOf(await this.deps.deployer.list(null, this.signal()));
+      const previews = this.turn(previewsOf(await this.deps.deployer.list(null, this.signal())));
       const failed = new Set<string>();
-      for (const p of previews.slice(0, this.o.maxPerPass)) {
+      for (const p of previews) {
         const repoName = `${p.owner}/${p.repo}`;
         if (this.stopped) break;
         if (failed.has(repoName)) continue;
@@ -120,6 +121,14 @@ export class PreviewReconciler {
     } finally {
       await unlock();
     }
+  }
+
+  /** This pass's share: where the last one stopped, so previews past the bound get their turn too. */
+  private turn(previews: Preview[]): Preview[] {
+    if (previews.length <= this.o.maxPerPass) return previews;
+    const start = this.cursor % previews.length;
+    this.cursor = start + this.o.maxPerPass;
+    return [...previews, ...previews].slice(start, start + this.o.maxPerPass);
   }
 
   /** Why the preview must go, or null while it may stay. Expiry needs no GitHub read. */

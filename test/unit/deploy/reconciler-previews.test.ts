@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { previewsOf } from "../../../src/core/deploy/reconciler.ts";
+import { PreviewReconciler, previewsOf } from "../../../src/core/deploy/reconciler.ts";
+import { DeploymentLocks } from "../../../src/core/deploy/deployment-lock.ts";
+import { quietLog } from "../../helpers/pipeline-doubles.ts";
 import type { LiveDeployment } from "../../../src/core/deployer.ts";
 
 function live(slug: string, o: Partial<LiveDeployment> = {}): LiveDeployment {
@@ -36,4 +38,21 @@ test("a preview's apps are gathered, and it expires only when all its instances 
 
 test("the same number in two repositories is two previews", () => {
   assert.equal(previewsOf([live("pr-1"), live("pr-1", { repo: "other" })]).length, 2);
+});
+
+test("previews past the per-pass bound get their turn in the next passes", async () => {
+  const running = [live("pr-1"), live("pr-2"), live("pr-3")];
+  const asked: number[] = [];
+  const torn: string[] = [];
+  const deployer = {
+    name: "stub", describe: () => "stub", deploy: async () => { throw new Error("not used"); },
+    list: async () => running.filter((d) => !torn.includes(d.target.environment)),
+    teardown: async (k: { target: { environment: string } }) => (torn.push(k.target.environment), 1),
+  };
+  // Only pr-3 is closed, and it is last: a bound of one per pass must still reach it.
+  const pulls = { isOpen: async (_i: number, _o: string, _r: string, n: number) => (asked.push(n), n !== 3) };
+  const reconciler = new PreviewReconciler({ deployer, deployments: null, pulls, locks: new DeploymentLocks(null), log: quietLog }, { intervalMs: 60_000, maxPerPass: 1 });
+  for (let i = 0; i < 3; i++) await reconciler.runOnce();
+  assert.deepEqual(asked, [1, 2, 3]);
+  assert.deepEqual(torn, ["preview/pr-3"]);
 });
