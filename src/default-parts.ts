@@ -46,7 +46,7 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
     archive(appDir, plan, outPath) {
       // Hypeman builds the tarball's root Dockerfile, so the chosen one goes there, in the stream.
       return createSourceArchive(appDir, {
-        outPath, dockerignore: plan.dockerignore, dockerfile: plan.dockerfile, appRoot: plan.root,
+        outPath, dockerignore: plan.dockerignore, dockerfile: plan.dockerfile, appRoot: plan.contextRoot ?? plan.root,
         maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES,
       });
     },

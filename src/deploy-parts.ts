@@ -4,6 +4,7 @@ import type { Store } from "./core/store.ts";
 import { DeploymentLocks } from "./core/deploy/deployment-lock.ts";
 import { PreviewReconciler } from "./core/deploy/reconciler.ts";
 import { PreviewTeardown } from "./core/deploy/preview-teardown.ts";
+import { RollbackService, type RollbackDeps } from "./core/deploy/rollback-service.ts";
 import type { ClientFor } from "./github/reporter/check-run-reporter.ts";
 import { GitHubDeploymentReporter } from "./github/reporter/deployment-reporter.ts";
 import { GitHubPullRequestStates } from "./github/pull-request-states.ts";
@@ -28,4 +29,10 @@ export function deployParts(deployer: Deployer | null, clientFor: ClientFor, log
   );
   reconciler.start();
   return { pipeline: { deployer, deployments, deployLocks }, previews: new PreviewTeardown({ deployer, deployments, log }), reconciler };
+}
+
+/** `/rollback`'s service, with what the pipeline deploys with; null when nothing deploys. */
+export function rollbackService(deps: Omit<RollbackDeps, "deployer" | "deployments"> & { deployer?: RollbackDeps["deployer"] | null; deployments?: RollbackDeps["deployments"] | null }): RollbackService | null {
+  if (!deps.deployer) return null;
+  return new RollbackService({ ...deps, deployer: deps.deployer, deployments: deps.deployments ?? null });
 }

@@ -5,7 +5,7 @@ import { createNodeMiddleware, createProbot, run, type Probot } from "probot";
 import type { Builder } from "./core/builder.ts";
 import { BuildService } from "./core/build-service.ts";
 import { CheckRunOpener } from "./core/check-run-opener.ts";
-import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials } from "./core/ports.ts";
+import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials, SecretSource } from "./core/ports.ts";
 import { WorkerPool } from "./core/worker-pool.ts";
 import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
 import { microshipApp } from "./github/app.ts";
@@ -19,7 +19,7 @@ import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
 import type { Deployer } from "./core/deployer.ts";
-import { deployParts } from "./deploy-parts.ts";
+import { deployParts, rollbackService } from "./deploy-parts.ts";
 import type { PreviewReconciler } from "./core/deploy/reconciler.ts";
 import type { Store } from "./core/store.ts";
 import { openStorage } from "./open-storage.ts";
@@ -44,6 +44,8 @@ export interface Overrides {
   maxLogStreams?: number;
   /** Replaces MICROSHIP_DEPLOYER's deployer; null turns deploys off. */
   deployer?: Deployer | null;
+  /** Secrets for builds and deploys (tests; no server-side secret store exists yet). */
+  secrets?: SecretSource | null;
 }
 
 export interface RunningMicroship {
@@ -82,20 +84,15 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const parts = await createDefaultParts(env, log, overrides);
   const { pipeline: deploying, previews, reconciler } = deployParts(parts.deployer, clientFor, log, { store, reconcileMinutes: env.MICROSHIP_RECONCILE_MINUTES });
 
-  const pool = new WorkerPool({
-    queue,
-    opener,
-    concurrency: env.MICROSHIP_CONCURRENCY,
-    leaseMs: overrides.leaseMs,
-    pollMs: overrides.pollMs,
-    pipeline: { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying },
-  });
+  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying };
+  const rollbacks = rollbackService(pipeline);
+  const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline });
   // Other replicas' submits wake this one's workers; their stop requests reach its builds at once.
   storage.onWake(() => pool.wake());
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
-  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor });
+  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks }), { probot });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder });
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -118,6 +115,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       await closeServers([server, metricsServer]);
       await pool.stop();
       await previews?.idle();
+      await rollbacks?.idle();
       await parts.close();
       await storage.close();
     },
@@ -135,16 +133,21 @@ interface HttpParts {
   linkSecret: ReturnType<typeof loadLinkSecret>;
   service: BuildService;
   clientFor: ReturnType<typeof installationClients>["clientFor"];
+  deploying: ReturnType<typeof deployParts>["pipeline"];
+  builder: Builder;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams,
-    dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
+    dashboard: {
+      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams,
+      deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
+    },
   });
 }
 

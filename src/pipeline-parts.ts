@@ -40,7 +40,7 @@ export function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporte
     registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
     reporter,
     store,
-    secrets: null,
+    secrets: overrides.secrets ?? null,
     links,
     metrics,
     log,

@@ -21,6 +21,8 @@ export interface BuildOutcome {
   skippedReason: string | null;
   /** The deploy after push, when there was one; its failure does not fail the build. */
   deploy?: DeployReport | null;
+  /** A multi-app repo's apps, each with its own conclusion (the dashboard lists them). */
+  apps?: { name: string; conclusion: Conclusion }[];
 }
 
 export interface BuildRecord {

@@ -93,13 +93,24 @@ export interface DeployReport {
   error: string | null;
 }
 
+/** The image a deployment ran, as kept in its GitHub payload. */
+export interface DeployedImage {
+  imageRef: string;
+  digest: string;
+  /** A rollback's deployment: `/rollback` steps over it to the image before. */
+  rollback?: boolean;
+}
+
 /** `inactive`: the deploy was cancelled (a newer push, a closed PR) before it finished. */
 export type DeploymentState = "in_progress" | "success" | "failure" | "error" | "inactive";
 
 /** GitHub's side of deploys (deployments, their statuses, the PR's preview comment); only src/github/reporter/ implements it. */
 export interface DeploymentReporter {
-  /** Creates the deployment for the build's sha, queued; its id, or null when GitHub would not take one. */
-  created(build: BuildRecord, key: DeploymentKey): Promise<number | null>;
+  /**
+   * Creates the deployment for the build's sha, queued; its id, or null when GitHub would not take
+   * one. `image` goes into the deployment's payload, which is what `/rollback` reads back later.
+   */
+  created(build: BuildRecord, key: DeploymentKey, image?: DeployedImage): Promise<number | null>;
   status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: { url: string | null; logUrl: string }): Promise<void>;
   /** A pull request's preview is gone (its PR closed, or its TTL passed): its deployments inactive, its comment saying so. */
   previewRemoved(installationId: number, owner: string, repo: string, prNumber: number, reason?: "closed" | "expired"): Promise<void>;

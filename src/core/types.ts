@@ -4,6 +4,7 @@ export type Trigger =
   | "push"
   | "pull_request"
   | "rebuild_comment"
+  | "deploy_comment"
   | "check_run_rerequested"
   | "check_suite_rerequested"
   | "requested_action"
@@ -41,6 +42,8 @@ export interface BuildRequest {
   rerun: boolean;
   /** The head commit's first line, when the event carried it (a push); shown by the dashboard. */
   commitMessage?: string | null;
+  /** `/deploy` by a writer on a fork PR: this sha's preview may deploy, with these settings only. */
+  forkDeploy?: import("./deploy/fork-deploy.ts").ForkDeploy | null;
 }
 
 export type BuildState = "queued" | "running" | "completed";
@@ -93,6 +96,11 @@ export interface BuildPlan {
   app: string | null;
   /** App root relative to the repo root, "." for the whole repo. */
   root: string;
+  /**
+   * The build context's directory relative to the repo root, when it is not the app root: a
+   * package of a workspace is built from the workspace root, which holds the lockfile.
+   */
+  contextRoot?: string;
   /** Seed-style runtime id: nodejs24, python312, or "dockerfile" for the repo's own Dockerfile. */
   runtime: string;
   provider: string;

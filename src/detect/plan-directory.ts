@@ -28,7 +28,7 @@ export function planOutcomeJson(o: PlanOutcome): Record<string, unknown> {
   }
   const p: BuildPlan = o.plan;
   return {
-    app: p.app, root: p.root, runtime: p.runtime, version: p.version, packageManager: p.packageManager, installCommand: p.installCommand,
+    app: p.app, root: p.root, ...(p.contextRoot ? { contextRoot: p.contextRoot } : {}), runtime: p.runtime, version: p.version, packageManager: p.packageManager, installCommand: p.installCommand,
     buildCommand: p.buildCommand, startCommand: p.startCommand, cacheFiles: p.cacheFiles, dockerfilePath: p.dockerfilePath,
     dockerfile: p.dockerfile, dockerignore: p.dockerignore, messages: p.messages,
   };

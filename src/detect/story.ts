@@ -13,6 +13,7 @@ export function renderDetectionStory(plan: BuildPlan): string {
     if (plan.startCommand) out.push(`- **Start:** \`${plan.startCommand}\``);
   }
   if (plan.root !== ".") out.push(`- **App root:** \`${plan.root}\``);
+  if (plan.contextRoot && plan.contextRoot !== plan.root) out.push(`- **Built from:** \`${plan.contextRoot}\` (the workspace root)`);
   for (const m of plan.messages.slice(1)) out.push(`- ${m.level === "warning" ? "⚠️ " : ""}${m.text}`);
   out.push("", "To override: set `runtime`, `version`, `start` or `dockerfile` in `.github/microship.yml`, or add a Dockerfile. `npx microship plan .` shows this plan locally.");
   return out.join("\n");

@@ -1,4 +1,5 @@
 import type { BuildRequest } from "../core/types.ts";
+import { cleanLogText } from "../core/log-text.ts";
 
 /** The fields of a `push` payload we read; the webhook types of Octokit satisfy it. */
 export interface PushPayload {
@@ -14,6 +15,12 @@ export interface PushPayload {
 
 /** The dashboard shows the first line of it; the rest stays on GitHub. */
 const MESSAGE_CHARS = 200;
+
+/** Cut before it is cleaned, so a huge message costs no more than a short one; terminal escapes go, as in logs. */
+function firstLine(message: unknown): string | null {
+  if (typeof message !== "string") return null;
+  return cleanLogText(message.slice(0, MESSAGE_CHARS * 4).split("\n", 1)[0]!).slice(0, MESSAGE_CHARS);
+}
 
 // GitHub lists at most 20 commits in a push payload; past that we can't know every changed path.
 const COMMIT_LIST_CAP = 20;
@@ -39,6 +46,6 @@ export function mapPush(deliveryId: string, p: PushPayload): BuildRequest | null
     requestedBy: p.sender?.login ?? "",
     changedPaths: changed,
     rerun: false,
-    commitMessage: p.head_commit?.message?.split("\n", 1)[0]?.slice(0, MESSAGE_CHARS) ?? null,
+    commitMessage: firstLine(p.head_commit?.message),
   };
 }

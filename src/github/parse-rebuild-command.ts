@@ -23,6 +23,14 @@ interface Fence {
  * No regex runs on the body, so nothing can backtrack on it.
  */
 export function parseRebuildCommand(body: string): { noCache: boolean } | null {
+  return findCommandLine(body, asCommand);
+}
+
+/**
+ * The first line of the comment's text (as above: not code, not a quote, not a heading) for
+ * which `asCommand` returns something; `asCommand` gets the line's text without its indentation.
+ */
+export function findCommandLine<T>(body: string, asCommand: (text: string) => T | null): T | null {
   if (body.length > MAX_COMMENT_CHARS) return null;
   const lines = body.split("\n");
   let fence: Fence | null = null;
@@ -123,8 +131,13 @@ function closesFence(text: string, fence: Fence): boolean {
   return length >= fence.length && text.slice(length).trim().length === 0;
 }
 
+/** A command line's words, split on spaces and tabs. */
+export function wordsOf(text: string): string[] {
+  return text.split(" ").flatMap((w) => w.split("\t")).filter((w) => w.length > 0);
+}
+
 function asCommand(text: string): { noCache: boolean } | null {
-  const words = text.split(" ").flatMap((w) => w.split("\t")).filter((w) => w.length > 0);
+  const words = wordsOf(text);
   if (words[0] !== "/rebuild") return null;
   if (words.length === 1) return { noCache: false };
   if (words.length === 2 && words[1] === "--no-cache") return { noCache: true };

@@ -2,12 +2,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
+import { CACHE, ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { firstBody, runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
+import { streamlitStandIn } from "../helpers/streamlit-stand-in.ts";
+import { yarnRelease } from "../helpers/yarn-release.ts";
 
 /**
  * A handful of detection-corpus apps, pushed as they are and built for real with the Dockerfile
@@ -17,6 +19,8 @@ import { cleanupAll } from "../helpers/cleanup.ts";
  * and whose packages come from the npm registry or our local Python index.
  */
 const CORPUS = new URL("../fixtures/apps/", import.meta.url).pathname;
+// Apps that can't live in the detection corpus as they are pushed (their files are made at test time).
+const E2E = new URL("../fixtures/e2e/", import.meta.url).pathname;
 
 interface Case {
   app: string;
@@ -30,6 +34,10 @@ interface Case {
   paths?: Record<string, RegExp>;
   /** A path in GET /'s body that must be served too (e.g. a bundle under /_next/static). */
   asset?: RegExp;
+  /** The app's directory, when it isn't the corpus's `app`. */
+  dir?: string;
+  /** Files added at test time, by path. */
+  extraFiles?: () => Record<string, string>;
 }
 
 // Only the npm registry is reachable here (not repo.yarnpkg.com, where corepack looks yarn up by
@@ -53,17 +61,35 @@ const CASES: Case[] = [
   // Next.js 16 built with NODE_ENV=production (its prerender fails in development), and run from
   // the standalone server alone: .next/standalone, .next/static and public, started by node server.js.
   { app: "node-next-standalone", body: /next standalone page, built for production/, summary: [/node server\.js/, /standalone/], paths: { "/robots.txt": /^User-agent: \*/ }, asset: /\/_next\/static\/[\w./-]+\.js/ },
-  // Python from .python-version, requests from requirements.txt.
   // NestJS: start:prod (`node dist/main`) rather than `nest start`, so the prune after the build is safe.
   { app: "node-nest-start-prod", body: /^hello from a nest app; dev dependencies pruned$/, summary: [/npm run start:prod/] },
-  // NestJS with only `nest start`: @nestjs/cli is a devDependency, so they stay in the image and it starts.
-  { app: "node-nest-dev-start", body: /^hello from a nest app; dev dependencies kept$/, summary: [/devDependencies are kept in the image/] },
   // pip's nested -r and -c: requirements/production.txt, base.txt and constraints.txt reach the
   // install in their places, and gunicorn, named only in a nested file, serves the Flask app.
   { app: "python-nested-requirements", body: /^nested requirements\n$/, summary: [/gunicorn app:app/, /requirements\/production\.txt/], buildArgs: pythonIndex },
+  // Python from .python-version, requests from requirements.txt.
   { app: "python-python-version", body: /^requests 2\.\d+\.\d+\n$/, summary: [/python311/, /\.python-version/, /pip/], buildArgs: pythonIndex },
   // A plain HTML site: one Caddy stage serves the files as they are, subdirectory index included.
   { app: "static-plain-html", body: /<h1>Field notes<\/h1>/, summary: [/static/, /Caddy serves the files/], paths: { "/about/": /Notes kept by hand/, "/css/site.css": /font-family/ } },
+  // Yarn 4 as `yarn set version` and `yarn patch-commit` leave it: yarnPath names the release under
+  // .yarn/releases (the real one, from the npm registry's @yarnpkg/cli-dist), and `ms` is patched;
+  // the text shows yarn 4.5.3 ran the start script and the patch reached node_modules.
+  {
+    app: "yarn4-yarnpath",
+    dir: join(E2E, "yarn4-yarnpath"),
+    extraFiles: () => ({ ".yarn/releases/yarn-4.5.3.cjs": yarnRelease(CACHE, "4.5.3") }),
+    body: /^yarn yarn\/4\.5\.3; one minute is 1 minute \(patched by yarn patch\)\n$/,
+    summary: [/yarn \(berry\)/, /yarn install --immutable/, /yarn start/],
+    buildArgs: npmMirror,
+  },
+  // A Streamlit-shaped app: `streamlit run` with the port and address flags, from the console script
+  // pip put in the virtualenv. Streamlit itself is out of reach here; see streamlit-stand-in.ts.
+  {
+    app: "streamlit-app",
+    dir: join(E2E, "streamlit-app"),
+    body: /<h1>Rain gauge<\/h1><p>Readings from the roof, rerun on every visit\.<\/p><p>Wettest day: Wed \(12 mm\)<\/p>/,
+    summary: [/streamlit run streamlit_app\.py --server\.port \$PORT --server\.address 0\.0\.0\.0/, /python311/],
+    buildArgs: pythonIndex,
+  },
   // A Vite SPA: Node builds it, Caddy serves dist/ only; a client-side route is no file, and gets index.html.
   { app: "static-vite-spa", body: /trail log, built by vite/, summary: [/static/, /Caddy serves dist\//, /npm run build/], paths: { "/trails/ridge": /trail log, built by vite/ }, asset: /\/assets\/index-[\w-]+\.js/ },
 ];
@@ -74,7 +100,7 @@ let h: Harness;
 
 before(async () => {
   base = await ensureBaseImages();
-  index = await startPythonIndex(["requests", "flask", "gunicorn"]);
+  index = await startPythonIndex(["requests", "flask", "gunicorn"], [streamlitStandIn(CACHE)]);
   h = await startHarness({}, { MICROSHIP_BUILDER: "host", MICROSHIP_BASE_IMAGE_MIRROR: base.mirror, MICROSHIP_BUILD_TIMEOUT: "600" });
 });
 
@@ -84,7 +110,7 @@ after(async () => {
 
 for (const c of CASES) {
   test(`corpus app ${c.app} builds with its rendered Dockerfile and runs its detected start command`, { timeout: 600_000 }, async () => {
-    const files = appFiles(join(CORPUS, c.app));
+    const files = { ...appFiles(c.dir ?? join(CORPUS, c.app)), ...c.extraFiles?.() };
     if (c.buildArgs) {
       assert.ok(!files[".github/microship.yml"], "these apps have no config of their own to merge with");
       files[".github/microship.yml"] = `build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;

@@ -20,9 +20,11 @@ export interface PythonIndex {
  * network, so `pip install` there reaches it with PIP_INDEX_URL and PIP_TRUSTED_HOST.
  *
  *   const index = await startPythonIndex(["flask", "gunicorn"]);
+ *
+ * `extra` adds wheels made otherwise (a stand-in for a project Debian doesn't package).
  */
-export async function startPythonIndex(packages: string[]): Promise<PythonIndex> {
-  const wheels = debianWheels(packages, join(CACHE, "python-wheels"));
+export async function startPythonIndex(packages: string[], extra: Wheel[] = []): Promise<PythonIndex> {
+  const wheels = [...debianWheels(packages, join(CACHE, "python-wheels")), ...extra];
   const byProject = new Map<string, Wheel[]>();
   for (const w of wheels) byProject.set(w.project, [...(byProject.get(w.project) ?? []), w]);
   const byFile = new Map(wheels.map((w) => [w.file, w]));

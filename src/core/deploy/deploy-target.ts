@@ -18,7 +18,7 @@ export type DeployDecision = { deploy: true; target: DeployTarget } | { deploy: 
 const PRODUCTION = "production";
 
 /**
- * The deploy rules: a pull request gets a preview (not from a fork, unless the config says so);
+ * The deploy rules: a pull request gets a preview (from a fork only with a writer's `/deploy`);
  * a push deploys to the environment whose branch it is, and without `environments` the default
  * branch is `production`. Anything else does not deploy.
  */
@@ -27,7 +27,8 @@ export function deployTargetFor(request: BuildRequest, deploy: DeployConfig | un
   if (request.pr) {
     const preview = config.preview ?? {};
     if (preview.enabled === false) return { deploy: false, reason: "previews are turned off (deploy.preview.enabled)" };
-    if (request.pr.fork && preview.forks !== true) return { deploy: false, reason: "pull requests from forks get no preview (deploy.preview.forks)" };
+    // A fork's own config can't opt it in: only a writer's `/deploy` (request.forkDeploy) can.
+    if (request.pr.fork && !request.forkDeploy) return { deploy: false, reason: "pull requests from forks get a preview only when someone with write access comments /deploy" };
     const slug = `pr-${request.pr.number}`;
     return { deploy: true, target: { kind: "preview", environment: `preview/${slug}`, slug, transient: true, production: false } };
   }

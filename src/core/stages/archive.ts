@@ -9,7 +9,7 @@ export const archiveStage: Stage<"archive"> = {
   async run(ctx) {
     const app = appOf(ctx, "archive");
     const { plan } = app;
-    const archive = await ctx.deps.archiver.archive(join(app.repoDir, plan.root), plan, join(ctx.scratch, `${plan.app ?? "app"}.tar.gz`));
+    const archive = await ctx.deps.archiver.archive(join(app.repoDir, plan.contextRoot ?? plan.root), plan, join(ctx.scratch, `${plan.app ?? "app"}.tar.gz`));
     ctx.log.system(`Source archive: ${archive.fileCount} files, ${archive.sizeBytes} bytes, sha256 ${archive.sha256}.`);
     app.archive = archive;
     app.found.archive = { sizeBytes: archive.sizeBytes, fileCount: archive.fileCount };

@@ -1,5 +1,6 @@
 import { DEPLOY_DEFAULTS, type DeployConfig } from "../deploy/deploy-config.ts";
 import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-target.ts";
+import { deployConfigFor } from "../deploy/fork-deploy.ts";
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
 import { deploymentLockName } from "../deploy/deployment-lock.ts";
 import { isMicroshipError } from "../errors.ts";
@@ -19,7 +20,7 @@ export const deployStage: Stage<"deploy"> = {
     if (!deployer) return;
     const app = appOf(ctx, "deploy");
     const image = need(app.found.image, "a pushed image", "deploy");
-    const decision = deployTargetFor(ctx.build.request, ctx.config?.deploy);
+    const decision = deployTargetFor(ctx.build.request, deployConfigFor(ctx.build.request, ctx.config?.deploy));
     if (!decision.deploy) {
       ctx.log.system(`Not deployed: ${decision.reason}.`);
       return;
@@ -34,7 +35,7 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
   const { build, deps, log } = ctx;
   const logUrl = deps.links.detailsUrl(build.id);
   const github = deps.deployments ?? null;
-  const deploymentId = github ? await github.created(build, key).catch(reportError(ctx, null)) : null;
+  const deploymentId = github ? await github.created(build, key, image).catch(reportError(ctx, null)) : null;
   const tell = (state: DeploymentState, url: string | null) =>
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
   let unlock: (() => Promise<void>) | null = null;
@@ -71,7 +72,7 @@ function deployLock(ctx: StageContext, key: DeploymentKey): Promise<() => Promis
 }
 
 async function deployInput(ctx: StageContext, key: DeploymentKey, image: { imageRef: string; digest: string }): Promise<DeployInput> {
-  const deploy = ctx.config?.deploy;
+  const deploy = deployConfigFor(ctx.build.request, ctx.config?.deploy);
   const port = deploy?.port ?? DEPLOY_DEFAULTS.port;
   return {
     ...key, ...image, installationId: ctx.build.request.installationId, sha: ctx.build.request.sha, ...lifetime(deploy, key.target), port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,

@@ -1,7 +1,9 @@
 import type { Context } from "probot";
 import { mapPullRequest } from "../map-pull-request.ts";
 import { parseRebuildCommand } from "../parse-rebuild-command.ts";
+import { parseDeployCommand } from "../parse-deploy-command.ts";
 import type { HandlerDeps } from "./deps.ts";
+import { onDeployComment } from "./on-deploy-comment.ts";
 
 const ALLOWED = new Set(["admin", "maintain", "write"]);
 
@@ -16,8 +18,9 @@ const ALLOWED = new Set(["admin", "maintain", "write"]);
  */
 export async function onIssueComment(context: Context<"issue_comment.created">, deps: HandlerDeps): Promise<void> {
   const { payload } = context;
-  const command = parseRebuildCommand(payload.comment.body);
-  if (!command || !payload.issue.pull_request || !payload.installation) return;
+  const command = payload.issue.pull_request ? parseRebuildCommand(payload.comment.body) : null;
+  if (!command) return onOtherCommand(context, deps);
+  if (!payload.installation) return;
   if (payload.comment.user?.type === "Bot" || payload.sender.type === "Bot") return;
 
   const owner = payload.repository.owner.login;
@@ -47,4 +50,13 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
   });
   await deps.service.submit(request);
   await deps.reporter.react(installationId, owner, repo, payload.comment.id, "rocket");
+}
+
+/** `/deploy` and `/rollback` (on-deploy-comment.ts); bots are ignored as for `/rebuild`. */
+async function onOtherCommand(context: Context<"issue_comment.created">, deps: HandlerDeps): Promise<void> {
+  const { payload } = context;
+  const command = parseDeployCommand(payload.comment.body);
+  if (!command || !payload.installation) return;
+  if (payload.comment.user?.type === "Bot" || payload.sender.type === "Bot") return;
+  await onDeployComment(context, deps, command, payload.installation.id);
 }

@@ -1,5 +1,5 @@
 import type { BuildRecord } from "../../core/build.ts";
-import type { DeploymentKey, DeploymentReporter, DeploymentState } from "../../core/deployer.ts";
+import type { DeployedImage, DeploymentKey, DeploymentReporter, DeploymentState } from "../../core/deployer.ts";
 import type { ClientFor } from "./check-run-reporter.ts";
 import { endInterruptedDeployments } from "./interrupted-deployments.ts";
 import { upsertPreviewComment } from "./preview-comment.ts";
@@ -33,11 +33,12 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
     this.clientFor = clientFor;
   }
 
-  async created(build: BuildRecord, key: DeploymentKey): Promise<number | null> {
+  async created(build: BuildRecord, key: DeploymentKey, image?: DeployedImage): Promise<number | null> {
     const gh = await this.clientFor(build.request.installationId);
     // A build resumed after a crash may have started this deploy before: that deployment ends
     // first. A failure here must not cost the new deployment; the old one then stays as it was.
-    await endInterruptedDeployments(gh, build, key).catch(() => 0);
+    // A rollback deploys an old build's image: that build's deployments are history, not interrupted.
+    if (!image?.rollback) await endInterruptedDeployments(gh, build, key).catch(() => 0);
     const { data } = await gh.request("POST /repos/{owner}/{repo}/deployments", {
       owner: key.owner,
       repo: key.repo,
@@ -47,7 +48,7 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
       description: key.app ? `microship: ${key.app}` : "microship",
       auto_merge: false,
       required_contexts: [],
-      payload: { app: key.app ?? "", build: build.id },
+      payload: { app: key.app ?? "", build: build.id, ...(image ? { image: image.imageRef, digest: image.digest, rollback: image.rollback === true } : {}) },
       transient_environment: key.target.transient,
       production_environment: key.target.production,
     });

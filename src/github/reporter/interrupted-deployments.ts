@@ -19,7 +19,7 @@ export async function endInterruptedDeployments(gh: GitHubRequester, build: Buil
   let ended = 0;
   for (const d of list) {
     const payload = (d.payload && typeof d.payload === "object" ? d.payload : {}) as Record<string, unknown>;
-    if (payload.build !== build.id || payload.app !== (key.app ?? "")) continue;
+    if (payload.build !== build.id || payload.app !== (key.app ?? "") || payload.rollback === true) continue;
     await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
       owner: key.owner, repo: key.repo, deployment_id: d.id, state: "error", description: "Interrupted: microship restarted during this deploy and ran it again.",
     });

@@ -57,6 +57,11 @@ export class Access {
 
   async canWrite(session: Session, build: BuildRecord): Promise<boolean> {
     const { owner, repo, installationId } = build.request;
+    return this.canWriteRepo(session, installationId, owner, repo);
+  }
+
+  /** Write access to a repository, asked through the installation the user sees it through. */
+  async canWriteRepo(session: Session, installationId: number, owner: string, repo: string): Promise<boolean> {
     return this.writers.get(`${session.login}\n${owner}/${repo}`.toLowerCase(), async () => {
       try {
         return await this.deps.github.canWrite(installationId, owner, repo, session.login);

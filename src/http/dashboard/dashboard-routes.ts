@@ -1,10 +1,14 @@
 import type { Express, NextFunction, Request, Response } from "express";
 import type { BuildService } from "../../core/build-service.ts";
+import type { Deployer, DeploymentReporter } from "../../core/deployer.ts";
 import type { GitHubUsers, OpLog } from "../../core/ports.ts";
 import type { Store } from "../../core/store.ts";
 import { Access } from "./access.ts";
 import { addAuthRoutes } from "./auth-routes.ts";
 import { addBuildView } from "./build-view-route.ts";
+import { addDeploymentsRoute } from "./deployments-route.ts";
+import { dataDiskUse } from "./data-disk-use.ts";
+import { addHealthRoute } from "./health-route.ts";
 import { addListRoute } from "./list-route.ts";
 import { addLogEvents } from "./log-events.ts";
 import { CookieSealer, SESSION_COOKIE } from "./session.ts";
@@ -21,6 +25,12 @@ export interface DashboardDeps {
   publicUrl: string;
   log: OpLog;
   maxLogStreams?: number;
+  /** The deployments page's source; without it the page says nothing deploys. */
+  deployer?: Deployer | null;
+  deployments?: DeploymentReporter | null;
+  /** The health page's builder line and disk use (of the data directory's caches and logs). */
+  builder?: { name: string; describe(): string } | null;
+  dataDir?: string | null;
 }
 
 /**
@@ -38,6 +48,8 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   addAuthRoutes(app, { github: deps.github, cookies, publicUrl: deps.publicUrl, log: deps.log });
   addListRoute(app, { store: deps.store, access });
   addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log, maxDownloads: deps.maxLogStreams ?? 32 });
+  addDeploymentsRoute(app, { deployer: deps.deployer ?? null, deployments: deps.deployments ?? null, access, log: deps.log });
+  addHealthRoute(app, { store: deps.store, access, builder: deps.builder ?? null, disk: deps.dataDir ? dataDiskUse(deps.dataDir) : null });
   addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
   // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

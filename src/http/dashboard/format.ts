@@ -46,3 +46,24 @@ export function shortImage(ref: string): string {
   const at = ref.indexOf("@sha256:");
   return at < 0 ? ref : ref.slice(0, at + 20);
 }
+
+/** How long ago, in the largest unit that fits: "3 min", "2 h", "5 d". */
+export function age(ms: number | null | undefined, now = Date.now()): string {
+  if (!valid(ms)) return "";
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return s < 86_400 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 86_400)} d`;
+}
+
+/** A URL the page may link to: http(s) only, anything else shown as text. */
+export const linkable = (url: string) => /^https?:\/\//i.test(url);
+
+export function bytes(n: number | null | undefined): string {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return "";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) (v /= 1024, i++);
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}

@@ -41,7 +41,7 @@ export function handleDeploymentOperation(operationId: string, ctx: Ctx): Result
   if (!repo) return operationId.startsWith("repos/") || operationId.startsWith("issues/") ? notFound : null;
   const list = fakeDeployments(state);
   const view = (d: FakeDeployment) => ({
-    id: d.id, node_id: `DE_${d.id}`, url: `${ctx.baseUrl}/api/v3/repos/${d.owner}/${d.repo}/deployments/${d.id}`, sha: d.sha, ref: d.ref, task: "deploy", payload: d.body.payload ?? {},
+    id: d.id, node_id: `DE_${d.id}`, url: `${ctx.baseUrl}/api/v3/repos/${d.owner}/${d.repo}/deployments/${d.id}`, sha: d.sha, ref: d.ref, task: "deploy", payload: (d.body.payload as Record<string, unknown> | undefined) ?? {},
     environment: d.environment, original_environment: d.environment, description: null, creator: bot, created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
     statuses_url: "", repository_url: "", transient_environment: d.transient, production_environment: d.production,
   });

@@ -45,6 +45,21 @@ export const listCases: ContractCase[] = [
     },
   },
   {
+    name: "listBuilds: the commit message and a multi-app build's apps come back as stored, markup and all",
+    async run({ store }) {
+      const message = "<script>alert(1)</script> \u001b[31mred\u001b[0m ünïcödé 'quotes' \"double\"";
+      const built = await submitNew(store, { sha: sha("1"), branch: "main", commitMessage: message }, T0);
+      const shared = await store.submit({ ...built.request, deliveryId: "pr-delivery", trigger: "pull_request", pr: pr(3) }, T0 + 1);
+      assert.equal(shared.kind, "existing");
+      const apps = [{ name: "api", conclusion: "success" as const }, { name: "web", conclusion: "failure" as const }];
+      await store.complete(built.id, "failure", { ...emptyOutcome("failure", "1 of 2 apps built"), apps }, T0 + 2);
+      const [listed] = await store.listBuilds({ repos: ["octo/app"], ...page });
+      assert.equal(listed?.request.commitMessage, message);
+      assert.equal(listed?.request.pr?.number, 3, "the PR attached to the shared build");
+      assert.deepEqual(listed?.outcome?.apps, apps);
+    },
+  },
+  {
     name: "cancelBuild: a queued build ends now as cancelled, a running one is asked to stop, an ended or unknown one is left",
     async run({ store, queue }) {
       const running = await submitNew(store, { sha: sha("1"), branch: "a" }, T0);

@@ -150,7 +150,7 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
       ],
     });
     const payload = w.h.pushPayload({ sha, branch: "xss" });
-    payload.head_commit = { ...(payload.head_commit ?? {}), id: sha, message: hostile };
+    payload.head_commit = { ...(payload.head_commit ?? {}), id: sha, message: `\u001b[1;31m${hostile}\u001b[0m\u001b]8;;https://evil.test\u0007\nsecond line` };
     await w.h.send("push", payload);
     const build = await until(() => w.h.app.store.latestBuildForSha("octo-org", "shop", sha, true), "the build");
     await until(async () => (await w.h.app.store.readLog(build.id)).some((l) => l.text.includes("__xss=4")), "the first lines stored");
@@ -163,7 +163,9 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
     assert.match(log, /<img src=x onerror="window\.__xss=4">/);
     assert.match(log, /<svg onload="window\.__xss=5"><\/svg> live/);
     assert.doesNotMatch(log, /\u001b|\[31m|\]8;;/, "terminal escapes are gone, not shown");
-    assert.ok((await page.locator(".msg").first().innerText()).includes(hostile), "the commit message, as text");
+    const message = await page.locator(".msg").first().innerText();
+    assert.ok(message.includes(hostile), "the commit message, as text");
+    assert.doesNotMatch(message, /\u001b|\[1;31m|\]8;;|second line/, "its escapes gone, its first line only");
     assert.equal(await page.locator("main img, main svg, main script").count(), 0);
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
     await page.goto(`${w.url}/builds?branch=xss`);

@@ -50,10 +50,16 @@ describe("dashboard over HTTP", () => {
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.equal(res.headers.get("referrer-policy"), "no-referrer");
     assert.doesNotMatch(await res.text(), /<script>|<script [^>]*>[^<]/, "no inline script in the page");
+    for (const path of ["/deployments", "/health"]) {
+      const other = await fetch(`${w.url}${path}`, { headers: { cookie } });
+      assert.equal(other.headers.get("content-security-policy"), csp, path);
+      assert.doesNotMatch(await other.text(), /<script>|<script [^>]*>[^<]| style=/, `${path}: no inline script or style`);
+    }
+    assert.match(await (await fetch(`${w.url}/deployments`, { headers: { cookie } })).text(), /Nothing deploys here/);
   });
 
   test("without a session the pages send you to sign in, and the events stream gives nothing", async () => {
-    for (const path of ["/builds", "/builds/anything", "/builds/anything/events", "/builds/anything/download"]) {
+    for (const path of ["/builds", "/builds/anything", "/builds/anything/events", "/builds/anything/download", "/deployments", "/health"]) {
       const res = await fetch(`${w.url}${path}`, { redirect: "manual" });
       assert.equal(res.status, 303, path);
       assert.equal(res.headers.get("location"), "/");
@@ -145,6 +151,7 @@ describe("dashboard over HTTP", () => {
     assert.equal((await post(`/builds/${build.id}/rebuild`, `_csrf=${token}`, { "content-type": "text/plain" })).status, 403, "not a form");
     assert.equal((await post(`/builds/${build.id}/cancel`, "")).status, 403);
     assert.equal((await post("/logout", "")).status, 403);
+    assert.equal((await post("/deployments/teardown", "instance=anything")).status, 403);
     assert.equal((await w.h.app.store.listBuilds({ repos: ["octo-org/shop"], branch: "csrf", limit: 10, offset: 0 })).length, 1, "nothing was rebuilt");
     const ok = await post(`/builds/${build.id}/rebuild`, `_csrf=${encodeURIComponent(token)}`);
     assert.equal(ok.status, 303, "the same form with its token works");

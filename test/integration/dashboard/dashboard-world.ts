@@ -12,6 +12,7 @@ import { startHarness, OWNER, REPO, INSTALLATION, type Harness } from "../../hel
 import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer, waitForAbort } from "../../helpers/pipeline-doubles.ts";
 import { withRepo } from "../../fakes/webhooks.ts";
 import type { BuildRecord } from "../../../src/core/build.ts";
+import type { Overrides } from "../../../src/main.ts";
 
 export const CLIENT_ID = "Iv23liDashboardTest";
 export const CLIENT_SECRET = "dashboard-client-secret-0123456789abcdef";
@@ -57,7 +58,7 @@ export function gate(): { promise: Promise<void>; release(): void } {
   return { promise, release };
 }
 
-export async function startWorld(env: Record<string, string> = {}): Promise<World> {
+export async function startWorld(env: Record<string, string> = {}, overrides: Overrides = {}): Promise<World> {
   const scripts = new Map<string, BuildScript>();
   const builder = new ScriptedBuilder(async (input, log) => {
     const script = scripts.get(input.tags[0]!);
@@ -71,7 +72,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const h = await startHarness(
-    { builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer },
+    { builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer, ...overrides },
     { PORT: String(port), MICROSHIP_PUBLIC_URL: url, MICROSHIP_CONCURRENCY: "4", GITHUB_CLIENT_ID: CLIENT_ID, GITHUB_CLIENT_SECRET: CLIENT_SECRET, ...env },
   );
   h.fake.users.client = { id: CLIENT_ID, secret: CLIENT_SECRET, callbackUrl: `${url}/login/callback` };

@@ -144,4 +144,5 @@ test("a multi-app repo reports each app on its own check run, and the main run c
   assert.deepEqual(apps, [["api", "success"], ["web", "failure"]]);
   assert.equal(outcome.conclusion, "failure");
   assert.equal(outcome.title, "1 of 2 apps built");
+  assert.deepEqual(outcome.apps, [{ name: "api", conclusion: "success" }, { name: "web", conclusion: "failure" }], "the dashboard lists them");
 });

@@ -68,13 +68,15 @@ test("two environments of one branch always pick the same one", () => {
   assert.equal(pick(b), "alpha");
 });
 
-test("pull requests get a transient preview; forks only when the config asks, and previews can be turned off", () => {
+test("pull requests get a transient preview; forks only with a writer's /deploy, and previews can be turned off", () => {
   const own = deployTargetFor(buildRequest({ trigger: "pull_request", pr: pr(7) }), undefined);
   assert.deepEqual(own, { deploy: true, target: { kind: "preview", environment: "preview/pr-7", slug: "pr-7", transient: true, production: false } });
   const fork = deployTargetFor(buildRequest({ trigger: "pull_request", pr: pr(8, true) }), undefined);
   assert.equal(fork.deploy, false);
   assert.match(fork.deploy ? "" : fork.reason, /forks/);
-  assert.equal(deployTargetFor(buildRequest({ pr: pr(8, true) }), config("deploy:\n  preview: { forks: true }\n")).deploy, true);
+  // A fork's own config can't opt it in: its config comes from the fork's branch.
+  assert.equal(deployTargetFor(buildRequest({ pr: pr(8, true) }), config("deploy:\n  preview: { forks: true }\n")).deploy, false);
+  assert.equal(deployTargetFor(buildRequest({ pr: pr(8, true), forkDeploy: { by: "maintainer", deploy: {} } }), undefined).deploy, true);
   assert.equal(deployTargetFor(buildRequest({ pr: pr(9) }), config("deploy:\n  preview: { enabled: false }\n")).deploy, false);
 });
 

@@ -80,3 +80,12 @@ test("the plan keeps devDependencies and says why when the start needs one, and 
   assert.match(pruned.dockerfile, /RUN npm run build\nRUN npm prune --omit=dev\n/);
   assert.ok(!pruned.messages.some((m) => m.level === "warning"));
 });
+
+test("node itself is the image's, even when a devDependency (the npm `node` package) also provides it", async () => {
+  const pkg = { name: "svc", scripts: { start: "node src/main.ts" }, devDependencies: { node: "24.11.0", typescript: "^5.7.3" } };
+  const lock = { lockfileVersion: 3, packages: { "": {}, "node_modules/node": { dev: true, bin: { node: "bin/node" } }, "node_modules/typescript": { dev: true, bin: { tsc: "bin/tsc" } } } };
+  assert.deepEqual(await devBins(pkg, "npm start", lock), []);
+  assert.deepEqual(await devBins(pkg, "npm start"), []);
+  // What the same app's build-time binary still gets: the check still works for other names.
+  assert.deepEqual(await devBins({ ...pkg, scripts: { start: "tsc && node dist/main.js" } }, "npm start", lock), ["tsc<typescript"]);
+});

@@ -13,6 +13,9 @@ const KNOWN_BINS: Record<string, string> = {
   "pm2-runtime": "pm2", sirv: "sirv-cli", strapi: "@strapi/strapi", "svelte-kit": "@sveltejs/kit", ng: "@angular/cli",
 };
 const MANAGERS = new Set(["npm", "pnpm", "yarn", "bun"]);
+// The Node image has these on PATH whatever the app installs: a devDependency that also ships
+// one (the npm `node` package pins a Node binary for tooling) is shadowed, not needed, at run time.
+const IMAGE_BINS = new Set(["node", "npm", "npx", "corepack"]);
 // Run the next word as a binary.
 const RUNNERS = new Set(["npx", "pnpx", "bunx", "exec", "nohup", "env", "time"]);
 // Binaries themselves, which then run the command that follows them.
@@ -50,6 +53,7 @@ export async function devOnlyBinaries(ctx: DetectContext, pkg: Record<string, an
   const fromLock = await lockfileBins(ctx, lockfile);
   const out: DevBinary[] = [];
   for (const bin of bins) {
+    if (IMAGE_BINS.has(bin)) continue;
     const dev = devProvider(bin, pkg, fromLock.get(bin));
     if (dev) out.push({ bin, from: dev });
   }

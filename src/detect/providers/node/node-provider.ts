@@ -13,9 +13,12 @@ import { nodeRuntimeLayout } from "./node-runtime-layout.ts";
 import { platformStart } from "../../platform-start.ts";
 import { devServerOf } from "./framework-start.ts";
 import { staticSiteHint } from "../../unknown-app.ts";
+import { nativeBuildTools, plugAndPlay } from "./node-build-tools.ts";
+import { findWorkspace } from "./workspace-root.ts";
+import { workspacePlan } from "./workspace-plan.ts";
+import { workspaceApps, workspaceRootError } from "./workspace-apps.ts";
+import { workspaceInstallFiles } from "./workspace-install-files.ts";
 
-// Packages that compile a native addon at install time and need python3, make and g++.
-const NATIVE = ["bcrypt", "sqlite3", "better-sqlite3", "node-gyp", "canvas", "argon2", "node-sass", "re2", "cpu-features", "leveldown", "zeromq"];
 const PORT = "3000";
 
 export const nodeProvider: Provider = {
@@ -40,21 +43,20 @@ export const nodeProvider: Provider = {
   async plan(ctx: DetectContext): Promise<BuildPlan> {
     const messages: UserMessage[] = [];
     const pkg = (await ctx.readJson("package.json")) ?? {};
+    const ws = await findWorkspace(ctx);
+    if (ws?.app) return workspacePlan(ctx, pkg, { ...ws, app: ws.app }, () => noStartError(ctx, pkg));
     const version = await nodeVersion(ctx, pkg);
     const eol = endOfLifeWarning(NODE, version.value, ctx.today);
     if (eol) messages.push({ level: "warning", text: eol });
     const pm = await nodePackageManager(ctx, pkg, messages);
     const buildCommand = typeof pkg.scripts?.build === "string" ? `${pm.run} build` : null;
     const start = await nodeStart(ctx, pkg, pm.run, pm.berry ? "yarn" : "npx --no");
-    if (!start) {
-      const dev = typeof pkg.scripts?.start === "string" ? devServerOf(pkg.scripts.start) : null;
-      const devNote = dev ? ` scripts.start runs the development server \`${dev}\`, which is never used as the production start.` : "";
-      throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, a framework's server build, its \`main\` file, and ${ENTRY_FILES.join(", ")}.${devNote}`, {
-        title: "No start command",
-        location: { file: ctx.rel("package.json") },
-        hint: `To fix it, ${nodeProvider.startCommandHelp}.${await staticSiteHint(ctx)}`,
-      });
+    if (ws && !(start && !start.source.startsWith("main in") && !ENTRY_FILES.some((e) => start.source === ctx.rel(e)))) {
+      // A workspace root with no start of its own (a `main` or an index.js is a library's) is no app: its packages are.
+      const apps = await workspaceApps(ws);
+      if (apps.length > 0) throw workspaceRootError(ws, apps);
     }
+    if (!start) return noStartError(ctx, pkg);
     const pnp = pm.berry && (await plugAndPlay(ctx));
     if (pnp && !start.verbatim && /^node\s/.test(start.command)) {
       // Plug'n'Play leaves no node_modules: plain `node` can't resolve the dependencies.
@@ -62,7 +64,8 @@ export const nodeProvider: Provider = {
       messages.push({ level: "info", text: "Yarn Plug'n'Play (no `nodeLinker: node-modules` in .yarnrc.yml): the app is started through `yarn node` so its dependencies resolve." });
     }
     const buildTools = await nativeBuildTools(ctx, pkg, messages);
-    const cacheFiles = await nodeInstallFiles(ctx, pkg, pm);
+    // A workspace root built whole still installs from every package's manifest.
+    const cacheFiles = ws ? await workspaceInstallFiles(ws, pm) : await nodeInstallFiles(ctx, pkg, pm);
     const layout = await nodeRuntimeLayout(ctx, pkg, pm, start, buildCommand !== null, pnp, messages);
     const runtime = `nodejs${version.value}`;
     messages.unshift({ level: "info", text: `Node ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}); start: \`${start.command}\` (from ${start.source}).` });
@@ -91,16 +94,12 @@ export const nodeProvider: Provider = {
   },
 };
 
-/** python3, make and g++ in the build stage when a dependency compiles a native addon. */
-async function nativeBuildTools(ctx: DetectContext, pkg: Record<string, any>, messages: UserMessage[]): Promise<string> {
-  const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
-  const native = NATIVE.filter((n) => n in deps);
-  if (native.length === 0 && !(await ctx.exists("binding.gyp"))) return "";
-  messages.push({ level: "info", text: `Native modules (${native.join(", ") || "binding.gyp"}): python3, make and g++ are installed in the build stage only.` });
-  return "RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*";
-}
-
-async function plugAndPlay(ctx: DetectContext): Promise<boolean> {
-  const rc = (await ctx.read(".yarnrc.yml")) ?? "";
-  return !/^nodeLinker:\s*["']?(node-modules|pnpm)\b/m.test(rc);
+async function noStartError(ctx: DetectContext, pkg: Record<string, any>): Promise<never> {
+  const dev = typeof pkg.scripts?.start === "string" ? devServerOf(pkg.scripts.start) : null;
+  const devNote = dev ? ` scripts.start runs the development server \`${dev}\`, which is never used as the production start.` : "";
+  throw userError(`No start command found for this Node app: looked for a Procfile \`web:\` line, a start command in nixpacks.toml, railway.json, railway.toml or render.yaml, \`scripts["start:prod"]\` and \`scripts.start\` in package.json, a framework's server build, its \`main\` file, and ${ENTRY_FILES.join(", ")}.${devNote}`, {
+    title: "No start command",
+    location: { file: ctx.rel("package.json") },
+    hint: `To fix it, ${nodeProvider.startCommandHelp}.${await staticSiteHint(ctx)}`,
+  });
 }
