@@ -20,6 +20,7 @@ import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
 import type { Deployer } from "./core/deployer.ts";
 import { deployParts, rollbackService } from "./deploy-parts.ts";
+import type { PreviewReconciler } from "./core/deploy/reconciler.ts";
 import type { Store } from "./core/store.ts";
 import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
@@ -59,6 +60,8 @@ export interface RunningMicroship {
   pool: WorkerPool;
   store: Store;
   links: HmacLinks;
+  /** Removes closed and expired previews every MICROSHIP_RECONCILE_MINUTES; null when nothing deploys. */
+  reconciler: PreviewReconciler | null;
   stop(): Promise<void>;
 }
 
@@ -79,7 +82,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const reporter = new CheckRunReporter(clientFor, links);
   const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
-  const { pipeline: deploying, previews } = deployParts(parts.deployer, clientFor, log);
+  const { pipeline: deploying, previews, reconciler } = deployParts(parts.deployer, clientFor, log, { store, reconcileMinutes: env.MICROSHIP_RECONCILE_MINUTES });
 
   const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying };
   const rollbacks = rollbackService(pipeline);
@@ -106,9 +109,9 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     server,
     pool,
     store,
-    links,
+    links, reconciler,
     async stop() {
-      await retention.stop();
+      await Promise.all([retention.stop(), reconciler?.stop()]);
       await closeServers([server, metricsServer]);
       await pool.stop();
       await previews?.idle();

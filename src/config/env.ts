@@ -66,6 +66,8 @@ export const envSchema = z.object({
     .max(200)
     .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, "expected a DNS domain such as preview.example.com")
     .optional(),
+  /** Minutes between two passes of the preview reconciler (closed pull requests' and expired previews go). */
+  MICROSHIP_RECONCILE_MINUTES: positiveInt.max(1_440).default(5),
   /** One Hypeman server, or several separated by commas that builds are spread over (hypeman-base-urls.ts). */
   HYPEMAN_BASE_URL: hypemanBaseUrl.optional(),
   HYPEMAN_API_KEY: z.string().min(1).optional(),

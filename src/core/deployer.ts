@@ -33,6 +33,11 @@ export interface DeployInput extends DeploymentKey {
   signal: AbortSignal;
   /** A line for the user's build log. */
   log(text: string): void;
+  /**
+   * `deploy.release`: a shell command run once in the new image (with `env`) before traffic
+   * moves; a non-zero exit stops the deploy and the old version keeps serving. Absent: none.
+   */
+  release?: string;
 }
 
 export interface DeployResult {
@@ -107,6 +112,6 @@ export interface DeploymentReporter {
    */
   created(build: BuildRecord, key: DeploymentKey, image?: DeployedImage): Promise<number | null>;
   status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: { url: string | null; logUrl: string }): Promise<void>;
-  /** A pull request's preview is gone: its deployments inactive, its comment saying so. */
-  previewRemoved(installationId: number, owner: string, repo: string, prNumber: number): Promise<void>;
+  /** A pull request's preview is gone (its PR closed, or its TTL passed): its deployments inactive, its comment saying so. */
+  previewRemoved(installationId: number, owner: string, repo: string, prNumber: number, reason?: "closed" | "expired"): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Builder } from "./builder.ts";
 import type { Store } from "./store.ts";
 import type { Deployer, DeploymentReporter } from "./deployer.ts";
+import type { DeploymentLocks } from "./deploy/deployment-lock.ts";
 import type {
   Archiver, ChecksReporter, ConfigSource, ImageNamer, LinkSigner, Metrics, OpLog, Planner, RegistryCredentials, SecretSource, SourceFetcher,
 } from "./ports.ts";
@@ -35,4 +36,6 @@ export interface PipelineDeps {
   deployer?: Deployer | null;
   /** GitHub's deployments and the preview comment; absent: deploys are only in the check run. */
   deployments?: DeploymentReporter | null;
+  /** Never two deploys of one deployment at once (core/deploy/deployment-lock.ts); absent: no lock. */
+  deployLocks?: DeploymentLocks | null;
 }

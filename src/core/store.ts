@@ -109,6 +109,12 @@ export interface Store {
    * check run for one build at once. A store only one process uses leaves it out.
    */
   withBuildLock?<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Optional, for stores that several processes share (Postgres): takes the lock named `name`
+   * if no process over this database holds it, and returns what frees it; null when it is held.
+   * The lock dies with its holder's connection, so a killed process never keeps it.
+   */
+  tryLock?(name: string): Promise<(() => Promise<void>) | null>;
   /** Builds matching `query`, newest first (createdAt, then id, descending). At most 1000 repos. */
   listBuilds(query: BuildListQuery): Promise<BuildRecord[]>;
   /**

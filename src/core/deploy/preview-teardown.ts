@@ -10,8 +10,8 @@ export interface ClosedPullRequest {
 
 /**
  * Removes a closed pull request's preview: its instances first, then GitHub's deployments go
- * inactive. It runs after the webhook is answered; a failure is logged, not retried (a
- * preview's TTL is the backstop until a reconciler exists).
+ * inactive. It runs after the webhook is answered; a failure is logged, not retried: the
+ * reconciler (reconciler.ts) finds the preview of a closed pull request on its next pass.
  */
 export class PreviewTeardown {
   private readonly deps: { deployer: Deployer; deployments: DeploymentReporter | null; log: OpLog };

@@ -8,6 +8,7 @@ import { deploySettings } from "./deploy-settings.ts";
 import type { DeployTarget } from "./deploy-target.ts";
 import { forkDeployConfig } from "./fork-deploy.ts";
 import { rollbackCandidates, type DeployHistoryEntry } from "./rollback-choice.ts";
+import { deploymentLockName, type DeploymentLocks } from "./deployment-lock.ts";
 
 export interface RollbackRequest {
   installationId: number;
@@ -44,6 +45,8 @@ export interface RollbackDeps {
   secrets: SecretSource | null;
   links: LinkSigner;
   log: OpLog;
+  /** The deploy stage's locks: a rollback never runs beside a deploy of the same app and target. */
+  deployLocks?: DeploymentLocks | null;
 }
 
 /** A rollback waits at most this long for its deploys (the deployer has its own, shorter, limits). */
@@ -121,6 +124,20 @@ export class RollbackService {
     const id = github ? await github.created(build, key, { imageRef: entry.imageRef, digest: entry.digest, rollback: true }).catch(() => null) : null;
     const tell = (state: DeploymentState, url: string | null) =>
       github && id !== null ? github.status(build, key, id, state, { url, logUrl }).catch((err) => log.warn({ err }, "could not write the rollback's deployment status")) : undefined;
+    let unlock: (() => Promise<void>) | null = null;
+    try {
+      unlock = this.deps.deployLocks ? await this.deps.deployLocks.acquire(deploymentLockName(key), signal) : null;
+      return await this.deployOld(req, step, signal, tell, log);
+    } catch (err) {
+      // Only the wait for another deploy of this target can end here (its time ran out).
+      await tell("error", null);
+      return { app: key.app, sha: build.request.sha, ok: false, url: null, error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      await unlock?.();
+    }
+  }
+
+  private async deployOld(req: RollbackRequest, { build, key, entry }: RollbackStep, signal: AbortSignal, tell: (s: DeploymentState, url: string | null) => Promise<void> | undefined, log: OpLog): Promise<RollbackResult> {
     await tell("in_progress", null);
     const fork = build.request.pr?.fork ?? false;
     // A fork's image runs with what a fork's approved preview gets: preview.env, no secrets.

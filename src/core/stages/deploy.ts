@@ -2,7 +2,9 @@ import { DEPLOY_DEFAULTS, type DeployConfig } from "../deploy/deploy-config.ts";
 import { deployEnv, deployTargetFor, type DeployTarget } from "../deploy/deploy-target.ts";
 import { deployConfigFor } from "../deploy/fork-deploy.ts";
 import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployReport } from "../deployer.ts";
+import { deploymentLockName } from "../deploy/deployment-lock.ts";
 import { isMicroshipError } from "../errors.ts";
+import { registerSecret } from "../redact.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
 import { releaseCommand } from "../deploy/release-command.ts";
 
@@ -37,10 +39,11 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
   const deploymentId = github ? await github.created(build, key, image).catch(reportError(ctx, null)) : null;
   const tell = (state: DeploymentState, url: string | null) =>
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
-  await tell("in_progress", null);
-  log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
-  if (releaseCommand(ctx.config?.deploy, appOf(ctx, "deploy").plan)) log.system("Note: the release command (deploy.release, or the Procfile's release line) is not run yet by this microship; the new version starts without it.");
+  let unlock: (() => Promise<void>) | null = null;
   try {
+    unlock = await deployLock(ctx, key);
+    await tell("in_progress", null);
+    log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
     const result = await deployer.deploy(await deployInput(ctx, key, image));
     log.system(`Deployed to ${key.target.environment}: ${result.url}`);
     await tell("success", result.url);
@@ -56,7 +59,17 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
     log.system(`Deploy to ${key.target.environment} failed: ${message}`);
     await tell(users ? "failure" : "error", null);
     return { environment: key.target.environment, ok: false, url: null, error: message };
+  } finally {
+    await unlock?.();
   }
+}
+
+/** Waits until no other build deploys this deployment (another worker, another replica). */
+function deployLock(ctx: StageContext, key: DeploymentKey): Promise<() => Promise<void>> {
+  const locks = ctx.deps.deployLocks;
+  if (!locks) return Promise.resolve(async () => {});
+  const waiting = () => ctx.log.system(`Waiting for another deploy to ${key.target.environment} to finish.`);
+  return locks.acquire(deploymentLockName(key), ctx.signal, waiting);
 }
 
 async function deployInput(ctx: StageContext, key: DeploymentKey, image: { imageRef: string; digest: string }): Promise<DeployInput> {
@@ -67,7 +80,15 @@ async function deployInput(ctx: StageContext, key: DeploymentKey, image: { image
     env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target)), ...deployEnv(deploy, key.target, port) },
     signal: ctx.signal,
     log: (text) => ctx.log.system(text),
+    ...releaseOf(ctx, deploy),
   };
+}
+
+/** `deploy.release`, else the Procfile's release line; a fork's preview runs none (its deploy config is the base's, without release). */
+function releaseOf(ctx: StageContext, deploy: DeployConfig | undefined): { release?: string } {
+  if (ctx.build.request.forkDeploy) return {};
+  const release = releaseCommand(deploy, appOf(ctx, "deploy").plan);
+  return release ? { release } : {};
 }
 
 /** A preview's TTL and idle time, from the config or the defaults; environments live and stay awake. */
@@ -88,7 +109,12 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
   const all = await ctx.deps.secrets.secretsFor(request);
   const wanted = new Set(names);
   const env: Record<string, string> = {};
-  for (const s of all) if (wanted.has(s.id)) env[s.id] = s.value;
+  for (const s of all) {
+    if (!wanted.has(s.id)) continue;
+    env[s.id] = s.value;
+    // The app's own output (a release command's, a failed start's) reaches the build log: never with these in it.
+    registerSecret(s.value);
+  }
   const missing = names.filter((n) => !(n in env));
   if (missing.length > 0) ctx.log.system(`Secrets not set on this server: ${missing.join(", ")}.`);
   return env;

@@ -8,6 +8,7 @@ import type { OpLog } from "../../core/ports.ts";
 import { identityTags, listFilter, liveDeployment } from "./deployment-tags.ts";
 import { PatternIngresses } from "./pattern-ingress.ts";
 import { pollUntil } from "./poll-until.ts";
+import { runRelease } from "./release-command.ts";
 
 export interface HypemanDeployerOptions {
   baseURL: string;
@@ -19,6 +20,8 @@ export interface HypemanDeployerOptions {
   pollMs?: number;
   imageTimeoutMs?: number;
   healthTimeoutMs?: number;
+  /** How long deploy.release may run. */
+  releaseTimeoutMs?: number;
 }
 
 /** Tags every instance of a deployment carries, so a later deploy or a teardown finds them all. */
@@ -27,6 +30,8 @@ const DEPLOYMENT_TAG = "microship-deployment";
 const TARGET_TAG = "microship-target";
 const targetTag = (k: Omit<DeploymentKey, "app">) => createHash("sha256").update(`${k.owner}/${k.repo}/${k.target.slug}`).digest("hex").slice(0, 16);
 const DEFAULT_PORT = 3000;
+/** Marks the one-off instance of a release command: not a deployment of its own. */
+const ROLE_TAG = "microship-role";
 
 /**
  * Deploys on a Hypeman server: the pushed image is pulled (images.create, until ready), a new
@@ -39,10 +44,10 @@ export class HypemanDeployer implements Deployer {
   readonly name = "hypeman";
   private readonly client: Hypeman;
   private readonly ingresses: PatternIngresses;
-  private readonly o: Required<Pick<HypemanDeployerOptions, "pollMs" | "imageTimeoutMs" | "healthTimeoutMs">> & HypemanDeployerOptions;
+  private readonly o: Required<Pick<HypemanDeployerOptions, "pollMs" | "imageTimeoutMs" | "healthTimeoutMs" | "releaseTimeoutMs">> & HypemanDeployerOptions;
 
   constructor(o: HypemanDeployerOptions) {
-    this.o = { pollMs: 1_000, imageTimeoutMs: 600_000, healthTimeoutMs: 300_000, ...o };
+    this.o = { pollMs: 1_000, imageTimeoutMs: 600_000, healthTimeoutMs: 300_000, releaseTimeoutMs: 900_000, ...o };
     this.client = new Hypeman({ baseURL: o.baseURL, apiKey: o.apiKey ?? "", maxRetries: 2, timeout: 60_000, logLevel: "off" });
     this.ingresses = new PatternIngresses(this.client, { domain: o.domain, defaultPort: DEFAULT_PORT, tls: o.tls ?? false });
   }
@@ -63,6 +68,7 @@ export class HypemanDeployer implements Deployer {
       return { url: this.ingresses.url(name, input.port), instance: name, replaced: await this.remove(before.filter((i) => i !== same)) };
     }
     if (same) await this.remove([same]);
+    if (input.release) await this.release({ ...input, release: input.release }, tag, before);
     const created = await this.startInstance(name, tag, input);
     await this.awaitHealthy(created, input);
     const replaced = await this.remove(before.filter((i) => i.id !== created.id && i !== same));
@@ -76,7 +82,7 @@ export class HypemanDeployer implements Deployer {
     const live: LiveDeployment[] = [];
     for (const i of listed) {
       // Filtered again here: a server that ignores the tag filter must not show other repos' instances.
-      if (!Object.entries(tags).every(([k, v]) => i.tags?.[k] === v)) continue;
+      if (!Object.entries(tags).every(([k, v]) => i.tags?.[k] === v) || i.tags?.[ROLE_TAG] === "release") continue;
       const d = liveDeployment(i, this.ingresses.url(i.name, Number(i.env?.PORT) || DEFAULT_PORT));
       if (d) live.push(d);
     }
@@ -100,6 +106,14 @@ export class HypemanDeployer implements Deployer {
     if (result === true) return;
     if (result === false) throw infraError(`Hypeman could not pull the image: ${value?.error ?? "no reason given"}`, { title: "Deploy failed" });
     throw infraError(`Hypeman did not finish pulling the image in ${Math.round(this.o.imageTimeoutMs / 1000)} s (last status ${value?.status ?? "unknown"}).`);
+  }
+
+  /** The release command, in a one-off instance of the new image; one a crash left behind goes first. */
+  private async release(input: DeployInput & { release: string }, tag: string, before: Instance[]): Promise<void> {
+    const name = instanceName({ ...input, slug: input.target.slug, generation: `r${(input.digest.split(":").pop() ?? input.digest).slice(0, 11)}` });
+    await this.remove(before.filter((i) => i.name === name));
+    const tags = { ...identityTags(input), [DEPLOYMENT_TAG]: tag, [TARGET_TAG]: targetTag(input), [ROLE_TAG]: "release" };
+    await runRelease(this.client, input, { name, tags, pollMs: this.o.pollMs, timeoutMs: this.o.releaseTimeoutMs });
   }
 
   private async startInstance(name: string, tag: string, input: DeployInput): Promise<Instance> {

@@ -1,6 +1,7 @@
 import type { BuildRecord } from "../../core/build.ts";
 import type { DeployedImage, DeploymentKey, DeploymentReporter, DeploymentState } from "../../core/deployer.ts";
 import type { ClientFor } from "./check-run-reporter.ts";
+import { endInterruptedDeployments } from "./interrupted-deployments.ts";
 import { upsertPreviewComment } from "./preview-comment.ts";
 
 const STATE_TEXT: Record<DeploymentState, string> = {
@@ -10,6 +11,12 @@ const STATE_TEXT: Record<DeploymentState, string> = {
   error: "⚠️ Deploy failed on microship's side",
   inactive: "⏹️ Deploy cancelled",
 };
+
+const WHY_REMOVED = { closed: "The pull request was closed.", expired: "The preview expired (deploy.preview.ttl_days)." } as const;
+const REMOVED_LINE = {
+  closed: "🗑️ The preview was removed when the pull request closed.",
+  expired: "🗑️ The preview expired and was removed (deploy.preview.ttl_days); a new push deploys it again.",
+} as const;
 
 /** Deployments older than this many pages of one environment are left as GitHub has them. */
 const MAX_INACTIVE = 100;
@@ -28,6 +35,10 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
 
   async created(build: BuildRecord, key: DeploymentKey, image?: DeployedImage): Promise<number | null> {
     const gh = await this.clientFor(build.request.installationId);
+    // A build resumed after a crash may have started this deploy before: that deployment ends
+    // first. A failure here must not cost the new deployment; the old one then stays as it was.
+    // A rollback deploys an old build's image: that build's deployments are history, not interrupted.
+    if (!image?.rollback) await endInterruptedDeployments(gh, build, key).catch(() => 0);
     const { data } = await gh.request("POST /repos/{owner}/{repo}/deployments", {
       owner: key.owner,
       repo: key.repo,
@@ -66,17 +77,17 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
     await upsertPreviewComment(gh, { owner: key.owner, repo: key.repo, issue_number: pr.number }, { app: key.app, line });
   }
 
-  /** The pull request closed: its preview's deployments go inactive and the comment says so. */
-  async previewRemoved(installationId: number, owner: string, repo: string, prNumber: number): Promise<void> {
+  /** The preview went (its pull request closed, or it expired): its deployments go inactive and the comment says so. */
+  async previewRemoved(installationId: number, owner: string, repo: string, prNumber: number, reason: "closed" | "expired" = "closed"): Promise<void> {
     const gh = await this.clientFor(installationId);
     const environment = `preview/pr-${prNumber}`;
     const { data } = await gh.request("GET /repos/{owner}/{repo}/deployments", { owner, repo, environment, per_page: MAX_INACTIVE });
     const deployments = (Array.isArray(data) ? data : []) as { id: number }[];
     for (const d of deployments) {
-      await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: d.id, state: "inactive", description: "The pull request was closed." });
+      await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", { owner, repo, deployment_id: d.id, state: "inactive", description: WHY_REMOVED[reason] });
     }
     if (deployments.length > 0) {
-      await upsertPreviewComment(gh, { owner, repo, issue_number: prNumber }, { app: null, line: "🗑️ The preview was removed when the pull request closed.", only: true });
+      await upsertPreviewComment(gh, { owner, repo, issue_number: prNumber }, { app: null, line: REMOVED_LINE[reason], only: true });
     }
   }
 }

@@ -59,6 +59,34 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * Takes the session advisory lock `key` if it is free, holding one connection of the lock
+   * pool until the returned function frees it; null (and no connection held) when it is taken.
+   */
+  async tryLock(key: string): Promise<(() => Promise<void>) | null> {
+    const client = await this.lockPool.connect();
+    // A held connection the server ends (restart, admin) must not crash the process: the lock is gone, the unlock below says so.
+    const onError = () => {};
+    client.on("error", onError);
+    try {
+      const r = await client.query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [key]);
+      if (r.rows[0]?.ok !== true) {
+        client.off("error", onError);
+        client.release();
+        return null;
+      }
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    return async () => {
+      // A connection whose unlock failed may still hold the lock: it is closed, not reused.
+      const failed = await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]).then(() => undefined, (err: Error) => err);
+      client.off("error", onError);
+      client.release(failed);
+    };
+  }
+
   async query(text: string, params: unknown[] = []): Promise<pg.QueryResult> {
     return this.pool.query(text, params);
   }

@@ -131,6 +131,10 @@ export class PgStore implements Store {
     return this.db.withLock(`microship:build:${id}`, fn);
   }
 
+  tryLock(name: string): Promise<(() => Promise<void>) | null> {
+    return this.db.tryLock(name);
+  }
+
   async ping(): Promise<void> {
     await this.db.query("SELECT 1");
   }

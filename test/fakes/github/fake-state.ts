@@ -38,6 +38,8 @@ export interface PullRequest {
   headRef: string;
   /** owner/name of the head repo; absent means the base repo itself, null a deleted fork. */
   headRepo?: string | null;
+  /** Absent: open. */
+  state?: "open" | "closed";
   baseRef?: string;
 }
 

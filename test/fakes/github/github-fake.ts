@@ -99,7 +99,7 @@ export class GitHubFake {
     return this.repos.commit(o.owner, o.repo, o.branch, o.files, o.message);
   }
 
-  setPullRequest(o: { owner: string; repo: string; number: number; headSha: string; headRef: string; headRepo?: string | null; baseRef?: string }): void {
+  setPullRequest(o: { owner: string; repo: string; number: number; headSha: string; headRef: string; headRepo?: string | null; baseRef?: string; state?: "open" | "closed" }): void {
     this.repos.setRef(o.owner, o.repo, `refs/pull/${o.number}/head`, o.headSha);
     this.state.setPullRequest(o);
   }
@@ -109,10 +109,11 @@ export class GitHubFake {
   }
 
   /** The next `times` matching requests fail with `status` (500s, or 403/429 rate limits with their headers). */
-  failNext(fault: Omit<Fault, "match"> & { operationId?: string; method?: string }): void {
+  failNext(fault: Omit<Fault, "match"> & { operationId?: string; method?: string; pathIncludes?: string }): void {
     this.faults.push({
       ...fault,
-      match: (c) => (!fault.operationId || c.operationId === fault.operationId) && (!fault.method || c.method === fault.method),
+      match: (c) =>
+        (!fault.operationId || c.operationId === fault.operationId) && (!fault.method || c.method === fault.method) && (!fault.pathIncludes || c.path.includes(fault.pathIncludes)),
     });
   }
 

@@ -41,7 +41,7 @@ function pullView(pr: PullRequest, repo: { owner: string; repo: string; defaultB
   const base = { full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
   // `headRepo: null` stands for a deleted fork, which GitHub shows as a null head repo.
   const headRepo = pr.headRepo === null ? null : { ...base, full_name: pr.headRepo ?? base.full_name, owner: user((pr.headRepo ?? base.full_name).split("/")[0]!) };
-  return { number: pr.number, state: "open", head: { sha: pr.headSha, ref: pr.headRef, repo: headRepo }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } };
+  return { number: pr.number, state: pr.state ?? "open", head: { sha: pr.headSha, ref: pr.headRef, repo: headRepo }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } };
 }
 
 /** Answers a validated request. Only the fields the app and Probot read need to be realistic. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /**
  * Hypeman's images, instances and ingresses resources, as @onkernel/hypeman describes them:
@@ -7,6 +7,9 @@ import type { IncomingMessage } from "node:http";
  * instances check Hypeman's name rule and uniqueness, run Initializing → Running, and report
  * health apart from state (starting → healthy|unhealthy); ingresses refuse a second rule for a
  * hostname. Nothing really runs: what the health check would find is the `unhealthy` fault.
+ * A one-off instance (restart policy `never`, a `cmd`: how a release command runs) exits after
+ * it boots, with the exit code and output `commands` gives it; GET /instances/{id}/logs serves
+ * that output as Server-Sent Events whose data are JSON strings, as the SDK's Stream reads them.
  */
 export interface DeployFaults {
   /** Images (by name) whose pull fails. */
@@ -19,6 +22,13 @@ export interface DeployFaults {
   healthAfterReads: number;
   /** Lists answer every record whatever the tags asked (an older server). */
   ignoreTagFilter: boolean;
+  /**
+   * What a one-off instance (restart policy `never`, a `cmd`) does, by its last `cmd` element:
+   * its exit code and the output its logs then show. Unlisted commands exit 0 with one line.
+   */
+  commands: Map<string, { exitCode: number; output: string[] }>;
+  /** Pulls of images whose name ends with one of these stay `pulling` until it is taken out. */
+  holdPulls: Set<string>;
 }
 
 type Json = Record<string, any>;
@@ -32,12 +42,15 @@ export class FakeDeployApi {
   readonly images = new Map<string, Json>();
   readonly instances = new Map<string, Json>();
   readonly ingresses = new Map<string, Json>();
-  readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2, ignoreTagFilter: false };
+  readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2, ignoreTagFilter: false, commands: new Map(), holdPulls: new Set() };
+  /** Every instance create's body with the id it got, in order (deleted ones too). */
+  readonly created: Json[] = [];
   private readonly reads = new Map<string, number>();
 
   /** Handles the request when it is one of these resources; false otherwise. */
-  handle(req: IncomingMessage, url: URL, send: Send, fail: Fail): boolean {
+  handle(req: IncomingMessage, url: URL, send: Send, fail: Fail, res?: ServerResponse): boolean {
     const [resource, rawId, ...rest] = url.pathname.split("/").slice(1);
+    if (resource === "instances" && rawId && rest.length === 1 && rest[0] === "logs" && req.method === "GET" && res) return this.logs(decodeURIComponent(rawId), url, res, fail), true;
     if (!resource || !["images", "instances", "ingresses"].includes(resource) || rest.length > 0) return false;
     const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
     const method = req.method ?? "GET";
@@ -95,9 +108,10 @@ export class FakeDeployApi {
     const hc = body.health_check;
     if (hc && hc.type === "http" && !(hc.http && Number.isInteger(hc.http.port))) return fail(400, "invalid_request", "health_check.http.port is required");
     const id = randomUUID().replace(/-/g, "").slice(0, 24);
+    this.created.push({ ...body, id });
     const instance: Json = {
       id, name: body.name, image: body.image, state: "Initializing", created_at: now(), expires_at: null, env: body.env ?? {},
-      health_check: hc, restart_policy: body.restart_policy, tags: body.tags ?? {},
+      health_check: hc, restart_policy: body.restart_policy, tags: body.tags ?? {}, cmd: body.cmd, entrypoint: body.entrypoint, exit_code: null,
       health_status: { status: hc && hc.type !== "none" ? "starting" : "disabled", consecutive_failures: 0, consecutive_successes: 0, last_error: null },
       network: { enabled: true, ip: `10.100.0.${(this.instances.size % 250) + 2}`, name: "default" },
     };
@@ -138,7 +152,9 @@ export class FakeDeployApi {
     const counter = `${resource.slice(0, -1)}:${key}`;
     const n = (this.reads.get(counter) ?? 0) + 1;
     this.reads.set(counter, n);
-    if (resource === "images" && record.status !== "ready" && record.status !== "failed") {
+    const held = resource === "images" && [...this.faults.holdPulls].some((end) => String(record.name).endsWith(end));
+    if (resource === "images" && held && record.status !== "failed" && record.status !== "ready") record.status = "pulling";
+    else if (resource === "images" && record.status !== "ready" && record.status !== "failed") {
       if (n >= IMAGE_STEPS.length) {
         const failed = this.faults.failImages.has(record.name);
         Object.assign(record, failed ? { status: "failed", error: `failed to pull ${record.name}: manifest unknown` } : { status: "ready", digest: record.digest });
@@ -148,8 +164,33 @@ export class FakeDeployApi {
     return record;
   }
 
+  /** A program that exits by itself: never restarted, with its own command. */
+  private isJob(instance: Json): boolean {
+    return instance.restart_policy?.policy === "never" && Array.isArray(instance.cmd) && instance.cmd.length > 0;
+  }
+
+  private jobOf(instance: Json): FakeJob {
+    return this.faults.commands.get(String(instance.cmd.at(-1))) ?? { exitCode: 0, output: [`ran ${instance.cmd.at(-1)}`] };
+  }
+
+  /** GET /instances/{id}/logs: Server-Sent Events, each `data:` a JSON string (one line), the last `tail` lines. */
+  private logs(idOrName: string, url: URL, res: ServerResponse, fail: Fail): void {
+    const key = this.find(this.instances, idOrName);
+    if (!key) return fail(404, "not_found", `instance ${idOrName} not found`);
+    const instance = this.instances.get(key)!;
+    const lines = this.isJob(instance) && instance.state === "Stopped" ? this.jobOf(instance).output : [];
+    const tail = Number(url.searchParams.get("tail") ?? 100);
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    for (const line of lines.slice(-Math.max(0, tail))) res.write(`data: ${JSON.stringify(line)}\n\n`);
+    res.end();
+  }
+
   private boot(instance: Json, reads: number): void {
     if (instance.state === "Initializing") Object.assign(instance, { state: "Running", started_at: now() });
+    if (this.isJob(instance) && instance.state === "Running" && reads >= 2) {
+      const { exitCode } = this.jobOf(instance);
+      Object.assign(instance, { state: "Stopped", stopped_at: now(), exit_code: exitCode, exit_message: exitCode === 0 ? "exited normally" : `exited with code ${exitCode}` });
+    }
     const health = instance.health_status;
     if (health.status !== "starting" || reads < this.faults.healthAfterReads) return;
     if (this.faults.unhealthy.has(instance.image)) {
@@ -157,6 +198,11 @@ export class FakeDeployApi {
       Object.assign(health, { status: "unhealthy", consecutive_failures: 3, last_error: `GET ${path}: connection refused`, last_failure_at: now() });
     } else Object.assign(health, { status: "healthy", consecutive_successes: 1, last_success_at: now() });
   }
+}
+
+export interface FakeJob {
+  exitCode: number;
+  output: string[];
 }
 
 async function readJson(req: IncomingMessage): Promise<Json | null> {

@@ -89,7 +89,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     const problem = jwtProblem(secret, req.headers.authorization);
     if (problem) return fail(401, "unauthorized", problem);
     if (url.pathname === "/resources" && req.method === "GET") return send(200, resources.answer([...builds.values()].filter((b) => !b.terminal).length));
-    if (deploy.handle(req, url, send, fail)) return;
+    if (deploy.handle(req, url, send, fail, res)) return;
     const m = /^\/builds(?:\/([^/]+))?(\/events)?$/.exec(url.pathname);
     if (!m) return fail(404, "not_found", `no route ${req.method} ${url.pathname}`);
     const [, id, events] = m;
