@@ -53,7 +53,8 @@ export class WorkerPool {
   wake(): void {
     if (this.stopping || this.pumping) return;
     this.pumping = true;
-    void this.pump().finally(() => {
+    // A claim that fails (the database restarting) must not take the process down: the next poll tries again.
+    void this.pump().catch((err) => this.o.pipeline.log.warn({ err }, "claiming a build failed; retrying on the next poll")).finally(() => {
       this.pumping = false;
     });
   }
