@@ -37,6 +37,9 @@ export class PgDatabase {
     // next query opens another.
     this.pool.on("error", () => {});
     this.lockPool.on("error", () => {});
+    // Nor may a checked-out one's (a lock held across other work, a transaction between two
+    // statements) when Postgres restarts: its holder's next statement fails and says so.
+    for (const p of [this.pool, this.lockPool]) p.on("connect", (client) => void client.on("error", () => {}));
   }
 
   /** Runs `fn` holding the session advisory lock named by `key`, which every replica honours. */
