@@ -80,7 +80,7 @@ function startBare(env: Record<string, string>): Promise<{ url: string; child: C
 
 /** 2. `builds` pushes on distinct branches, all at once, to `n` replicas; time to the last completed check run. */
 async function throughput(n: number): Promise<void> {
-  const builds = quick ? 30 : 120;
+  const builds = quick ? 15 : 40;
   const w = await replicaWorld(await cluster.database(), { MICROSHIP_CONCURRENCY: String(4 * n), MS_CHILD_LEASE_MS: "10000" });
   try {
     const replicas: { url: string }[] = [];

@@ -32,7 +32,9 @@ export class PgDatabase {
   constructor(url: string, max = 16, statementMs = 60_000) {
     const bounds = { connectionTimeoutMillis: 10_000, statement_timeout: statementMs, keepAlive: true };
     this.pool = new pg.Pool({ connectionString: url, max, ...bounds });
-    this.lockPool = new pg.Pool({ connectionString: url, max: 8, ...bounds });
+    // A lock's connection is held while its holder calls GitHub (opening a check run): after an
+    // outage, a burst of them waits its turn here rather than failing into the slower retry paths.
+    this.lockPool = new pg.Pool({ connectionString: url, max: 8, ...bounds, connectionTimeoutMillis: statementMs });
     // An idle client's broken connection must not crash the process: the pool drops it and the
     // next query opens another.
     this.pool.on("error", () => {});

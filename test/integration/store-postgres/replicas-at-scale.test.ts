@@ -154,7 +154,11 @@ test("Postgres restarted under load: the replicas reconnect, and every acknowled
     await w.fake.waitFor(() => {
       const done = new Set(w.fake.checkRuns("o", "r").filter((r) => r.status === "completed").map((r) => r.head_sha));
       return acked.every((s) => done.has(s.sha));
-    }, 120_000, "every acknowledged delivery to be built").catch(async (err) => {
+    }, 150_000, "every acknowledged delivery to be built").catch(async (err) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      console.error("ACTIVITY", JSON.stringify((await c.query("SELECT state, wait_event_type, left(query, 60) AS q, count(*) FROM pg_stat_activity GROUP BY 1,2,3 ORDER BY 4 DESC")).rows));
+      await c.end();
       console.error(await dump(w));
       throw err;
     });
