@@ -6,7 +6,7 @@
  *     pipeline around a build that takes no time: checkout by git, check runs, log, claims);
  *  3. push → build claimed on an idle worker replica, through a web replica (NOTIFY; polling is
  *     set to 5 s so it cannot be what wakes the worker).
- * Run: node bench/scale/run.ts [--quick]. Results are written up in bench/scale.md.
+ * Run: node bench/scale/run.ts [--quick] [--ack-only]. Results are written up in bench/scale.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -21,8 +21,10 @@ const cluster = await startPostgresCluster();
 const report: string[] = [];
 try {
   await ackLatency();
-  for (const n of [1, 2, 3]) await throughput(n);
-  await wakeLatency();
+  if (!process.argv.includes("--ack-only")) {
+    for (const n of [1, 2, 3]) await throughput(n);
+    await wakeLatency();
+  }
 } finally {
   await cluster.stop();
 }
