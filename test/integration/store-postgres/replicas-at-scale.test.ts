@@ -48,18 +48,19 @@ test("500 deliveries over web and all-role replicas: each recorded once, each sh
     assert.equal((await fetch(`${worker.url}/healthz`)).status, 200);
     assert.equal((await fetch(`${worker.url}/readyz`)).status, 200);
 
-    // 100 commits, each delivered five times with five delivery ids (a push and the GitHub events
-    // that share its build), the five at once through different replicas: the submits of one
-    // sha race across replicas. 100 builds keep the test's time (each fetches its source by git) modest.
-    const pushes = w.branches("b", 100);
+    // 50 commits, each delivered ten times with ten delivery ids (a push and the GitHub events
+    // that share its build), at once through different replicas: the submits of one sha race
+    // across replicas. 50 builds keep the test's time modest: a replica sends one installation's
+    // check-run writes a second apart (GitHub's guidance), about three per build.
+    const pushes = w.branches("b", 50);
     const front = [a.url, b.url, web.url];
-    const jobs = pushes.flatMap((p, i) => Array.from({ length: 5 }, (_, k) => () => w.push(front[(i + k) % 3]!, p.branch, p.sha)));
+    const jobs = pushes.flatMap((p, i) => Array.from({ length: 10 }, (_, k) => () => w.push(front[(i + k) % 3]!, p.branch, p.sha)));
     const sent = await inFlight(jobs, 32);
     assert.equal(sent.length, 500);
     // 202 is Octokit's "still processing" after 9 s: GitHub counts it delivered, and the submit goes on.
     assert.deepEqual(sent.filter((s) => s.status !== 200 && s.status !== 202), [], "every delivery acknowledged");
     // GitHub redelivers: the same delivery ids again, through another replica, record nothing new.
-    const again = await inFlight(sent.slice(0, 30).map((s, i) => () => w.push(front[(i + 1) % 3]!, pushes[Math.floor(i / 5)]!.branch, pushes[Math.floor(i / 5)]!.sha, s.deliveryId)), 8);
+    const again = await inFlight(sent.slice(0, 30).map((s, i) => () => w.push(front[(i + 1) % 3]!, pushes[Math.floor(i / 10)]!.branch, pushes[Math.floor(i / 10)]!.sha, s.deliveryId)), 8);
     assert.ok(again.every((s) => s.status === 200 || s.status === 202));
 
     await w.fake.waitFor(() => {
@@ -131,7 +132,7 @@ test("Postgres restarted under load: the replicas reconnect, and every acknowled
   const w = await replicaWorld(url, { MICROSHIP_CONCURRENCY: "8", MS_CHILD_LEASE_MS: "5000" });
   try {
     const replicas = [await w.replica("ok"), await w.replica("ok")];
-    const pushes = w.branches("r", 80);
+    const pushes = w.branches("r", 60);
     const sent: { status: number; sha: string }[] = [];
     const sending = (async () => {
       for (const [i, p] of pushes.entries()) {
@@ -149,7 +150,7 @@ test("Postgres restarted under load: the replicas reconnect, and every acknowled
     assert.ok(refused.length > 0, "some deliveries met the outage");
     // GitHub redelivers on a 5xx (or no answer); a 4xx would be dropped for good.
     assert.deepEqual(refused.filter((s) => s.status >= 400 && s.status < 500), [], "the outage is a 5xx, never a 4xx");
-    assert.ok(acked.length > 20, `the deliveries before and after the outage were acknowledged were acknowledged (${acked.length}): ${sent.map((s) => s.status).join(" ")}\n${await dump(w)}`);
+    assert.ok(acked.length > 10, `the deliveries before and after the outage were acknowledged (${acked.length}): ${sent.map((s) => s.status).join(" ")}\n${await dump(w)}`);
 
     await w.fake.waitFor(() => {
       const done = new Set(w.fake.checkRuns("o", "r").filter((r) => r.status === "completed").map((r) => r.head_sha));
