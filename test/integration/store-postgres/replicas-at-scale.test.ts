@@ -127,10 +127,11 @@ test("a build running on a worker replica streams live on a web replica's log pa
   }
 });
 
-// todo: in about one run in three, a check run stays in_progress after the restart although every
-// acknowledged delivery was built (the failure prints the open runs and their build rows). Until
-// that is found, the test runs and reports but does not fail the suite.
-test("Postgres restarted under load: the replicas reconnect, and every acknowledged delivery is built", { todo: "a check run sometimes stays in progress after the restart" }, async () => {
+// todo: in about one run in three a build ends up with two check runs: one was created on GitHub
+// while Postgres went away (its id never stored), and a second opener made another instead of
+// adopting it by external_id; the first stays `queued`. Seen: run 1007 queued, build completed
+// with check_run_id 1014. Until that is fixed, the test runs and reports but does not fail the suite.
+test("Postgres restarted under load: the replicas reconnect, and every acknowledged delivery is built", { todo: "a check run created during the outage is sometimes not adopted: a second one is made" }, async () => {
   const url = await cluster.database();
   const w = await replicaWorld(url, { MICROSHIP_CONCURRENCY: "8", MS_CHILD_LEASE_MS: "5000" });
   try {
