@@ -15,6 +15,7 @@ import { HmacLinks } from "./http/links.ts";
 import { PrometheusMetrics } from "./http/metrics.ts";
 import { loadLinkSecret } from "./http/link-secret.ts";
 import { createHttpApp, createMetricsApp } from "./http/server.ts";
+import { createWorkerApp } from "./http/worker-app.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
@@ -67,10 +68,8 @@ export interface RunningMicroship {
 
 export async function startMicroship(env: Env, overrides: Overrides = {}): Promise<RunningMicroship> {
   const log = overrides.logger ?? createLogger(env.LOG_LEVEL);
-  const dataDir = resolve(env.MICROSHIP_DATA_DIR);
-  const workDir = join(dataDir, "work");
+  const dataDir = resolve(env.MICROSHIP_DATA_DIR), workDir = join(dataDir, "work");
   mkdirSync(workDir, { recursive: true });
-
   const probot = createAppProbot(env, log);
   const linkSecret = loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log);
   const links = new HmacLinks(linkSecret, publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
@@ -88,17 +87,19 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const rollbacks = rollbackService(pipeline);
   const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline });
   // Other replicas' submits wake this one's workers; their stop requests reach its builds at once.
-  storage.onWake(() => pool.wake());
+  // A web replica (MICROSHIP_ROLE) never claims: its pool is never started nor woken.
+  const claims = env.MICROSHIP_ROLE !== "web", wake = () => void (claims && pool.wake());
+  storage.onWake(wake);
   storage.onCancel((id) => pool.cancel(id));
-  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
+  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks }), { probot });
   const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder });
 
-  await pool.start();
+  if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
-  log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
+  log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind, role: env.MICROSHIP_ROLE }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
   const metricsServer = await listenForMetrics(env, metrics, log);
 
   return {
@@ -137,10 +138,11 @@ interface HttpParts {
   builder: Builder;
 }
 
-/** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard. */
+/** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard; a worker's: health and metrics. */
 function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
+  if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams,
@@ -189,7 +191,7 @@ async function closeServers(servers: (Server | null)[]): Promise<void> {
   }
 }
 
-function listen(app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> {
+function listen(app: ReturnType<typeof createWorkerApp>, port: number, host: string): Promise<Server> {
   return new Promise<Server>((ok, fail) => {
     const s = app.listen(port, host, () => ok(s)).on("error", fail);
   });

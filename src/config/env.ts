@@ -79,6 +79,8 @@ export const envSchema = z.object({
   /** The GitHub App's OAuth client, under the names Probot's setup flow writes to .env: they turn the dashboard on. */
   GITHUB_CLIENT_ID: z.string().min(1).max(100).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).max(200).optional(),
+  /** `web` serves webhooks, pages and the dashboard and claims no builds; `worker` runs builds and answers only health and metrics; `all` does both. */
+  MICROSHIP_ROLE: z.enum(["web", "worker", "all"]).default("all"),
 });
 
 export type Env = z.infer<typeof envSchema>;

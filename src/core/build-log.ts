@@ -8,7 +8,8 @@ const TAIL_LINES = 2_000;
 const TAIL_CHARS = 1024 * 1024;
 const FLUSH_LINES = 500;
 const FLUSH_BYTES = 1024 * 1024;
-const FLUSH_MS = 1_000;
+/** Another replica's log page polls the store: a quiet build's lines reach it within this. */
+const FLUSH_MS = 250;
 /** What a stored line costs beyond its text: its JSON keys, timestamp and stream. */
 const LINE_OVERHEAD = 48;
 /** Room kept past the cap for microship's own lines, so the stored log still says how the build ended. */

@@ -30,6 +30,7 @@ export class WorkerPool {
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private pumping = false;
+  private sweeping = false;
 
   constructor(options: WorkerPoolOptions) {
     this.o = { leaseMs: 30_000, pollMs: 1_000, maxTries: 2, workerId: `worker-${randomUUID().slice(0, 8)}`, ...options };
@@ -43,7 +44,11 @@ export class WorkerPool {
     await this.recover();
     await this.o.opener.sweep();
     this.timer = setInterval(() => {
-      void this.recover().then(() => this.o.opener.sweep()).catch((err) => this.o.pipeline.log.error({ err }, "recovery sweep failed"));
+      // One sweep at a time: under load (or with the database away) a sweep outlasts the poll, and overlapping ones only add to the load.
+      if (!this.sweeping) {
+        this.sweeping = true;
+        void this.recover().then(() => this.o.opener.sweep()).catch((err) => this.o.pipeline.log.error({ err }, "recovery sweep failed")).finally(() => (this.sweeping = false));
+      }
       this.wake();
     }, this.o.pollMs);
     this.timer.unref();
@@ -53,7 +58,8 @@ export class WorkerPool {
   wake(): void {
     if (this.stopping || this.pumping) return;
     this.pumping = true;
-    void this.pump().finally(() => {
+    // A claim that fails (the database restarting) must not take the process down: the next poll tries again.
+    void this.pump().catch((err) => this.o.pipeline.log.warn({ err }, "claiming a build failed; retrying on the next poll")).finally(() => {
       this.pumping = false;
     });
   }

@@ -6,7 +6,7 @@
  * interval (tests shorten it; the benchmark keeps the production 5 s). MS_CHILD_REAL_SOURCE=1
  * uses the real planner and archiver, so a repository's own files reach the build.
  * MS_CHILD_MEM_TRACE=1 prints the process's memory use to stderr twice a second.
- * MS_CHILD_LEASE_MS sets the lease (1.5 s; a heartbeat every third of it).
+ * MS_CHILD_LEASE_MS sets the lease (1.5 s; a heartbeat every third of it), MS_CHILD_POLL_MS the poll (200 ms).
  */
 import { startMicroship } from "../../src/main.ts";
 import { loadEnv } from "../../src/config/env.ts";
@@ -70,7 +70,7 @@ function floodBuilder(bytes: number, chunkBytes: number): Builder {
 
 const builder: Builder = mode === "flood" ? floodBuilder(Number(process.env.MS_CHILD_FLOOD_BYTES ?? 1e9), Number(process.env.MS_CHILD_FLOOD_CHUNK ?? 1024 * 1024)) : scripted;
 const source = process.env.MS_CHILD_REAL_SOURCE === "1" ? {} : { planner: fixedPlanner(), archiver: emptyArchiver };
-const app = await startMicroship(loadEnv(process.env), { builder, ...source, images: namer, progressIntervalMs: Number(process.env.MS_CHILD_PROGRESS_MS ?? (mode === "steady" ? 5_000 : 200)), pollMs: 200, leaseMs: Number(process.env.MS_CHILD_LEASE_MS ?? 1_500) });
+const app = await startMicroship(loadEnv(process.env), { builder, ...source, images: namer, progressIntervalMs: Number(process.env.MS_CHILD_PROGRESS_MS ?? (mode === "steady" ? 5_000 : 200)), pollMs: Number(process.env.MS_CHILD_POLL_MS ?? 200), leaseMs: Number(process.env.MS_CHILD_LEASE_MS ?? 1_500) });
 process.stdout.write(`READY ${app.url}\n`);
 // Tells where a test's RSS went: the live heap, or what the collector has not taken back yet.
 if (process.env.MS_CHILD_MEM_TRACE) {

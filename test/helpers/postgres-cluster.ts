@@ -25,6 +25,8 @@ export interface PostgresCluster {
   socketDir: string;
   /** A new empty database, by URL. */
   database(): Promise<string>;
+  /** Stops the server as `pg_ctl stop -m fast` does (SIGINT: sessions cut, a clean checkpoint) and keeps it down for `downMs`, then starts it again on the same data. */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,6 +74,15 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
         await admin.end();
       }
       return clusterUrl(socketDir, name);
+    },
+    async restart(downMs) {
+      if (server && server.exitCode === null && server.signalCode === null) {
+        const exited = once(server, "exit");
+        server.kill("SIGINT");
+        await exited;
+      }
+      await new Promise((ok) => setTimeout(ok, downMs));
+      server = await startServer(as("postgres", ["--pdeathsig", "KILL"]), data, socketDir);
     },
     async stop() {
       try {

@@ -32,11 +32,16 @@ export class PgDatabase {
   constructor(url: string, max = 16, statementMs = 60_000) {
     const bounds = { connectionTimeoutMillis: 10_000, statement_timeout: statementMs, keepAlive: true };
     this.pool = new pg.Pool({ connectionString: url, max, ...bounds });
-    this.lockPool = new pg.Pool({ connectionString: url, max: 8, ...bounds });
+    // A lock's connection is held while its holder calls GitHub (opening a check run): after an
+    // outage, a burst of them waits its turn here rather than failing into the slower retry paths.
+    this.lockPool = new pg.Pool({ connectionString: url, max: 8, ...bounds, connectionTimeoutMillis: statementMs });
     // An idle client's broken connection must not crash the process: the pool drops it and the
     // next query opens another.
     this.pool.on("error", () => {});
     this.lockPool.on("error", () => {});
+    // Nor may a checked-out one's (a lock held across other work, a transaction between two
+    // statements) when Postgres restarts: its holder's next statement fails and says so.
+    for (const p of [this.pool, this.lockPool]) p.on("connect", (client) => void client.on("error", () => {}));
   }
 
   /** Runs `fn` holding the session advisory lock named by `key`, which every replica honours. */

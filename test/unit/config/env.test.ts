@@ -97,3 +97,10 @@ test("the dashboard's OAuth client: both under Probot's names, or neither", () =
     assert.throws(() => loadEnv(half), (err) => err instanceof EnvError && /set both/.test(err.problems.join()));
   }
 });
+
+test("MICROSHIP_ROLE: all by default, web or worker when asked, nothing else", () => {
+  assert.equal(loadEnv({}).MICROSHIP_ROLE, "all");
+  assert.equal(loadEnv({ MICROSHIP_ROLE: "web" }).MICROSHIP_ROLE, "web");
+  assert.equal(loadEnv({ MICROSHIP_ROLE: "worker" }).MICROSHIP_ROLE, "worker");
+  assert.throws(() => loadEnv({ MICROSHIP_ROLE: "builder" }), (err: unknown) => err instanceof EnvError && /^MICROSHIP_ROLE: /.test(err.problems[0]!));
+});
