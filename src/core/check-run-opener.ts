@@ -1,5 +1,6 @@
 import type { BuildRecord } from "./build.ts";
 import { concludeRun } from "./conclude-run.ts";
+import { endDuplicateRun } from "./check-runs.ts";
 import { cancelledOutcome } from "./ending-outcomes.ts";
 import { noMetrics, type ChecksReporter, type LinkSigner, type OpLog } from "./ports.ts";
 import type { Store } from "./store.ts";
@@ -34,8 +35,9 @@ export class CheckRunOpener {
       const fresh = await this.store.getBuild(build.id);
       if (fresh?.checkRunId != null) return fresh.checkRunId;
       if (fresh?.state === "completed") return null;
-      const id = await this.reporter.queued(build);
-      await this.store.setCheckRunId(build.id, id);
+      const created = await this.reporter.queued(build);
+      const id = await this.store.setCheckRunId(build.id, created);
+      if (id !== created) await this.endDuplicate(build, created, id);
       // Cancelled (superseded, PR closed) while the create was in flight: whoever cancelled it saw
       // no run to conclude, so the run just created would stay queued for ever.
       const after = await this.store.getBuild(build.id);
@@ -46,6 +48,12 @@ export class CheckRunOpener {
     const p = (this.store.withBuildLock ? this.store.withBuildLock(build.id, open) : open()).finally(() => this.inFlight.delete(build.id));
     this.inFlight.set(build.id, p);
     return p;
+  }
+
+  /** Another opener stored its run first (the build lock was lost with a database restart): ours ends. */
+  private async endDuplicate(build: BuildRecord, duplicate: number, kept: number): Promise<void> {
+    this.log.warn({ buildId: build.id, duplicate, kept }, "a second check run was opened for a build; it is ended as skipped");
+    await endDuplicateRun(build, duplicate, kept, { reporter: this.reporter, links: this.links });
   }
 
   private async concludeLate(build: BuildRecord, checkRunId: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { BuildOutcome, BuildRecord } from "./build.ts";
 import { emptyOutcome } from "./build.ts";
+import { duplicateRunOutcome } from "./ending-outcomes.ts";
 import type { Builder, LogLine } from "./builder.ts";
 import { worstConclusion } from "./outcome.ts";
 import type { ChecksReporter, LinkSigner, RunRef } from "./ports.ts";
@@ -19,6 +20,7 @@ interface RunDeps {
   store: Store;
   reporter: ChecksReporter;
   builder: Builder;
+  links?: Pick<LinkSigner, "detailsUrl"> | null;
 }
 
 interface CompleteDeps {
@@ -30,9 +32,19 @@ interface CompleteDeps {
 
 /** Puts the main run in progress (the queued one when it exists) and stores its id. */
 export async function startMainRun(build: BuildRecord, deps: RunDeps): Promise<RunWithId> {
-  const checkRunId = await retrying(() => deps.reporter.started({ build, app: null, checkRunId: build.checkRunId }, deps.builder.describe()));
-  if (checkRunId !== build.checkRunId) await deps.store.setCheckRunId(build.id, checkRunId);
+  const started = await retrying(() => deps.reporter.started({ build, app: null, checkRunId: build.checkRunId }, deps.builder.describe()));
+  if (started === build.checkRunId) return { build, app: null, checkRunId: started };
+  const checkRunId = await deps.store.setCheckRunId(build.id, started);
+  if (checkRunId !== started) {
+    await endDuplicateRun(build, started, checkRunId, deps);
+    await retrying(() => deps.reporter.started({ build, app: null, checkRunId }, deps.builder.describe()));
+  }
   return { build, app: null, checkRunId };
+}
+
+/** An opener stored another run of this build first (Store.setCheckRunId): that one carries the build, `duplicate` ends at once. */
+export async function endDuplicateRun(build: BuildRecord, duplicate: number, kept: number, deps: Pick<RunDeps, "reporter" | "links">): Promise<void> {
+  await deps.reporter.completed({ build, app: null, checkRunId: duplicate }, duplicateRunOutcome(kept), [], deps.links?.detailsUrl(build.id) ?? "");
 }
 
 /** Opens an app's run, or takes up the one an interrupted try of this build opened. */

@@ -13,6 +13,11 @@ export function cancelledOutcome(newer: BuildRecord | null, reason: string | nul
   };
 }
 
+/** A second run opened for one build (see Store.setCheckRunId): it ends at once, pointing at the run that carries the build. */
+export function duplicateRunOutcome(keptRunId: number): BuildOutcome {
+  return { ...emptyOutcome("skipped", "Duplicate run"), skippedReason: `this build's check run was opened twice while microship's database was unreachable; run ${keptRunId} carries the build` };
+}
+
 /** A build whose workers kept dying under it: concluded, not resumed again. */
 export function interruptedOutcome(build: BuildRecord): BuildOutcome {
   if (build.cancelRequested) return emptyOutcome("cancelled", "Build cancelled");

@@ -67,7 +67,12 @@ export interface Store {
   latestBuildForSha(owner: string, repo: string, sha: string, trusted: boolean): Promise<BuildRecord | null>;
   /** Unfinished builds still waiting for their first check run, oldest first (the notifier creates them). */
   buildsWithoutCheckRun(limit: number): Promise<BuildRecord[]>;
-  setCheckRunId(id: string, checkRunId: number): Promise<void>;
+  /**
+   * Stores the build's run id unless it has one already, and returns the id it has: the first one
+   * stored wins. Two openers can race past the build lock (a Postgres restart drops advisory
+   * locks), and each must learn which run the build keeps.
+   */
+  setCheckRunId(id: string, checkRunId: number): Promise<number>;
   /**
    * Check runs of the apps of a multi-app repo (`microship/<name>`), so a crash can still conclude
    * them: one per (build, app); setting it again replaces it and opens it again. openAppCheckRuns

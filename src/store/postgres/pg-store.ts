@@ -64,8 +64,9 @@ export class PgStore implements Store {
     return r.rows.map(rowToBuild);
   }
 
-  async setCheckRunId(id: string, checkRunId: number): Promise<void> {
-    await this.db.query("UPDATE builds SET check_run_id = $1 WHERE id = $2", [checkRunId, id]);
+  async setCheckRunId(id: string, checkRunId: number): Promise<number> {
+    const { rows } = await this.db.query("UPDATE builds SET check_run_id = COALESCE(check_run_id, $1) WHERE id = $2 RETURNING check_run_id", [checkRunId, id]);
+    return rows[0] ? Number(rows[0].check_run_id) : checkRunId;
   }
 
   async setAppCheckRun(id: string, app: string, checkRunId: number): Promise<void> {

@@ -58,8 +58,9 @@ export class SqliteStore implements Store {
     return rows.map(rowToBuild);
   }
 
-  async setCheckRunId(id: string, checkRunId: number): Promise<void> {
-    this.db.prepare("UPDATE builds SET check_run_id = ? WHERE id = ?").run(checkRunId, id);
+  async setCheckRunId(id: string, checkRunId: number): Promise<number> {
+    const row = this.db.prepare("UPDATE builds SET check_run_id = COALESCE(check_run_id, ?) WHERE id = ? RETURNING check_run_id").get(checkRunId, id) as { check_run_id: number } | undefined;
+    return row ? Number(row.check_run_id) : checkRunId;
   }
 
   async setAppCheckRun(id: string, app: string, checkRunId: number): Promise<void> {

@@ -66,6 +66,15 @@ export const bookkeepingCases: ContractCase[] = [
     },
   },
   {
+    name: "a build's check run id: the first one stored wins, and each caller learns which it is",
+    async run({ store }) {
+      const build = await submitNew(store, { sha: sha("1"), branch: "a" });
+      assert.equal(await store.setCheckRunId(build.id, 7), 7);
+      assert.equal(await store.setCheckRunId(build.id, 8), 7, "a second opener is told the first run");
+      assert.equal((await mustGet(store, build.id)).checkRunId, 7);
+    },
+  },
+  {
     name: "app check runs: one per (build, app), listed by app until completed; setting one again reopens it",
     async run({ store }) {
       const a = await submitNew(store, { sha: sha("1"), branch: "a" });

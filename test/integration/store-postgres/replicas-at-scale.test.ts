@@ -127,11 +127,9 @@ test("a build running on a worker replica streams live on a web replica's log pa
   }
 });
 
-// todo: in about one run in three a build ends up with two check runs: one was created on GitHub
-// while Postgres went away (its id never stored), and a second opener made another instead of
-// adopting it by external_id; the first stays `queued`. Seen: run 1007 queued, build completed
-// with check_run_id 1014. Until that is fixed, the test runs and reports but does not fail the suite.
-test("Postgres restarted under load: the replicas reconnect, and every acknowledged delivery is built", { todo: "a check run created during the outage is sometimes not adopted: a second one is made" }, async () => {
+// A check run created while Postgres was away can race a second opener past the build lock (a
+// restart drops advisory locks): the first id stored wins and the other run ends as skipped.
+test("Postgres restarted under load: the replicas reconnect, and every acknowledged delivery is built", async () => {
   const url = await cluster.database();
   const w = await replicaWorld(url, { MICROSHIP_CONCURRENCY: "8", MS_CHILD_LEASE_MS: "5000" });
   try {
