@@ -15,6 +15,7 @@ import { HmacLinks } from "./http/links.ts";
 import { PrometheusMetrics } from "./http/metrics.ts";
 import { loadLinkSecret } from "./http/link-secret.ts";
 import { createHttpApp, createMetricsApp } from "./http/server.ts";
+import { createDeployProxy } from "./deploy/proxy/deploy-proxy.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
@@ -78,6 +79,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
   const { pipeline: deploying, previews } = deployParts(parts.deployer, clientFor, log);
+  const deployProxy = parts.deployRoutes ? createDeployProxy(parts.deployRoutes) : null;
 
   const pool = new WorkerPool({
     queue,
@@ -92,12 +94,14 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deployProxy });
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
+  deployProxy?.attach(server);
+  parts.deployRoutes?.listening(port);
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
   const metricsServer = await listenForMetrics(env, metrics, log);
 
@@ -116,6 +120,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       await pool.stop();
       await previews?.idle();
       await parts.close();
+      deployProxy?.close();
       await storage.close();
     },
   };
@@ -132,15 +137,16 @@ interface HttpParts {
   linkSecret: ReturnType<typeof loadLinkSecret>;
   service: BuildService;
   clientFor: ReturnType<typeof installationClients>["clientFor"];
+  deployProxy: ReturnType<typeof createDeployProxy> | null;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deployProxy }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
-    maxLogStreams: overrides.maxLogStreams,
+    maxLogStreams: overrides.maxLogStreams, deployProxy,
     dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
   });
 }
