@@ -16,6 +16,7 @@ import { PrometheusMetrics } from "./http/metrics.ts";
 import { loadLinkSecret } from "./http/link-secret.ts";
 import { createHttpApp, createMetricsApp } from "./http/server.ts";
 import { createDeployProxy } from "./deploy/proxy/deploy-proxy.ts";
+import type { RouteTable } from "./deploy/proxy/route-table.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
@@ -44,6 +45,8 @@ export interface Overrides {
   maxLogStreams?: number;
   /** Replaces MICROSHIP_DEPLOYER's deployer; null turns deploys off. */
   deployer?: Deployer | null;
+  /** The deploy proxy's routes, shared with a replacement deployer; null: no deploy proxy. */
+  deployRoutes?: RouteTable | null;
 }
 
 export interface RunningMicroship {

@@ -20,12 +20,20 @@ export function parseDeployHost(header: string | undefined, domain: string): Dep
   if (!header) return { kind: "other" };
   const suffix = `.${domain}`;
   // Judged before any other work: a long header can only be refused, or left to microship's pages.
-  if (header.length > MAX_HOST + 6) return asciiLower(header).includes(suffix) ? { kind: "invalid" } : { kind: "other" };
+  if (header.length > MAX_HOST + 6) return namesDomain(header.slice(-(MAX_HOST + 16)), suffix) ? { kind: "invalid" } : { kind: "other" };
   const host = stripPort(header);
   const lower = asciiLower(host.endsWith(".") ? host.slice(0, -1) : host);
-  if (!lower.endsWith(suffix)) return asciiLower(header).includes(suffix) ? { kind: "invalid" } : { kind: "other" };
+  if (!lower.endsWith(suffix)) return namesDomain(header, suffix) ? { kind: "invalid" } : { kind: "other" };
   const name = lower.slice(0, -suffix.length);
   return isValidName(name) ? { kind: "deployment", name } : { kind: "invalid" };
+}
+
+/** Ends in the domain, perhaps with a dot or a port that didn't parse: meant for a deployment. */
+function namesDomain(header: string, suffix: string): boolean {
+  const lower = asciiLower(header);
+  const colon = lower.lastIndexOf(":");
+  const host = colon === -1 ? lower : lower.slice(0, colon);
+  return host.endsWith(suffix) || host.endsWith(`${suffix}.`);
 }
 
 /** `host:port` -> host; anything else (an IPv6 literal, a bad port) is left whole, and so matches no deployment. */
