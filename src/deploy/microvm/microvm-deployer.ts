@@ -16,6 +16,8 @@ import { healthFailure, type VmRecord } from "./vm-record.ts";
 export interface MicroVmDeployerOptions {
   /** The microvm builder's data dir: the VM image is shared; app disks go to <dataDir>/deploy/images. */
   dataDir: string;
+  /** Where app disks are kept, one per image digest (default <dataDir>/deploy/images). */
+  appDiskDir?: string;
   /** microship's proxy routes (src/deploy/proxy/route-table.ts). */
   routes: RouteTable;
   log?: OpLog;
@@ -99,7 +101,7 @@ export class MicroVmDeployer implements Deployer {
     const image = await ensureVmImage({ dataDir: this.o.dataDir, progress: this.o.imageProgress });
     await requireSocat();
     input.log(`Converting ${input.imageRef} to a VM disk.`);
-    const disk = await ensureAppDisk({ dir: `${this.o.dataDir}/deploy/images`, imageRef: input.imageRef, digest: input.digest, auth: this.o.registryAuth ?? null, insecureRegistries: this.o.insecureRegistries ?? [] });
+    const disk = await ensureAppDisk({ dir: this.o.appDiskDir ?? `${this.o.dataDir}/deploy/images`, imageRef: input.imageRef, digest: input.digest, auth: this.o.registryAuth ?? null, insecureRegistries: this.o.insecureRegistries ?? [] });
     const script = runScript(disk.runtime, input.env, input.port);
     const cpus = this.o.cpus ?? 1;
     const memoryMiB = this.o.memoryMiB ?? 1024;
