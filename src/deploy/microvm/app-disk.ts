@@ -41,7 +41,7 @@ export function ensureAppDisk(o: AppDiskOptions): Promise<AppDisk> {
   const dest = join(o.dir, hex);
   let p = inFlight.get(dest);
   if (!p) {
-    p = readyDisk(dest).then((d) => d ?? withDirLock(`${dest}.lock`, async () => (await readyDisk(dest)) ?? makeDisk(dest, o))).finally(() => inFlight.delete(dest));
+    p = readyDisk(dest).then(async (d) => d ?? (await mkdir(o.dir, { recursive: true }), withDirLock(`${dest}.lock`, async () => (await readyDisk(dest)) ?? makeDisk(dest, o)))).finally(() => inFlight.delete(dest));
     inFlight.set(dest, p);
   }
   return p;
