@@ -1,63 +1,76 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { request } from "node:http";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { ensureBaseImages, CACHE, type BaseImages } from "../helpers/base-images.ts";
-import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { HostBuilder } from "../../src/builder/host/host-builder.ts";
-import { ensureVmImage } from "../../src/builder/microvm/vm-image.ts";
 import { MicroVmDeployer } from "../../src/deploy/microvm/microvm-deployer.ts";
 import { RouteTable } from "../../src/deploy/proxy/route-table.ts";
+import { createDeployProxy, type DeployProxy } from "../../src/deploy/proxy/deploy-proxy.ts";
 import { startEmbeddedRegistry, type EmbeddedRegistry } from "../../src/registry/embedded-registry.ts";
-import { fakeDeployments } from "../fakes/github/deployment-handlers.ts";
-import { PREVIEW_MARKER } from "../../src/github/reporter/preview-comment.ts";
-import { uniqueId } from "../helpers/contract-probes.ts";
+import type { DeployInput } from "../../src/core/deployer.ts";
 import { quietLog } from "../helpers/pipeline-doubles.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
-// The embedded default end to end: a signed pull_request is built (buildah on the host), deployed by the
-// microvm deployer into a VM of its own, and answers through microship's own proxy at
-// {name}.localhost. The builder VM image is shared with the other microvm tests (test cache).
+// The microvm deployer for real: images in the embedded registry (busybox's httpd, configured
+// with umoci: no build needed here, microvm-app.test.ts builds in a VM) run in QEMU microVMs
+// (TCG on this kind of host) and answer through the deploy proxy as microship mounts it.
+const run = async (cmd: string, args: string[]) => (await promisify(execFile)(cmd, args)).stdout;
 let base: BaseImages;
 let registry: EmbeddedRegistry;
 let deployer: MicroVmDeployer;
-let h: Harness;
+let proxy: DeployProxy;
+let front: Server;
 let dir: string;
 const routes = new RouteTable({ domain: "localhost" });
 const pids = new Set<number>();
-const marker = uniqueId();
+const images: Record<string, string> = {};
+
+/** An image whose CMD serves `text` on $PORT as the image's USER nobody; its digest. */
+async function pushImage(tag: string, cmd: string): Promise<string> {
+  const oci = join(dir, "oci");
+  await run("umoci", ["config", "--image", `${oci}:busybox`, "--tag", tag, "--config.cmd", "sh", "--config.cmd", "-c", "--config.cmd", cmd, "--config.user", "nobody", "--config.env", `GREETING=${tag}`]);
+  const creds = `${registry.auth!.username}:${registry.auth!.password}`;
+  await run("skopeo", ["copy", "-q", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${oci}:${tag}`, `docker://${registry.address}/octo/shop:${tag}`]);
+  return (await run("skopeo", ["inspect", "--tls-verify=false", "--creds", creds, "--format", "{{.Digest}}", `docker://${registry.address}/octo/shop:${tag}`])).trim();
+}
 
 before(async () => {
   base = await ensureBaseImages();
   dir = await mkdtemp(join(tmpdir(), "ms-microvm-deploy-"));
   registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
-  const vmDir = join(CACHE, "microvm");
-  // Built on the host (microvm-app.test.ts covers building in a VM): the VM time here goes to deploys.
-  const builder = new HostBuilder({ dir: join(CACHE, "host-builder") });
-  await ensureVmImage({ dataDir: vmDir, progress: (l) => process.stderr.write(`${l}\n`) });
+  await run("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${base.mirror}/busybox:latest`, `oci:${join(dir, "oci")}:busybox`]);
+  const serve = "mkdir -p /tmp/www && echo \"hello $GREETING $SECRET_LEN\" > /tmp/www/index.html && exec httpd -f -p \"$PORT\" -h /tmp/www";
+  images.v1 = await pushImage("v1", serve);
+  images.v2 = await pushImage("v2", serve);
+  images.broken = await pushImage("broken", "echo the app crashed with $TOKEN; exit 3");
   deployer = new MicroVmDeployer({
-    dataDir: vmDir, appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
-    healthTimeoutMs: 180_000, drainMs: 1_000, onVmStart: (pid) => pids.add(pid),
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+    healthTimeoutMs: 240_000, drainMs: 1_000, onVmStart: (pid) => pids.add(pid),
   });
-  h = await startHarness({ builder, deployer, deployRoutes: routes, registryCredentials: registry.credentials }, {
-    MICROSHIP_DEPLOYER: "microvm", MICROSHIP_REGISTRY: registry.address, MICROSHIP_BUILD_TIMEOUT: "600",
-  });
-}, { timeout: 900_000 });
+  proxy = createDeployProxy(routes);
+  front = createServer((req, res) => proxy.handle(req, res, () => res.end("microship's own page")));
+  await new Promise<void>((ok) => front.listen(0, "127.0.0.1", ok));
+  routes.listening((front.address() as AddressInfo).port);
+}, { timeout: 600_000 });
 
-after(() => cleanupAll(() => h?.stop(), () => registry?.stop(), () => base?.stop(), () => dir && rm(dir, { recursive: true, force: true })));
+after(() => cleanupAll(() => deployer?.close(), () => proxy?.close(), () => front?.close(), () => registry?.stop(), () => base?.stop(), () => dir && rm(dir, { recursive: true, force: true })));
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const deploymentsOf = (environment: string) => fakeDeployments(h.fake.state).filter((d) => d.environment === environment);
-const lastState = (d: { statuses: { state: string }[] }) => d.statuses.at(-1)?.state;
-const previewComments = (n: number) => h.fake.state.comments.filter((c) => c.issue_number === n && c.body.startsWith(PREVIEW_MARKER));
+const target = { kind: "preview" as const, environment: "preview/pr-12", slug: "pr-12", transient: true, production: false };
+const input = (tag: string, lines: string[] = []): DeployInput => ({
+  owner: "octo", repo: "shop", app: null, target, installationId: 77, sha: tag.padEnd(40, "0"), expiresAt: new Date(Date.now() + 86_400_000), idleMinutes: null,
+  imageRef: `${registry.address}/octo/shop@${images[tag]}`, digest: images[tag]!, port: 3000, health: "/index.html",
+  env: { SECRET_LEN: "42", TOKEN: "s3cr3t-token-value" }, signal: new AbortController().signal, log: (l) => lines.push(l),
+});
 
-/** GET through microship's own port with the deployment's Host, as a browser at {name}.localhost does. */
 function viaProxy(host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const port = new URL(h.app.url).port;
-    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host }, timeout: 30_000 }, (res) => {
+    const req = request({ host: "127.0.0.1", port: (front.address() as AddressInfo).port, path: "/index.html", headers: { host }, timeout: 30_000 }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode!, body }));
@@ -67,69 +80,61 @@ function viaProxy(host: string): Promise<{ status: number; body: string }> {
   });
 }
 
-async function pushPr(version: string, action: "opened" | "synchronize") {
-  const files = {
-    // A non-root USER: the deploy VM drops to it; httpd serves $PORT, which the deploy sets.
-    Dockerfile: `FROM ${base.mirror}/busybox:latest\nRUN mkdir -p /www && echo "hello ${version} ${marker}" > /www/index.html\nUSER nobody\nCMD ["sh", "-c", "exec httpd -f -p \\"$PORT\\" -h /www"]\n`,
-  };
-  const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "pr-12", files });
-  h.fake.setPullRequest({ owner: OWNER, repo: REPO, number: 12, headSha: sha, headRef: "pr-12" });
-  await h.send("pull_request", h.prPayload({ action, number: 12, sha, headRef: "pr-12" }));
-  const deployment = await h.fake.waitFor(() => deploymentsOf("preview/pr-12").find((d) => d.sha === sha && ["success", "failure", "error"].includes(lastState(d) ?? "")), 400_000, `the deploy of ${version}`).catch((err) => {
-    throw new Error(`${err.message}\n${h.opLog().split("\n").filter((l) => /"level":(40|50)|deploy/i.test(l)).slice(-30).join("\n")}`);
-  });
-  const deployCheck = h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.name === "microship/deploy");
-  assert.equal(lastState(deployment), "success", `${deployCheck?.output.summary}\n${deployCheck?.output.text?.slice(-3000)}`);
-  return { sha, url: deployment.statuses.at(-1)!.environment_url! };
-}
-
 let host = "";
 
-test("a pull request's preview runs in a microVM and answers through microship's proxy at {name}.localhost", { timeout: 900_000 }, async () => {
-  const { url } = await pushPr("v1", "opened");
-  const port = new URL(h.app.url).port;
-  assert.match(url, new RegExp(`^http://pr-12-shop-[0-9a-f]{6}\\.localhost:${port}$`));
-  host = new URL(url).host;
-  assert.deepEqual(await viaProxy(host), { status: 200, body: `hello v1 ${marker}\n` });
-  assert.equal([...pids].filter(alive).length, 1, "one VM serves");
-  const comments = await h.fake.waitFor(() => previewComments(12).find((c) => c.body.includes(url)) && previewComments(12), 10_000, "the preview comment");
-  assert.equal(comments.length, 1);
-  const [live] = await deployer.list({ owner: OWNER, repo: REPO }, new AbortController().signal);
-  assert.equal(live?.state, "running");
-  assert.equal(live?.installationId, 77);
-  assert.equal(live?.url, url);
-  assert.ok(live?.expiresAt instanceof Date, "a preview's expiry is recorded");
-  assert.equal((await viaProxy(`pr-99-nothing-000000.localhost:${port}`)).status, 404);
+test("an image runs in a microVM as its USER, with its env, the deploy's env and $PORT, and answers through the proxy", { timeout: 300_000 }, async () => {
+  const r = await deployer.deploy(input("v1"));
+  assert.match(r.url, /^http:\/\/pr-12-shop-[0-9a-f]{6}\.localhost:\d+$/);
+  host = new URL(r.url).host;
+  assert.deepEqual(await viaProxy(host), { status: 200, body: "hello v1 42\n" });
+  assert.equal((await viaProxy(`127.0.0.1:${new URL(r.url).port}`)).body, "microship's own page");
+  const [live] = await deployer.list({ owner: "octo", repo: "shop" }, new AbortController().signal);
+  assert.deepEqual([live?.state, live?.installationId, live?.url, live?.digest], ["running", 77, r.url, images.v1]);
+  assert.ok(live?.expiresAt instanceof Date);
+  const lines: string[] = [];
+  const again = await deployer.deploy(input("v1", lines));
+  assert.equal(again.instance, r.instance);
+  assert.match(lines.join("\n"), /already serves this image/);
+  assert.equal([...pids].filter(alive).length, 1, "idempotent: still one VM");
 });
 
-test("a new image switches VMs with no failed request in a steady loop, and the old VM stops", { timeout: 900_000 }, async () => {
+test("a new image switches VMs with no failed request in a steady loop; the old VM stops", { timeout: 300_000 }, async () => {
   const seen: string[] = [];
   let stop = false;
   const loop = (async () => {
     while (!stop) {
       const r = await viaProxy(host).catch((err: Error) => ({ status: 0, body: err.message }));
       seen.push(r.status === 200 ? r.body.split(" ")[1]! : `status ${r.status}: ${r.body.slice(0, 100)}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((res) => setTimeout(res, 20));
     }
   })();
-  const { sha, url } = await pushPr("v2", "synchronize");
-  assert.equal(`http://${host}`, url, "the deployment keeps its URL: the route moved");
-  await h.fake.waitFor(() => seen.at(-1) === "v2" && seen, 30_000, "v2 to answer");
+  const r = await deployer.deploy(input("v2"));
+  await new Promise((res) => setTimeout(res, 500));
   stop = true;
   await loop;
+  assert.equal(`http://${host}`, r.url, "the URL stays: the route moved");
   assert.deepEqual(seen.filter((s) => s !== "v1" && s !== "v2"), [], "no request failed across the switch");
-  assert.ok(seen.includes("v1") && seen.indexOf("v2") > seen.lastIndexOf("v1"), "v1, then only v2");
-  await h.fake.waitFor(() => [...pids].filter(alive).length === 1, 30_000, "the old VM to stop");
-  const live = await deployer.list(null, new AbortController().signal);
-  assert.deepEqual(live.map((d) => [d.sha, d.state]), [[sha, "running"]]);
+  assert.ok(seen.includes("v1") && seen.at(-1) === "v2" && seen.indexOf("v2") > seen.lastIndexOf("v1"), seen.join(","));
+  assert.equal(r.replaced.length, 1);
+  assert.equal([...pids].filter(alive).length, 1, "the old VM stopped");
 });
 
-test("closing the pull request stops its VM, removes its route and marks its deployments inactive", { timeout: 120_000 }, async () => {
-  const sha = h.fake.state.pulls.get(`${OWNER}/${REPO}#12`.toLowerCase())!.headSha;
-  await h.send("pull_request", h.prPayload({ action: "closed", number: 12, sha, headRef: "pr-12" }));
-  await h.fake.waitFor(() => deploymentsOf("preview/pr-12").every((d) => lastState(d) === "inactive") || null, 60_000, "inactive deployments");
-  await h.fake.waitFor(() => [...pids].every((p) => !alive(p)) || null, 30_000, "no qemu left");
+test("a version that fails its health check stops only its own VM; the old keeps serving; secrets stay out of the message", { timeout: 300_000 }, async () => {
+  await assert.rejects(deployer.deploy(input("broken")), (err: Error) => {
+    assert.match(err.message, /did not pass its health check \(GET \/index\.html on port 3000\)/);
+    assert.match(err.message, /the app crashed with \*\*\*/);
+    assert.doesNotMatch(err.message, /s3cr3t-token-value/);
+    return true;
+  });
+  assert.equal((await viaProxy(host)).body, "hello v2 42\n");
+  assert.equal([...pids].filter(alive).length, 1);
+});
+
+test("teardown stops every VM of the target and removes its route; again, it finds nothing", { timeout: 120_000 }, async () => {
+  assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 1);
+  assert.deepEqual([...pids].filter(alive), []);
   assert.deepEqual(routes.names(), []);
   assert.equal((await viaProxy(host)).status, 404);
   assert.deepEqual(await deployer.list(null, new AbortController().signal), []);
+  assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 0);
 });
