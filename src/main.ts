@@ -15,7 +15,7 @@ import { HmacLinks } from "./http/links.ts";
 import { PrometheusMetrics } from "./http/metrics.ts";
 import { loadLinkSecret } from "./http/link-secret.ts";
 import { createHttpApp, createMetricsApp } from "./http/server.ts";
-import { createDeployProxy } from "./deploy/proxy/deploy-proxy.ts";
+import { createDeployProxy, type DeployProxy } from "./deploy/proxy/deploy-proxy.ts";
 import type { RouteTable } from "./deploy/proxy/route-table.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
@@ -82,7 +82,6 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const opener = new CheckRunOpener(store, reporter, log, links);
   const parts = await createDefaultParts(env, log, overrides);
   const { pipeline: deploying, previews } = deployParts(parts.deployer, clientFor, log);
-  const deployProxy = parts.deployRoutes ? createDeployProxy(parts.deployRoutes) : null;
 
   const pool = new WorkerPool({
     queue,
@@ -97,14 +96,12 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake: () => pool.wake(), cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deployProxy });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deployRoutes: parts.deployRoutes });
 
   await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
   const port = portOf(server, env.PORT);
-  deployProxy?.attach(server);
-  parts.deployRoutes?.listening(port);
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
   const metricsServer = await listenForMetrics(env, metrics, log);
 
@@ -123,7 +120,6 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
       await pool.stop();
       await previews?.idle();
       await parts.close();
-      deployProxy?.close();
       await storage.close();
     },
   };
@@ -140,16 +136,16 @@ interface HttpParts {
   linkSecret: ReturnType<typeof loadLinkSecret>;
   service: BuildService;
   clientFor: ReturnType<typeof installationClients>["clientFor"];
-  deployProxy: ReturnType<typeof createDeployProxy> | null;
+  deployRoutes: RouteTable | null;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deployProxy }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deployRoutes }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
-    maxLogStreams: overrides.maxLogStreams, deployProxy,
+    maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes) : null,
     dashboard: { github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams },
   });
 }
@@ -195,6 +191,7 @@ async function closeServers(servers: (Server | null)[]): Promise<void> {
 function listen(app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> {
   return new Promise<Server>((ok, fail) => {
     const s = app.listen(port, host, () => ok(s)).on("error", fail);
+    (app.locals.deployProxy as DeployProxy | null | undefined)?.attach(s);
   });
 }
 

@@ -34,6 +34,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   if (deps.deployProxy) app.use(deps.deployProxy.handle);
+  // main.ts's listen() attaches it to the server, for WebSocket upgrades.
+  app.locals.deployProxy = deps.deployProxy ?? null;
   app.use(securityHeaders);
   // Bounds the body before Probot reads it; Probot then verifies exactly these bytes.
   app.use(webhookBodyLimit());

@@ -9,7 +9,10 @@ export interface DeployProxy {
   handle(req: IncomingMessage, res: ServerResponse, next: () => void): void;
   /** The server's 'upgrade' event: true when the socket was a deployment's (and is now handled). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  /** Hooks `upgrade` to a server; other hosts' upgrades are left to other listeners, or closed as Node would. */
+  /**
+   * Hooks `upgrade` to a server (other hosts' upgrades are left to other listeners, or closed as
+   * Node would), gives the routes its port for URLs once it listens, and closes with it.
+   */
   attach(server: Server): void;
   /** Each proxied request's route, for idle accounting. */
   onRequest?: (route: Route) => void;
@@ -56,6 +59,11 @@ export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: numb
       return true;
     },
     attach(server) {
+      server.once("listening", () => {
+        const address = server.address();
+        if (typeof address === "object" && address) routes.listening(address.port);
+      });
+      server.once("close", () => self.close());
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         // Node closes an upgrade nobody listens for; with ours attached, that falls to us unless another listener is there.
         if (!self.upgrade(req, socket, head) && server.listenerCount("upgrade") === 1) socket.destroy();
