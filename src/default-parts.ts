@@ -14,6 +14,9 @@ import type { Deployer } from "./core/deployer.ts";
 import { deployerOf } from "./config/env.ts";
 import { hypemanBaseURLs } from "./config/hypeman-base-urls.ts";
 import { HypemanDeployer } from "./deploy/hypeman/hypeman-deployer.ts";
+import { MicroVmDeployer } from "./deploy/microvm/microvm-deployer.ts";
+import type { RouteTable } from "./deploy/proxy/route-table.ts";
+import { deployRoutes } from "./deploy/proxy/deploy-routes.ts";
 
 export interface Parts {
   builder: Builder;
@@ -27,6 +30,8 @@ export interface Parts {
   registryCredentials: RegistryCredentials | null;
   /** Runs what was built (MICROSHIP_DEPLOYER); null: nothing deploys. */
   deployer: Deployer | null;
+  /** microship's own deploy proxy routes (the microvm deployer's); null when nothing deploys there. */
+  deployRoutes: RouteTable | null;
   close(): Promise<void>;
 }
 
@@ -54,7 +59,8 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   };
   const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);
   log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
-  const deployer = o.deployer !== undefined ? o.deployer : createDeployer(env, log);
+  const routes = o.deployRoutes !== undefined ? o.deployRoutes : deployerOf(env) === "microvm" ? deployRoutes({ domain: env.MICROSHIP_DEPLOY_DOMAIN, publicUrl: env.MICROSHIP_PUBLIC_URL }) : null;
+  const deployer = o.deployer !== undefined ? o.deployer : createDeployer(env, log, { routes, registryAuth: embedded?.auth ?? null, insecure });
   return {
     builder,
     planner: o.planner ?? planner,
@@ -64,6 +70,7 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
     registryAuth: embedded?.auth ?? null,
     registryCredentials: embedded?.credentials ?? null,
     deployer,
+    deployRoutes: routes,
     async close() {
       await deployer?.close?.();
       await builder.close?.();
@@ -94,15 +101,17 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
   }
 }
 
-function createDeployer(env: Env, log: Logger): Deployer | null {
+function createDeployer(env: Env, log: Logger, m: { routes: RouteTable | null; registryAuth: RegistryCredential | null; insecure: string[] }): Deployer | null {
   switch (deployerOf(env)) {
     case "hypeman":
       // loadEnv insists on HYPEMAN_BASE_URL and MICROSHIP_DEPLOY_DOMAIN with this deployer.
       // Deploys go to the first server of HYPEMAN_BASE_URL; builds are spread over all of them.
       return new HypemanDeployer({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!)[0]!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, log });
     case "microvm":
-      log.warn("the microvm deployer is not built yet: nothing deploys (set MICROSHIP_DEPLOYER=none to say so, or hypeman)");
-      return null;
+      return new MicroVmDeployer({
+        dataDir: microvmDataDir(env), routes: m.routes!, log, registryAuth: m.registryAuth, insecureRegistries: m.insecure,
+        accelerator: env.MICROSHIP_MICROVM_ACCEL, egressAllow: env.MICROSHIP_EGRESS_ALLOW, runAs: env.MICROSHIP_MICROVM_RUNAS,
+      });
     case "none":
       return null;
   }

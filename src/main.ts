@@ -16,6 +16,8 @@ import { PrometheusMetrics } from "./http/metrics.ts";
 import { loadLinkSecret } from "./http/link-secret.ts";
 import { createHttpApp, createMetricsApp } from "./http/server.ts";
 import { createWorkerApp } from "./http/worker-app.ts";
+import { createDeployProxy, type DeployProxy } from "./deploy/proxy/deploy-proxy.ts";
+import type { RouteTable } from "./deploy/proxy/route-table.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
@@ -47,6 +49,8 @@ export interface Overrides {
   deployer?: Deployer | null;
   /** Secrets for builds and deploys (tests; no server-side secret store exists yet). */
   secrets?: SecretSource | null;
+  /** The deploy proxy's routes, shared with a replacement deployer; null: no deploy proxy. */
+  deployRoutes?: RouteTable | null;
 }
 
 export interface RunningMicroship {
@@ -93,7 +97,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes });
 
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -136,16 +140,17 @@ interface HttpParts {
   clientFor: ReturnType<typeof installationClients>["clientFor"];
   deploying: ReturnType<typeof deployParts>["pipeline"];
   builder: Builder;
+  deployRoutes: RouteTable | null;
 }
 
-/** The main port's app: webhooks, health, metrics (unless apart), log pages and the dashboard; a worker's: health and metrics. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder }: HttpParts) {
+/** The main port's app: webhooks, health, metrics (unless apart), log pages, deployments' hosts and the dashboard; a worker's: health and metrics. */
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
-    maxLogStreams: overrides.maxLogStreams,
+    maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes) : null,
     dashboard: {
       github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
@@ -194,6 +199,7 @@ async function closeServers(servers: (Server | null)[]): Promise<void> {
 function listen(app: ReturnType<typeof createWorkerApp>, port: number, host: string): Promise<Server> {
   return new Promise<Server>((ok, fail) => {
     const s = app.listen(port, host, () => ok(s)).on("error", fail);
+    (app.locals.deployProxy as DeployProxy | null | undefined)?.attach(s);
   });
 }
 

@@ -58,7 +58,7 @@ export const envSchema = z.object({
   MICROSHIP_MICROVM_DISK_MIB: positiveInt.min(512).max(1_048_576).default(10_240),
   /** Forces the microvm accelerator; detected from the host otherwise. */
   MICROSHIP_MICROVM_ACCEL: z.enum(["kvm", "tcg"]).optional(),
-  /** Where built images run: hypeman, microvm (not built yet: nothing deploys), none. Default: see deployerOf. */
+  /** Where built images run: hypeman, microvm (QEMU microVMs behind microship's own proxy), none. Default: see deployerOf. */
   MICROSHIP_DEPLOYER: z.enum(["hypeman", "microvm", "none"]).optional(),
   /** Deployments answer at `{instance}.<domain>`: a wildcard DNS record sends it to Hypeman's ingress. */
   MICROSHIP_DEPLOY_DOMAIN: z

@@ -8,6 +8,7 @@ import { metricsRoute } from "./metrics-route.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { webhookBodyLimit } from "./webhook-body-limit.ts";
 import { addDashboardRoutes, type DashboardDeps } from "./dashboard/dashboard-routes.ts";
+import type { DeployProxy } from "../deploy/proxy/deploy-proxy.ts";
 
 export type NodeMiddleware = (req: Request, res: Response, next: NextFunction) => unknown;
 
@@ -25,11 +26,16 @@ export interface HttpDeps {
   maxLogStreams?: number;
   /** The signed-in dashboard (off, with a page saying how to turn it on, when its `github` is null). */
   dashboard?: DashboardDeps;
+  /** Deployment hosts (`{name}.{domain}`) go to their VMs, before any of microship's own routes. */
+  deployProxy?: DeployProxy | null;
 }
 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  if (deps.deployProxy) app.use(deps.deployProxy.handle);
+  // main.ts's listen() attaches it to the server, for WebSocket upgrades.
+  app.locals.deployProxy = deps.deployProxy ?? null;
   app.use(securityHeaders);
   // Bounds the body before Probot reads it; Probot then verifies exactly these bytes.
   app.use(webhookBodyLimit());

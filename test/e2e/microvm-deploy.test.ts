@@ -1,0 +1,140 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ensureBaseImages, CACHE, type BaseImages } from "../helpers/base-images.ts";
+import { MicroVmDeployer } from "../../src/deploy/microvm/microvm-deployer.ts";
+import { RouteTable } from "../../src/deploy/proxy/route-table.ts";
+import { createDeployProxy, type DeployProxy } from "../../src/deploy/proxy/deploy-proxy.ts";
+import { startEmbeddedRegistry, type EmbeddedRegistry } from "../../src/registry/embedded-registry.ts";
+import type { DeployInput } from "../../src/core/deployer.ts";
+import { quietLog } from "../helpers/pipeline-doubles.ts";
+import { cleanupAll } from "../helpers/cleanup.ts";
+
+// The microvm deployer for real: images in the embedded registry (busybox's httpd, configured
+// with umoci: no build needed here, microvm-app.test.ts builds in a VM) run in QEMU microVMs
+// (TCG on this kind of host) and answer through the deploy proxy as microship mounts it.
+const run = async (cmd: string, args: string[]) => (await promisify(execFile)(cmd, args)).stdout;
+let base: BaseImages;
+let registry: EmbeddedRegistry;
+let deployer: MicroVmDeployer;
+let proxy: DeployProxy;
+let front: Server;
+let dir: string;
+const routes = new RouteTable({ domain: "localhost" });
+const pids = new Set<number>();
+const images: Record<string, string> = {};
+
+/** An image whose CMD serves `text` on $PORT as the image's USER nobody; its digest. */
+async function pushImage(tag: string, cmd: string): Promise<string> {
+  const oci = join(dir, "oci");
+  await run("umoci", ["config", "--image", `${oci}:busybox`, "--tag", tag, "--config.cmd", "sh", "--config.cmd", "-c", "--config.cmd", cmd, "--config.user", "nobody", "--config.env", `GREETING=${tag}`]);
+  const creds = `${registry.auth!.username}:${registry.auth!.password}`;
+  await run("skopeo", ["copy", "-q", "--dest-tls-verify=false", "--dest-creds", creds, `oci:${oci}:${tag}`, `docker://${registry.address}/octo/shop:${tag}`]);
+  return (await run("skopeo", ["inspect", "--tls-verify=false", "--creds", creds, "--format", "{{.Digest}}", `docker://${registry.address}/octo/shop:${tag}`])).trim();
+}
+
+before(async () => {
+  base = await ensureBaseImages();
+  dir = await mkdtemp(join(tmpdir(), "ms-microvm-deploy-"));
+  registry = await startEmbeddedRegistry({ dataDir: dir, log: quietLog });
+  await run("skopeo", ["copy", "-q", "--src-tls-verify=false", `docker://${base.mirror}/busybox:latest`, `oci:${join(dir, "oci")}:busybox`]);
+  const serve = "mkdir -p /tmp/www && echo \"hello $GREETING $SECRET_LEN\" > /tmp/www/index.html && exec httpd -f -p \"$PORT\" -h /tmp/www";
+  images.v1 = await pushImage("v1", serve);
+  images.v2 = await pushImage("v2", serve);
+  images.broken = await pushImage("broken", "echo the app crashed with $TOKEN; exit 3");
+  deployer = new MicroVmDeployer({
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+    healthTimeoutMs: 240_000, drainMs: 1_000, onVmStart: (pid) => pids.add(pid),
+  });
+  proxy = createDeployProxy(routes);
+  front = createServer((req, res) => proxy.handle(req, res, () => res.end("microship's own page")));
+  await new Promise<void>((ok) => front.listen(0, "127.0.0.1", ok));
+  routes.listening((front.address() as AddressInfo).port);
+}, { timeout: 600_000 });
+
+after(() => cleanupAll(() => deployer?.close(), () => proxy?.close(), () => front?.close(), () => registry?.stop(), () => base?.stop(), () => dir && rm(dir, { recursive: true, force: true })));
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const target = { kind: "preview" as const, environment: "preview/pr-12", slug: "pr-12", transient: true, production: false };
+const input = (tag: string, lines: string[] = []): DeployInput => ({
+  owner: "octo", repo: "shop", app: null, target, installationId: 77, sha: tag.padEnd(40, "0"), expiresAt: new Date(Date.now() + 86_400_000), idleMinutes: null,
+  imageRef: `${registry.address}/octo/shop@${images[tag]}`, digest: images[tag]!, port: 3000, health: "/index.html",
+  env: { SECRET_LEN: "42", TOKEN: "s3cr3t-token-value" }, signal: new AbortController().signal, log: (l) => lines.push(l),
+});
+
+function viaProxy(host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: (front.address() as AddressInfo).port, path: "/index.html", headers: { host }, timeout: 30_000 }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+let host = "";
+
+test("an image runs in a microVM as its USER, with its env, the deploy's env and $PORT, and answers through the proxy", { timeout: 300_000 }, async () => {
+  const r = await deployer.deploy(input("v1"));
+  assert.match(r.url, /^http:\/\/pr-12-shop-[0-9a-f]{6}\.localhost:\d+$/);
+  host = new URL(r.url).host;
+  assert.deepEqual(await viaProxy(host), { status: 200, body: "hello v1 42\n" });
+  assert.equal((await viaProxy(`127.0.0.1:${new URL(r.url).port}`)).body, "microship's own page");
+  const [live] = await deployer.list({ owner: "octo", repo: "shop" }, new AbortController().signal);
+  assert.deepEqual([live?.state, live?.installationId, live?.url, live?.digest], ["running", 77, r.url, images.v1]);
+  assert.ok(live?.expiresAt instanceof Date);
+  const lines: string[] = [];
+  const again = await deployer.deploy(input("v1", lines));
+  assert.equal(again.instance, r.instance);
+  assert.match(lines.join("\n"), /already serves this image/);
+  assert.equal([...pids].filter(alive).length, 1, "idempotent: still one VM");
+});
+
+test("a new image switches VMs with no failed request in a steady loop; the old VM stops", { timeout: 300_000 }, async () => {
+  const seen: string[] = [];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const r = await viaProxy(host).catch((err: Error) => ({ status: 0, body: err.message }));
+      seen.push(r.status === 200 ? r.body.split(" ")[1]! : `status ${r.status}: ${r.body.slice(0, 100)}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  })();
+  const r = await deployer.deploy(input("v2"));
+  await new Promise((res) => setTimeout(res, 500));
+  stop = true;
+  await loop;
+  assert.equal(`http://${host}`, r.url, "the URL stays: the route moved");
+  assert.deepEqual(seen.filter((s) => s !== "v1" && s !== "v2"), [], "no request failed across the switch");
+  assert.ok(seen.includes("v1") && seen.at(-1) === "v2" && seen.indexOf("v2") > seen.lastIndexOf("v1"), seen.join(","));
+  assert.equal(r.replaced.length, 1);
+  assert.equal([...pids].filter(alive).length, 1, "the old VM stopped");
+});
+
+test("a version that fails its health check stops only its own VM; the old keeps serving; secrets stay out of the message", { timeout: 300_000 }, async () => {
+  await assert.rejects(deployer.deploy(input("broken")), (err: Error) => {
+    assert.match(err.message, /did not pass its health check \(GET \/index\.html on port 3000\)/);
+    assert.match(err.message, /the app crashed with \*\*\*/);
+    assert.doesNotMatch(err.message, /s3cr3t-token-value/);
+    return true;
+  });
+  assert.equal((await viaProxy(host)).body, "hello v2 42\n");
+  assert.equal([...pids].filter(alive).length, 1);
+});
+
+test("teardown stops every VM of the target and removes its route; again, it finds nothing", { timeout: 120_000 }, async () => {
+  assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 1);
+  assert.deepEqual([...pids].filter(alive), []);
+  assert.deepEqual(routes.names(), []);
+  assert.equal((await viaProxy(host)).status, 404);
+  assert.deepEqual(await deployer.list(null, new AbortController().signal), []);
+  assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 0);
+});
