@@ -57,13 +57,7 @@ export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: numb
         return true;
       }
       routes.touch(found.route.name);
-      if (found.route.sleeping) {
-        // A socket can't show a page: the VM starts anyway, and the client's retry finds it awake.
-        const w = routes.wake(found.route.name);
-        const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
-        socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        return true;
-      }
+      if (found.route.sleeping) return refuseSleeping(routes, found.route.name, socket);
       self.onRequest?.(found.route);
       proxy.ws(req, socket, head, { target: `http://127.0.0.1:${found.route.port}` });
       return true;
@@ -95,4 +89,12 @@ function answerSleeping(routes: RouteTable, name: string, res: ServerResponse): 
   const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
   res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", "retry-after": String(retry) });
   res.end(w.kind === "failed" ? wakeFailedPage(name, routes.domain, retry) : wakingPage(name, routes.domain, retry));
+}
+
+/** A sleeping route's upgrade: a socket can't show a page, so 503; the VM starts anyway, for the client's retry. */
+function refuseSleeping(routes: RouteTable, name: string, socket: Duplex): true {
+  const w = routes.wake(name);
+  const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
+  socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  return true;
 }
