@@ -51,6 +51,8 @@ export class PreviewSleeper {
 
   private async checkNow(): Promise<void> {
     const now = this.h.routes.now();
+    // A failed wake's mark goes with its route: the map holds no more than the routes there are.
+    for (const name of this.failedAt.keys()) if (!this.h.routes.get(name)) this.failedAt.delete(name);
     const idle = [...this.h.records()].filter((r) => {
       if (r.state !== "running" || r.idleMinutes === null || r.idleMinutes <= 0) return false;
       const route = this.h.routes.get(r.name);
