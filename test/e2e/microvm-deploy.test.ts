@@ -26,7 +26,9 @@ let deployer: MicroVmDeployer;
 let proxy: DeployProxy;
 let front: Server;
 let dir: string;
-const routes = new RouteTable({ domain: "localhost" });
+// Idle time passes by moving this clock, not by waiting.
+let skew = 0;
+const routes = new RouteTable({ domain: "localhost", now: () => Date.now() + skew });
 const pids = new Set<number>();
 const images: Record<string, string> = {};
 
@@ -128,6 +130,31 @@ test("a version that fails its health check stops only its own VM; the old keeps
   });
   assert.equal((await viaProxy(host)).body, "hello v2 42\n");
   assert.equal([...pids].filter(alive).length, 1);
+});
+
+test("an idle preview sleeps (its QEMU stops, it lists as sleeping); a request gets the waking page, then the app answers with its env", { timeout: 300_000 }, async () => {
+  const t13 = { ...target, environment: "preview/pr-13", slug: "pr-13" };
+  const r = await deployer.deploy({ ...input("v1"), target: t13, idleMinutes: 1 });
+  const h13 = new URL(r.url).host;
+  assert.equal((await viaProxy(h13)).body, "hello v1 42\n");
+  const running = [...pids].filter(alive).length;
+  skew += 61_000;
+  await deployer.checkIdle();
+  const state = async () => (await deployer.list({ owner: "octo", repo: "shop" }, new AbortController().signal)).find((d) => d.instance === r.instance)?.state;
+  assert.equal(await state(), "sleeping");
+  assert.equal([...pids].filter(alive).length, running - 1, "the idle preview's QEMU stopped");
+  assert.equal((await viaProxy(host)).status, 200, "the preview without idle_minutes still serves");
+  const waking = await viaProxy(h13);
+  assert.equal(waking.status, 503);
+  assert.match(waking.body, /Waking up/);
+  let got = waking;
+  for (let i = 0; i < 240 && got.status !== 200; i++) {
+    await new Promise((res) => setTimeout(res, 1_000));
+    got = await viaProxy(h13);
+  }
+  assert.deepEqual(got, { status: 200, body: "hello v1 42\n" }, "same image, same env");
+  assert.equal(await state(), "running");
+  assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target: t13 }, new AbortController().signal), 1);
 });
 
 test("teardown stops every VM of the target and removes its route; again, it finds nothing", { timeout: 120_000 }, async () => {

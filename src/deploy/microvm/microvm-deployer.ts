@@ -11,6 +11,7 @@ import { deploymentName, vmInstanceName } from "./deployment-name.ts";
 import { startDeployVm } from "./deploy-vm.ts";
 import { waitHealthy } from "./health-wait.ts";
 import { runScript } from "./run-script.ts";
+import { PreviewSleeper } from "./preview-sleeper.ts";
 import { healthFailure, type VmRecord } from "./vm-record.ts";
 
 export interface MicroVmDeployerOptions {
@@ -38,6 +39,9 @@ export interface MicroVmDeployerOptions {
   drainMs?: number;
   imageProgress?: (line: string) => void;
   onVmStart?: (pid: number, instance: string) => void;
+  /** How often previews are checked for idleness (default 60 s), and the wait after a failed wake (default 30 s). */
+  idleCheckMs?: number;
+  wakeBackoffMs?: number;
 }
 
 /**
@@ -56,11 +60,24 @@ export class MicroVmDeployer implements Deployer {
   private readonly vms = new Map<string, VmRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private closed = false;
+  // Each VM's env, kept in memory only to start a sleeping preview again as it was.
+  private readonly envs = new Map<string, Record<string, string>>();
+  private readonly shutdown = new AbortController();
+  private readonly sleeper: PreviewSleeper;
 
   constructor(o: MicroVmDeployerOptions) {
     this.o = o;
     this.accelerator = detectAccelerator({ override: o.accelerator });
     this.policy = new EgressPolicy(parseEgressAllow(o.egressAllow ?? ""));
+    this.sleeper = new PreviewSleeper({
+      routes: o.routes, log: o.log, records: () => this.vms.values(), serial: (name, fn) => this.serial(name, fn),
+      putToSleep: (rec) => this.putToSleep(rec), wake: (rec) => this.wake(rec),
+    }, { checkEveryMs: o.idleCheckMs, wakeBackoffMs: o.wakeBackoffMs });
+  }
+
+  /** Puts idle previews to sleep now (the timer does it every idleCheckMs). */
+  checkIdle(): Promise<void> {
+    return this.sleeper.checkIdle();
   }
 
   describe(): string {
@@ -70,7 +87,11 @@ export class MicroVmDeployer implements Deployer {
   deploy(input: DeployInput): Promise<DeployResult> {
     const name = deploymentName(input);
     // One deploy of a name at a time: a second waits, then finds the first's VM (idempotent).
-    const run = (this.locks.get(name) ?? Promise.resolve()).catch(() => undefined).then(() => this.deployNow(input, name));
+    return this.serial(name, () => this.deployNow(input, name));
+  }
+
+  private serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(name) ?? Promise.resolve()).catch(() => undefined).then(fn);
     this.locks.set(name, run);
     void run.finally(() => this.locks.get(name) === run && this.locks.delete(name)).catch(() => undefined);
     return run;
@@ -117,6 +138,7 @@ export class MicroVmDeployer implements Deployer {
     const { signal: _s, log: _l, env: _e, ...identity } = input;
     const rec: VmRecord = { ...identity, name, instance, vm, createdAt: new Date(), state: "starting", stopping: false };
     this.vms.set(instance, rec);
+    this.envs.set(instance, input.env);
     void vm.exited.then(() => this.exited(rec), () => this.exited(rec));
     try {
       const h = await waitHealthy({ port: vm.hostPort, path: input.health, timeoutMs: this.o.healthTimeoutMs ?? 300_000, signal: input.signal, exited: vm.exited });
@@ -137,10 +159,46 @@ export class MicroVmDeployer implements Deployer {
     return old.map((r) => r.instance);
   }
 
+  /** The VM stops (its app disk stays); the record and a sleeping route stay for a request to wake it. */
+  private async putToSleep(rec: VmRecord): Promise<void> {
+    rec.stopping = true;
+    rec.state = "sleeping";
+    this.o.routes.sleep(rec.name, rec.instance);
+    await rec.vm.stop();
+  }
+
+  /** Boots a sleeping record's image again with its env; on failure it stays asleep, as it was. */
+  private async wake(rec: VmRecord): Promise<void> {
+    if (this.closed) throw new Error("the microvm deployer is shutting down");
+    const { name, instance, vm: _v, createdAt, state: _st, stopping: _sp, ...identity } = rec;
+    const env = this.envs.get(instance) ?? {};
+    const input: DeployInput = {
+      ...identity, env, signal: this.shutdown.signal,
+      log: (line) => this.o.log?.info({ instance }, line.slice(0, 500)),
+    };
+    try {
+      const fresh = await this.start(input, name, instance);
+      fresh.createdAt = createdAt;
+      this.o.routes.set({ name, instance, port: fresh.vm.hostPort });
+      fresh.state = "running";
+    } catch (err) {
+      // start() dropped the failed VM's record and route: the sleeping ones come back for the next try.
+      if (!this.closed && !this.vms.has(instance)) {
+        this.vms.set(instance, rec);
+        this.envs.set(instance, env);
+        if (!this.o.routes.get(name)) this.o.routes.set({ name, instance, port: 0, sleeping: true });
+      }
+      throw err;
+    }
+  }
+
   private async stopOne(rec: VmRecord): Promise<void> {
     rec.stopping = true;
     this.o.routes.remove(rec.name, rec.instance);
-    if (this.vms.get(rec.instance) === rec) this.vms.delete(rec.instance);
+    if (this.vms.get(rec.instance) === rec) {
+      this.vms.delete(rec.instance);
+      this.envs.delete(rec.instance);
+    }
     await rec.vm.stop();
   }
 
@@ -169,6 +227,8 @@ export class MicroVmDeployer implements Deployer {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.sleeper.close();
+    this.shutdown.abort(new Error("the microvm deployer is shutting down"));
     await Promise.all([...this.vms.values()].map((r) => this.stopOne(r)));
   }
 }

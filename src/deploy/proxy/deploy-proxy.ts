@@ -2,7 +2,7 @@ import { Agent, type IncomingMessage, type ServerResponse, type Server } from "n
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import type { RouteTable, Route } from "./route-table.ts";
-import { unknownDeploymentPage } from "./proxy-pages.ts";
+import { unknownDeploymentPage, wakeFailedPage, wakingPage } from "./proxy-pages.ts";
 
 export interface DeployProxy {
   /** Express-style: answers a deployment host's request, or passes any other to `next`. */
@@ -44,6 +44,8 @@ export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: numb
         res.end(unknownDeploymentPage(found.name, routes.domain));
         return;
       }
+      routes.touch(found.route.name);
+      if (found.route.sleeping) return answerSleeping(routes, found.route.name, res);
       self.onRequest?.(found.route);
       proxy.web(req, res, { target: `http://127.0.0.1:${found.route.port}` });
     },
@@ -54,6 +56,8 @@ export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: numb
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return true;
       }
+      routes.touch(found.route.name);
+      if (found.route.sleeping) return refuseSleeping(routes, found.route.name, socket);
       self.onRequest?.(found.route);
       proxy.ws(req, socket, head, { target: `http://127.0.0.1:${found.route.port}` });
       return true;
@@ -75,4 +79,22 @@ export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: numb
     },
   };
   return self;
+}
+
+const WAKE_REFRESH_S = 5;
+
+/** A sleeping route's request: starts the VM (once, however many ask) and answers a 503 page at once. */
+function answerSleeping(routes: RouteTable, name: string, res: ServerResponse): void {
+  const w = routes.wake(name);
+  const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
+  res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", "retry-after": String(retry) });
+  res.end(w.kind === "failed" ? wakeFailedPage(name, routes.domain, retry) : wakingPage(name, routes.domain, retry));
+}
+
+/** A sleeping route's upgrade: a socket can't show a page, so 503; the VM starts anyway, for the client's retry. */
+function refuseSleeping(routes: RouteTable, name: string, socket: Duplex): true {
+  const w = routes.wake(name);
+  const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
+  socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  return true;
 }

@@ -6,7 +6,12 @@ export interface Route {
   /** The backend's name for what serves it (a VM): a stale unregister can't remove a newer route. */
   instance: string;
   port: number;
+  /** The VM is stopped for idleness: a request asks the waker to start it again. */
+  sleeping?: boolean;
 }
+
+/** What a request to a sleeping route is told: the VM is starting, or the last start failed. */
+export type WakeStatus = { kind: "waking" } | { kind: "failed"; retryInS: number };
 
 export type RouteLookup = { kind: "route"; route: Route } | { kind: "unknown"; name: string | null } | { kind: "other" };
 
@@ -19,6 +24,8 @@ export interface RouteTableOptions {
   port?: number | null;
   /** microship's own host name (from its public URL): never a deployment, even under the domain. */
   ownHost?: string | null;
+  /** The clock of idle accounting (tests give a fake one). */
+  now?: () => number;
 }
 
 /**
@@ -32,6 +39,11 @@ export class RouteTable {
   private port: number | null;
   private readonly fixedPort: boolean;
   private readonly ownHost: string | null;
+  // One number per route, written by every proxied request: the idle check's only input.
+  private readonly lastRequest = new Map<string, number>();
+  readonly now: () => number;
+  /** Set by the deployer: starts a sleeping route's VM again (at most one start per name at a time). */
+  waker: ((name: string) => WakeStatus) | null = null;
 
   constructor(o: RouteTableOptions) {
     this.domain = o.domain;
@@ -39,6 +51,7 @@ export class RouteTable {
     this.port = o.port ?? null;
     this.fixedPort = o.port !== undefined;
     this.ownHost = o.ownHost?.toLowerCase() ?? null;
+    this.now = o.now ?? Date.now;
   }
 
   /** The port microship's HTTP server listens on, for URLs when no public URL says otherwise. */
@@ -55,12 +68,38 @@ export class RouteTable {
   /** Points the name at a new instance at once: requests that arrive after this go there. */
   set(route: Route): void {
     this.routes.set(route.name, { ...route });
+    // A new version counts as a request: a preview deployed and never visited sleeps idleMinutes later.
+    this.lastRequest.set(route.name, this.now());
+  }
+
+  /** Marks the name's route sleeping, only while it still points at `instance`. */
+  sleep(name: string, instance: string): boolean {
+    const r = this.routes.get(name);
+    if (!r || r.instance !== instance) return false;
+    r.sleeping = true;
+    return true;
+  }
+
+  /** A request for the name arrived now. */
+  touch(name: string): void {
+    if (this.routes.has(name)) this.lastRequest.set(name, this.now());
+  }
+
+  /** When the name last had a request (or its route was set); null without a route. */
+  lastRequestAt(name: string): number | null {
+    return this.routes.has(name) ? (this.lastRequest.get(name) ?? null) : null;
+  }
+
+  /** A request to a sleeping route: asks the waker (none: said as a failed wake). */
+  wake(name: string): WakeStatus {
+    return this.waker ? this.waker(name) : { kind: "failed", retryInS: 60 };
   }
 
   /** Removes the name's route, only while it still points at `instance` when one is given. */
   remove(name: string, instance?: string): boolean {
     const r = this.routes.get(name);
     if (!r || (instance !== undefined && r.instance !== instance)) return false;
+    this.lastRequest.delete(name);
     return this.routes.delete(name);
   }
 
