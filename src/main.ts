@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Server } from "node:http";
+import { hostname } from "node:os";
 import { createNodeMiddleware, createProbot, run, type Probot } from "probot";
 import type { Builder } from "./core/builder.ts";
 import { BuildService } from "./core/build-service.ts";
@@ -89,7 +90,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
 
   const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying };
   const rollbacks = rollbackService(pipeline);
-  const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline });
+  const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline,
+    hostId: env.MICROSHIP_HOST_ID ?? hostname(), affinityMs: env.MICROSHIP_AFFINITY_MS });
   // Other replicas' submits wake this one's workers; their stop requests reach its builds at once.
   // A web replica (MICROSHIP_ROLE) never claims: its pool is never started nor woken.
   const claims = env.MICROSHIP_ROLE !== "web", wake = () => void (claims && pool.wake());

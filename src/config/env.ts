@@ -81,6 +81,10 @@ export const envSchema = z.object({
   GITHUB_CLIENT_SECRET: z.string().min(1).max(200).optional(),
   /** `web` serves webhooks, pages and the dashboard and claims no builds; `worker` runs builds and answers only health and metrics; `all` does both. */
   MICROSHIP_ROLE: z.enum(["web", "worker", "all"]).default("all"),
+  /** This replica's host, for cache affinity (a scope's builds prefer the host that built it last); default: the OS hostname. */
+  MICROSHIP_HOST_ID: z.string().max(100).regex(/^[A-Za-z0-9._-]+$/, "expected letters, digits, '.', '_' or '-'").optional(),
+  /** How long (ms) a build is left to the host its cache scope last ran on before any replica takes it; 0: off. Postgres only. */
+  MICROSHIP_AFFINITY_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

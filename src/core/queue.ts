@@ -6,6 +6,13 @@ export interface ClaimOptions {
   /** Builds running at once across every worker sharing this queue. */
   maxRunning: number;
   now?: number;
+  /**
+   * The host this worker builds on, whose layer cache it fills (see cache affinity below).
+   * Unset: no affinity. The SQLite queue ignores it: one process on one host.
+   */
+  hostId?: string;
+  /** How long after its creation a build is left to the host its cache scope last ran on; 0: no affinity. */
+  affinityMs?: number;
 }
 
 export interface OwnLeases {
@@ -34,6 +41,10 @@ export interface HeartbeatResult {
  *    one at a time, never cancel;
  *  - fairness: of the rest, the build whose installation has the fewest running builds goes
  *    first, then the oldest (createdAt).
+ *  - cache affinity (adapters shared by several hosts; Postgres): a claim with `hostId` records
+ *    that host as the last one of the build's cache scope (`{owner}/{repo}`, `/pr-{n}` for a
+ *    fork PR); a build whose scope last ran on another host is skipped by this one until
+ *    createdAt + affinityMs, so its host gets it first, and anyone takes it after that.
  */
 export interface Queue {
   /**

@@ -17,14 +17,19 @@ export interface WorkerPoolOptions {
   /** A build taken this many times (crashes included) is concluded instead of resumed. */
   maxTries?: number;
   workerId?: string;
+  /** This replica's host (its layer cache) and how long a build is left to its scope's host: see ClaimOptions. */
+  hostId?: string;
+  affinityMs?: number;
 }
+
+type Defaulted = Required<Omit<WorkerPoolOptions, "hostId" | "affinityMs">> & Pick<WorkerPoolOptions, "hostId" | "affinityMs">;
 
 /**
  * Claims builds from the queue, runs each with a heartbeat that renews its lease and picks up
  * cancel requests, and sweeps for lapsed leases left by a crashed process.
  */
 export class WorkerPool {
-  private readonly o: Required<WorkerPoolOptions>;
+  private readonly o: Defaulted;
   private readonly running = new Map<string, AbortController>();
   private readonly done = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -78,7 +83,7 @@ export class WorkerPool {
 
   private async pump(): Promise<void> {
     while (!this.stopping && this.running.size < this.o.concurrency) {
-      const build = await this.o.queue.claim({ workerId: this.o.workerId, leaseMs: this.o.leaseMs, maxRunning: this.o.concurrency });
+      const build = await this.o.queue.claim({ workerId: this.o.workerId, leaseMs: this.o.leaseMs, maxRunning: this.o.concurrency, hostId: this.o.hostId, affinityMs: this.o.affinityMs });
       if (!build) return;
       const p = this.run(build).finally(() => {
         this.done.delete(p);

@@ -2,6 +2,7 @@ import type { BuildRecord } from "../../core/build.ts";
 import type { ClaimOptions, HeartbeatResult, OwnLeases, Queue } from "../../core/queue.ts";
 import { lockFor, WAKE_CHANNEL, type PgDatabase, type Queryable } from "../../store/postgres/pg-database.ts";
 import { rowToBuild } from "../../store/sqlite/rows.ts";
+import { AFFINITY_FILTER, DEFAULT_AFFINITY_MS, recordScopeHost } from "./scope-affinity.ts";
 
 /*
  * Why this queue is built on Postgres itself and not on pg-boss. The claim order of core/queue.ts
@@ -23,17 +24,20 @@ import { rowToBuild } from "../../store/sqlite/rows.ts";
 const CLAIM_LOCK = "microship:claim";
 
 // The order core/queue.ts states, in one query so a claim never reads the whole queue. A row a
-// submit is superseding right now is locked: skipped, as it is about to end.
-const NEXT_JOB = `
+// submit is superseding right now is locked: skipped, as it is about to end. Affinity only
+// leaves builds out; the order of the rest stays the contract's.
+const nextJob = (affinity: string) => `
 SELECT b.id FROM builds b
 WHERE b.state = 'queued'
   AND NOT (b.is_default_branch AND EXISTS (
     SELECT 1 FROM builds o WHERE o.state = 'running' AND o.owner = b.owner AND o.repo = b.repo
-      AND o.branch = b.branch AND o.is_default_branch))
+      AND o.branch = b.branch AND o.is_default_branch))${affinity}
 ORDER BY (SELECT COUNT(*) FROM builds r WHERE r.state = 'running' AND r.installation_id = b.installation_id) ASC,
          b.created_at ASC
 LIMIT 1
 FOR UPDATE OF b SKIP LOCKED`;
+const NEXT_JOB = nextJob("");
+const NEXT_JOB_WITH_AFFINITY = nextJob(AFFINITY_FILTER);
 
 export class PgQueue implements Queue {
   private readonly db: PgDatabase;
@@ -42,21 +46,23 @@ export class PgQueue implements Queue {
     this.db = db;
   }
 
-  claim({ workerId, leaseMs, maxRunning, now = Date.now() }: ClaimOptions): Promise<BuildRecord | null> {
+  claim({ workerId, leaseMs, maxRunning, now = Date.now(), hostId, affinityMs = DEFAULT_AFFINITY_MS }: ClaimOptions): Promise<BuildRecord | null> {
     return this.db.transaction(async (q) => {
       // Claims take turns across replicas; the count below is read after the lock, so it
       // includes the claim that held it last.
       await lockFor(q, CLAIM_LOCK);
       const running = Number((await q.query("SELECT COUNT(*) AS n FROM builds WHERE state = 'running'")).rows[0]!.n);
       if (running >= maxRunning) return null;
-      const next = (await q.query(NEXT_JOB)).rows[0];
+      const next = (hostId === undefined ? await q.query(NEXT_JOB) : await q.query(NEXT_JOB_WITH_AFFINITY, [hostId, now, affinityMs])).rows[0];
       if (!next) return null;
       const r = await q.query(
         `UPDATE builds SET state = 'running', lease_owner = $1, lease_expires_at = $2, tries = tries + 1,
          started_at = COALESCE(started_at, $3) WHERE id = $4 AND state = 'queued' RETURNING *`,
         [workerId, now + leaseMs, now, String(next.id)],
       );
-      return r.rows[0] ? rowToBuild(r.rows[0]) : null;
+      if (!r.rows[0]) return null;
+      if (hostId !== undefined) await recordScopeHost(q, String(next.id), hostId, now);
+      return rowToBuild(r.rows[0]);
     });
   }
 

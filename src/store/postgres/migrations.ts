@@ -68,4 +68,16 @@ CREATE TABLE log_chunks (
 );
 `,
   },
+  {
+    // Which replica's host last claimed a build of each cache scope (core/stages/build.ts
+    // cacheScope): the layer cache stays on the host that built, so the claim prefers it there.
+    version: 2,
+    sql: `
+CREATE TABLE scope_hosts (
+  scope TEXT PRIMARY KEY,
+  host_id TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL
+);
+`,
+  },
 ];
