@@ -173,6 +173,8 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.equal(await postTeardown(bob.page, w.url, instance, "rollback"), 403, "a reader posting anyway is refused");
     const forged = await alice.page.request.post(`${w.url}/deployments/rollback`, { form: { _csrf: "not-the-session's", instance }, maxRedirects: 0 });
     assert.equal(forged.status(), 403, "a form without the session's CSRF token is refused");
+    assert.equal(await postTeardown(alice.page, w.url, instanceOf("secret", "production") as string, "rollback"), 404, "a repository she cannot see is not there");
+    assert.equal(await postTeardown(alice.page, w.url, "../../etc", "rollback"), 404);
     assert.equal(production().length, 2, "nothing was deployed by the refused posts");
 
     await alice.page.goto(`${w.url}/deployments`);
