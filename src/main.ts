@@ -31,6 +31,8 @@ import { startLogRetention } from "./store/log-retention.ts";
 import { createDefaultParts } from "./default-parts.ts";
 import { pipelineDeps } from "./pipeline-parts.ts";
 import { dashboardUsers } from "./github/dashboard-users.ts";
+import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
+import type { RollbackService } from "./core/deploy/rollback-service.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -99,7 +101,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks });
 
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -143,10 +145,11 @@ interface HttpParts {
   deploying: ReturnType<typeof deployParts>["pipeline"];
   builder: Builder;
   deployRoutes: RouteTable | null;
+  rollbacks: RollbackService | null;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages, deployments' hosts and the dashboard; a worker's: health and metrics. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
@@ -156,6 +159,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
     dashboard: {
       github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
+      rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null,
     },
   });
 }

@@ -7,6 +7,7 @@ import { Access } from "./access.ts";
 import { addAuthRoutes } from "./auth-routes.ts";
 import { addBuildView } from "./build-view-route.ts";
 import { addDeploymentsRoute } from "./deployments-route.ts";
+import { addRollbackRoute, type DashboardRollbacks } from "./rollback-route.ts";
 import { dataDiskUse } from "./data-disk-use.ts";
 import { addHealthRoute } from "./health-route.ts";
 import { addListRoute } from "./list-route.ts";
@@ -28,6 +29,8 @@ export interface DashboardDeps {
   /** The deployments page's source; without it the page says nothing deploys. */
   deployer?: Deployer | null;
   deployments?: DeploymentReporter | null;
+  /** Rollback from the deployments page; without it the page offers none. */
+  rollbacks?: DashboardRollbacks | null;
   /** The health page's builder line and disk use (of the data directory's caches and logs). */
   builder?: { name: string; describe(): string } | null;
   dataDir?: string | null;
@@ -48,7 +51,9 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   addAuthRoutes(app, { github: deps.github, cookies, publicUrl: deps.publicUrl, log: deps.log });
   addListRoute(app, { store: deps.store, access });
   addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log, maxDownloads: deps.maxLogStreams ?? 32 });
-  addDeploymentsRoute(app, { deployer: deps.deployer ?? null, deployments: deps.deployments ?? null, access, log: deps.log });
+  const deploymentsDeps = { deployer: deps.deployer ?? null, deployments: deps.deployments ?? null, access, log: deps.log, rollbacks: deps.rollbacks ?? null };
+  addDeploymentsRoute(app, deploymentsDeps);
+  if (deploymentsDeps.rollbacks) addRollbackRoute(app, { ...deploymentsDeps, rollbacks: deploymentsDeps.rollbacks });
   addHealthRoute(app, { store: deps.store, access, builder: deps.builder ?? null, disk: deps.dataDir ? dataDiskUse(deps.dataDir) : null });
   addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
   // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.

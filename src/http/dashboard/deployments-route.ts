@@ -2,8 +2,9 @@ import type { Express, Request, Response } from "express";
 import type { Deployer, DeploymentReporter, LiveDeployment } from "../../core/deployer.ts";
 import type { OpLog } from "../../core/ports.ts";
 import type { Access } from "./access.ts";
-import { checkedForm } from "./form-body.ts";
 import type { Session } from "./session.ts";
+import { checkedForm } from "./form-body.ts";
+import type { DashboardRollbacks } from "./rollback-route.ts";
 import { renderMessage, renderPage } from "./views.ts";
 
 export interface DeploymentsDeps {
@@ -12,6 +13,8 @@ export interface DeploymentsDeps {
   deployments: DeploymentReporter | null;
   access: Access;
   log: OpLog;
+  /** Rollback for writers; null (or absent) when nothing deploys. */
+  rollbacks?: DashboardRollbacks | null;
 }
 
 /** What one page lists; a backend running more shows its newest. */
@@ -57,23 +60,46 @@ async function page(deps: DeploymentsDeps, req: Request, res: Response): Promise
     error = `${deps.deployer.name} did not answer with its deployments; try again in a moment.`;
   }
   const flash = req.query.done === "teardown" ? "Torn down." : null;
-  renderPage(res, "deployments", { title: "Deployments", session, off: false, rows, error, flash });
+  renderPage(res, "deployments", { title: "Deployments", session, off: false, rows, error, flash, canRollback: Boolean(deps.rollbacks) });
 }
 
-/** CSRF, then the instance as the backend lists it among what the user sees, then write access, then the deployer. */
-async function teardown(deps: DeploymentsDeps, req: Request, res: Response): Promise<void> {
+export interface WritableDeployment {
+  session: Session;
+  found: LiveDeployment;
+  installationId: number;
+}
+
+/**
+ * CSRF, then the posted instance as the backend lists it among what the user sees, then write
+ * access; null after answering 403 or 404. `doing` names the action in the refusal.
+ */
+export async function writableDeployment(deps: DeploymentsDeps, req: Request, res: Response, doing: string): Promise<WritableDeployment | null> {
   const session = deps.access.session(req, res);
-  if (!session) return;
+  if (!session) return null;
   const form = checkedForm(req, session);
-  if (!form) return renderMessage(res, 403, session, "Refused", "The form was not this session's (its CSRF token did not match). Reload the page and try again.");
+  if (!form) {
+    renderMessage(res, 403, session, "Refused", "The form was not this session's (its CSRF token did not match). Reload the page and try again.");
+    return null;
+  }
   const instance = form.get("instance") ?? "";
   const found = deps.deployer && INSTANCE.test(instance) ? (await visibleDeployments(deps, session)).find((d) => d.instance === instance) : undefined;
-  if (!deps.deployer || !found) return renderMessage(res, 404, session, "Not found", "There is no deployment here that you can see.");
+  if (!deps.deployer || !found) {
+    renderMessage(res, 404, session, "Not found", "There is no deployment here that you can see.");
+    return null;
+  }
   const installationId = (await deps.access.visible(session)).get(repoKey(found))!;
   if (!(await deps.access.canWriteRepo(session, installationId, found.owner, found.repo))) {
-    return renderMessage(res, 403, session, "Refused", `Tearing down needs write access to ${found.owner}/${found.repo}, and GitHub says you have less.`);
+    renderMessage(res, 403, session, "Refused", `${doing} needs write access to ${found.owner}/${found.repo}, and GitHub says you have less.`);
+    return null;
   }
-  const removed = await deps.deployer.teardown({ owner: found.owner, repo: found.repo, target: found.target }, AbortSignal.timeout(TEARDOWN_MS));
+  return { session, found, installationId };
+}
+
+async function teardown(deps: DeploymentsDeps, req: Request, res: Response): Promise<void> {
+  const ok = await writableDeployment(deps, req, res, "Tearing down");
+  if (!ok) return;
+  const { session, found, installationId } = ok;
+  const removed = await deps.deployer!.teardown({ owner: found.owner, repo: found.repo, target: found.target }, AbortSignal.timeout(TEARDOWN_MS));
   const pr = found.target.kind === "preview" ? PREVIEW_SLUG.exec(found.target.slug) : null;
   // The instances are gone whatever GitHub says; its deployments going inactive is told, not awaited as a condition.
   if (pr) await deps.deployments?.previewRemoved(installationId, found.owner, found.repo, Number(pr[1])).catch((err) => deps.log.warn({ err }, "could not mark a torn-down preview's deployments inactive"));

@@ -13,6 +13,7 @@ import { startHypemanFake, type HypemanFake } from "../../helpers/hypeman-fake/h
 import { ScriptedBuilder } from "../../helpers/pipeline-doubles.ts";
 import { buildRequest } from "../../helpers/build-requests.ts";
 import { startWorld, until, TOOLS, type World } from "./dashboard-world.ts";
+import { fakeDeployments } from "../../fakes/github/deployment-handlers.ts";
 
 const SHOTS = process.env.MICROSHIP_SCREENSHOTS === "1" ? new URL("../../../docs/screenshots/", import.meta.url) : null;
 const SECRET = { owner: "octo-org", repo: "secret", installationId: 77 };
@@ -25,10 +26,10 @@ async function signIn(b: Browser, url: string): Promise<Page> {
   return b.page;
 }
 
-/** Posts the teardown form as a page of this session would, for a row the page does not offer. */
-async function postTeardown(page: Page, url: string, instance: string): Promise<number> {
+/** Posts the teardown (or rollback) form as a page of this session would, for a row the page does not offer. */
+async function postTeardown(page: Page, url: string, instance: string, action = "teardown"): Promise<number> {
   const csrf = await page.locator("form[action='/logout'] input[name=_csrf]").getAttribute("value");
-  const res = await page.request.post(`${url}/deployments/teardown`, { form: { _csrf: csrf!, instance }, maxRedirects: 0 });
+  const res = await page.request.post(`${url}/deployments/${action}`, { form: { _csrf: csrf!, instance }, maxRedirects: 0 });
   return res.status();
 }
 
@@ -151,6 +152,50 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     if (SHOTS) await shoot(page, "health.png", "dark");
     await bob.page.goto(`${w.url}/health`);
     assert.ok(!(await bob.page.locator("main svg.chart").nth(1).locator("text.label").allTextContents()).includes("other-org/tools"));
+  });
+
+  test("a writer rolls production back to the first push's image from the page; a reader and a forged form are refused", async () => {
+    const shop = (i: { name?: unknown }) => String(i.name).includes("shop-production");
+    const serving = () => [...fake.deploy.instances.values()].filter(shop);
+    const production = () => fakeDeployments(w.h.fake.state).filter((d) => d.environment === "production");
+    const done = (n: number) => until(async () => production().length >= n && production().slice(0, n).every((d) => d.statuses.some((st) => ["success", "failure", "error"].includes(st.state))), `${n} production deploys`);
+    const config = { ".github/microship.yml": "deploy:\n  env: { FROM: base }\n" };
+    const first = await w.push({ branch: "main", message: "First", files: { ...config, "index.js": "one\n" } });
+    await done(1);
+    const second = await w.push({ branch: "main", message: "Second", files: { ...config, "index.js": "two\n" } });
+    await done(2);
+    const digestOf = (sha: string) => sha.padEnd(64, "d");
+    await until(async () => serving().length === 1 && serving()[0]!.image.endsWith(digestOf(second.request.sha)), "the second image to serve alone");
+    const instance = serving()[0]!.name;
+
+    await bob.page.goto(`${w.url}/deployments`);
+    assert.equal(await bob.page.getByRole("button", { name: /Roll back/ }).count(), 0, "a reader is offered no Roll back");
+    assert.equal(await postTeardown(bob.page, w.url, instance, "rollback"), 403, "a reader posting anyway is refused");
+    const forged = await alice.page.request.post(`${w.url}/deployments/rollback`, { form: { _csrf: "not-the-session's", instance }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403, "a form without the session's CSRF token is refused");
+    assert.equal(await postTeardown(alice.page, w.url, instanceOf("secret", "production") as string, "rollback"), 404, "a repository she cannot see is not there");
+    assert.equal(await postTeardown(alice.page, w.url, "../../etc", "rollback"), 404);
+    assert.equal(production().length, 2, "nothing was deployed by the refused posts");
+
+    await alice.page.goto(`${w.url}/deployments`);
+    await alice.page.getByRole("button", { name: "Roll back production of octo-org/shop" }).click();
+    await alice.page.getByRole("heading", { name: "Rolled back" }).waitFor();
+    assert.match(await alice.page.locator("main").innerText(), new RegExp(`back to ${first.request.sha.slice(0, 12)}, serving at http://`));
+    await until(async () => serving().length === 1 && serving()[0]!.image.endsWith(digestOf(first.request.sha)), "the first image to serve again");
+    const latest = production().at(-1)!;
+    assert.equal(production().length, 3, "GitHub got a new deployment");
+    assert.equal(latest.sha, first.request.sha);
+    assert.equal((latest.body.payload as { rollback?: boolean }).rollback, true);
+    assert.ok(latest.statuses.some((st) => st.state === "success"), "and it succeeded");
+    assert.equal(serving()[0]!.env.FROM, "base", "the old image runs with the default branch's settings");
+
+    // A second step back finds nothing: rollback deploys are skipped, and the first push is the oldest.
+    await alice.page.goto(`${w.url}/deployments`);
+    await alice.page.getByRole("button", { name: "Roll back production of octo-org/shop" }).click();
+    await alice.page.getByRole("heading", { name: "Nothing rolled back" }).waitFor();
+    assert.match(await alice.page.locator("main").innerText(), /no earlier image to go back to/);
+    assert.equal(production().length, 3);
+    assert.deepEqual(w.h.fake.unknownCalls(), []);
   });
 });
 

@@ -67,7 +67,8 @@ export async function startWorld(env: Record<string, string> = {}, overrides: Ov
       if (step.gate) await Promise.race([step.gate, waitForAbort(input.signal)]);
     }
     if (script?.hang) await waitForAbort(input.signal);
-    return { digest: `sha256:${"d".repeat(64)}` };
+    // Each sha its own image, so a rollback has another one to go back to.
+    return { digest: `sha256:${input.tags[0]!.replace(/[^0-9a-f]/g, "").padEnd(64, "d").slice(0, 64)}` };
   });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
