@@ -48,6 +48,8 @@ export interface Overrides {
   pollMs?: number;
   /** Build logs streamed at once (32). */
   maxLogStreams?: number;
+  /** The dashboard's builds list refresh (tests). */
+  listRefreshMs?: number;
   /** Replaces MICROSHIP_DEPLOYER's deployer; null turns deploys off. */
   deployer?: Deployer | null;
   /** Secrets for builds and deploys (tests; no server-side secret store exists yet). */
@@ -157,7 +159,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes) : null,
     dashboard: {
-      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams,
+      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
       rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null,
     },

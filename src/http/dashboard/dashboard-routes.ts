@@ -26,6 +26,8 @@ export interface DashboardDeps {
   publicUrl: string;
   log: OpLog;
   maxLogStreams?: number;
+  /** How often the first page of the builds list refreshes itself (tests shorten it). */
+  listRefreshMs?: number;
   /** The deployments page's source; without it the page says nothing deploys. */
   deployer?: Deployer | null;
   deployments?: DeploymentReporter | null;
@@ -49,7 +51,7 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   const cookies = new CookieSealer(deps.linkSecret, deps.publicUrl);
   const access = new Access({ github: deps.github, store: deps.store, cookies, log: deps.log });
   addAuthRoutes(app, { github: deps.github, cookies, publicUrl: deps.publicUrl, log: deps.log });
-  addListRoute(app, { store: deps.store, access });
+  addListRoute(app, { store: deps.store, access, listRefreshMs: deps.listRefreshMs });
   addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log, maxDownloads: deps.maxLogStreams ?? 32 });
   const deploymentsDeps = { deployer: deps.deployer ?? null, deployments: deps.deployments ?? null, access, log: deps.log, rollbacks: deps.rollbacks ?? null };
   addDeploymentsRoute(app, deploymentsDeps);

@@ -43,11 +43,11 @@ function pageUrl(filters: ListFilters, page: number): string {
   return qs ? `/builds?${qs}` : "/builds";
 }
 
-export function addListRoute(app: Express, deps: { store: Store; access: Access }): void {
+export function addListRoute(app: Express, deps: { store: Store; access: Access; listRefreshMs?: number }): void {
   app.get("/builds", (req, res) => list(deps, req, res));
 }
 
-async function list(deps: { store: Store; access: Access }, req: Request, res: Response): Promise<void> {
+async function list(deps: { store: Store; access: Access; listRefreshMs?: number }, req: Request, res: Response): Promise<void> {
   const session = deps.access.session(req, res);
   if (!session) return;
   const visible = [...(await deps.access.visible(session)).keys()].sort();
@@ -61,6 +61,9 @@ async function list(deps: { store: Store; access: Access }, req: Request, res: R
   renderPage(res, "list", {
     title: "Builds",
     session,
+    // The first page follows new builds (build-list.js); older pages stay as they are.
+    script: page === 1 ? "build-list.js" : undefined,
+    refreshMs: deps.listRefreshMs ?? 5_000,
     repos: visible.slice(0, MAX_REPOS),
     q,
     tooMany,

@@ -27,7 +27,7 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
   let alice: Browser;
   let bob: Browser;
   before(async () => {
-    w = await startWorld();
+    w = await startWorld({}, { listRefreshMs: 300 });
     alice = await w.browser("alice");
     await signIn(alice, w.url);
     bob = await w.browser("bob");
@@ -59,6 +59,20 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
     assert.equal((await bob.page.goto(`${w.url}/builds/${shop.id}`))?.status(), 200);
     assert.ok(w.h.fake.calls.some((c) => c.operationId === "apps/list-installation-repos-for-authenticated-user" && c.auth === "user"));
     assert.deepEqual(w.h.fake.unknownCalls(), []);
+  });
+
+  test("the first page of the list takes in a new build without a reload; an older page stays as it was", async () => {
+    await alice.page.goto(`${w.url}/builds`);
+    // Runs in the page: a global that survives only as long as the page does.
+    const marker = await alice.page.evaluate("globalThis.kept = 42");
+    const fresh = await w.push({ branch: "arrives-later" });
+    await alice.page.locator("table.builds tbody tr", { hasText: "arrives-later" }).waitFor({ timeout: 15_000 });
+    assert.equal(await alice.page.evaluate("globalThis.kept"), marker, "the same page: no reload");
+    assert.equal(await alice.page.locator(`a[href="/builds/${fresh.id}"]`).count(), 1, "shown once");
+    assert.equal(await alice.page.locator("#build-list[data-live=\"1\"]").count(), 1);
+    await alice.page.goto(`${w.url}/builds?page=2`);
+    assert.equal(await alice.page.locator("#build-list[data-live=\"1\"]").count(), 0, "page 2 is not live");
+    assert.equal(await alice.page.locator('script[src="/static/build-list.js"]').count(), 0);
   });
 
   test("a running build's log streams into the open page before the build ends", async () => {
