@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, request, type Server } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,7 +58,7 @@ const frontPort = (front.address() as AddressInfo).port;
 const accel = detectAccelerator({});
 const report: string[] = [`Accelerator: ${accel.kind} (${accel.reason}).`, ""];
 let vm: DeployVm | null = null;
-let hostApp: Server | null = null;
+let hostApp: { port: number; kill(): void } | null = null;
 try {
   const image = await ensureVmImage({ dataDir: join(CACHE, "microvm") });
   const source = await httpdApp(dir);
@@ -115,12 +115,12 @@ try {
     `| route set -> first answer through the proxy | ${s(median(rows.first!))} |`,
     `| **sum of medians** | ${builders.map(([n]) => `**${s(sum(n))}**`).join(" | ")} |`, "",
   );
-  hostApp = createServer((_q, r) => r.end("hello from the host\n"));
-  await new Promise<void>((ok) => hostApp!.listen(0, "127.0.0.1", ok));
-  routes.set({ name: "host-app", instance: "host", port: (hostApp.address() as AddressInfo).port });
+  // In its own process: in the proxy's, serving would take the proxy's CPU and halve its ceiling.
+  hostApp = await hostServer();
+  routes.set({ name: "host-app", instance: "host", port: hostApp.port });
   report.push(`Requests per second, closed loop, ${duration} s timed after 2 s warm-up (load generator in its own process):`, "",
     "| backend | connections | direct rps | via proxy rps | proxy / direct | direct p50 / p99 | proxy p50 / p99 | errors (direct / proxy) |", "|---|---|---|---|---|---|---|---|");
-  for (const [label, port, host] of [["app in the microVM (busybox httpd)", vm!.hostPort, `pr-1-app.localhost:${frontPort}`], ["node server on the host", (hostApp.address() as AddressInfo).port, `host-app.localhost:${frontPort}`]] as const) {
+  for (const [label, port, host] of [["app in the microVM (busybox httpd)", vm!.hostPort, `pr-1-app.localhost:${frontPort}`], ["node server on the host, own process", hostApp.port, `host-app.localhost:${frontPort}`]] as const) {
     for (const connections of [1, 8]) {
       const direct = await load({ port, host: `127.0.0.1:${port}`, path: "/", connections, duration, warmup: 2 });
       const via = await load({ port: frontPort, host, path: "/", connections, duration, warmup: 2 });
@@ -130,12 +130,21 @@ try {
   console.log(report.join("\n"));
 } finally {
   await vm?.stop();
-  hostApp?.close();
+  hostApp?.kill();
   await proxy.close();
   front.close();
   await registry.stop();
   await base.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+function hostServer(): Promise<{ port: number; kill(): void }> {
+  const code = `const s = require("node:http").createServer((q, r) => r.end("hello from the host\\n")); s.listen(0, "127.0.0.1", () => console.log(s.address().port));`;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+    p.stdout!.once("data", (c) => resolve({ port: Number(String(c).trim()), kill: () => p.kill() }));
+    p.once("exit", (code) => reject(new Error(`the host server exited ${code}`)));
+  });
 }
 
 /** fetch() sets Host itself; the proxy routes on it. */
