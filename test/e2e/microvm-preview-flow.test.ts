@@ -1,7 +1,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { join } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { ensureBaseImages, CACHE, type BaseImages } from "../helpers/base-images.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { fakeDeployments } from "../fakes/github/deployment-handlers.ts";
@@ -12,10 +13,25 @@ import { PREVIEW_MARKER } from "../../src/github/reporter/preview-comment.ts";
 import { quietLog } from "../helpers/pipeline-doubles.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
-// The whole preview flow for real: a signed pull_request.opened is built by buildah on the host,
-// deployed by the microvm deployer in a QEMU microVM (TCG on this kind of host), and answers on
-// its preview host through microship's own proxy; closing the PR takes it all down.
-// The app is a busybox httpd (a node app boots for minutes under TCG).
+// The whole preview flow for real: a signed pull_request.opened of a corpus app is built by
+// buildah on the host, deployed by the microvm deployer in a QEMU microVM (TCG on this kind of
+// host), and answers on its preview host through microship's own proxy; closing the PR takes it
+// all down. The app is the corpus's plain HTML site (detected, its Dockerfile rendered: Caddy
+// serves it): a small image, so the test stays near a minute under TCG.
+const CORPUS = new URL("../fixtures/apps/", import.meta.url).pathname;
+
+function appFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (e !== "expected.json" && !e.endsWith(".snap")) out[relative(dir, p)] = readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
 let base: BaseImages;
 let h: Harness;
 let inner: MicroVmDeployer | null = null;
@@ -33,7 +49,7 @@ const lateDeployer: Deployer = {
 
 before(async () => {
   base = await ensureBaseImages();
-  h = await startHarness({ deployer: lateDeployer, deployRoutes: routes }, { MICROSHIP_BUILD_TIMEOUT: "600" });
+  h = await startHarness({ deployer: lateDeployer, deployRoutes: routes }, { MICROSHIP_BASE_IMAGE_MIRROR: base.mirror, MICROSHIP_BUILD_TIMEOUT: "600" });
   inner = new MicroVmDeployer({
     dataDir: join(CACHE, "microvm"), appDiskDir: join(h.dataDir, "app-disks"), routes, log: quietLog, registryAuth: h.app.registryAuth, insecureRegistries: [h.app.registry],
     healthTimeoutMs: 240_000, drainMs: 500, onVmStart: (pid) => pids.add(pid),
@@ -67,11 +83,7 @@ function viaMicroship(host: string): Promise<{ status: number; body: string }> {
 test("a signed pull_request.opened is built, deployed in a microVM and answers through microship's proxy; closing it leaves nothing", { timeout: 600_000 }, async () => {
   const sha = h.fake.commit({
     owner: OWNER, repo: REPO, branch: "pr-5",
-    files: {
-      Dockerfile: `FROM ${base.mirror}/busybox:latest\nCOPY index.html /www/index.html\nUSER nobody\nCMD ["sh", "-c", "exec httpd -f -p \\"$PORT\\" -h /www"]\n`,
-      "index.html": "hello from the preview of pr 5\n",
-      ".github/microship.yml": "deploy:\n  port: 3000\n  health: /\n",
-    },
+    files: appFiles(join(CORPUS, "static-plain-html")),
   });
   h.fake.setPullRequest({ owner: OWNER, repo: REPO, number: 5, headSha: sha, headRef: "pr-5" });
   await h.send("pull_request", h.prPayload({ action: "opened", number: 5, sha, headRef: "pr-5" }));
@@ -80,7 +92,9 @@ test("a signed pull_request.opened is built, deployed in a microVM and answers t
   assert.equal(lastState(d), "success", runs.map((r) => `${r.name}: ${r.conclusion}\n${r.output.summary}\n${r.output.text?.slice(-1500)}`).join("\n"));
   const url = d.statuses.at(-1)!.environment_url!;
   assert.match(url, /^http:\/\/pr-5-shop-[0-9a-f]{6}\.localhost:\d+$/);
-  assert.deepEqual(await viaMicroship(new URL(url).host), { status: 200, body: "hello from the preview of pr 5\n" });
+  const page = await viaMicroship(new URL(url).host);
+  assert.equal(page.status, 200);
+  assert.match(page.body, /<h1>Field notes<\/h1>/, "the corpus app's own text");
   const comments = await h.fake.waitFor(() => previewComments(5).find((c) => c.body.includes(url)) && previewComments(5), 30_000, "the preview comment");
   assert.equal(comments.length, 1, "exactly one PR comment");
   assert.equal([...pids].filter(alive).length, 1);
