@@ -34,6 +34,8 @@ interface Case {
   paths?: Record<string, RegExp>;
   /** A path in GET /'s body that must be served too (e.g. a bundle under /_next/static). */
   asset?: RegExp;
+  /** What that asset must hold (text only a workspace package of the app writes). */
+  assetBody?: RegExp;
   /** The app's directory, when it isn't the corpus's `app`. */
   dir?: string;
   /** Files added at test time, by path. */
@@ -91,6 +93,12 @@ const CASES: Case[] = [
     buildArgs: pythonIndex,
   },
   // A Vite SPA: Node builds it, Caddy serves dist/ only; a client-side route is no file, and gets index.html.
+  // A Vite SPA that is a package of a pnpm workspace: installed and built from the workspace root,
+  // its `workspace:` package bundled in, and Caddy serving apps/site/dist.
+  {
+    app: "static-workspace-vite", body: /<title>Lantern<\/title>/, summary: [/static/, /--filter site\.\.\./, /Workspace: `apps\/site`/],
+    paths: { "/somewhere/deep": /<title>Lantern<\/title>/ }, asset: /\/assets\/index-[\w-]+\.js/, assetBody: /lantern ui: /, buildArgs: npmMirror,
+  },
   { app: "static-vite-spa", body: /trail log, built by vite/, summary: [/static/, /Caddy serves dist\//, /npm run build/], paths: { "/trails/ridge": /trail log, built by vite/ }, asset: /\/assets\/index-[\w-]+\.js/ },
 ];
 
@@ -112,8 +120,8 @@ for (const c of CASES) {
   test(`corpus app ${c.app} builds with its rendered Dockerfile and runs its detected start command`, { timeout: 600_000 }, async () => {
     const files = { ...appFiles(c.dir ?? join(CORPUS, c.app)), ...c.extraFiles?.() };
     if (c.buildArgs) {
-      assert.ok(!files[".github/microship.yml"], "these apps have no config of their own to merge with");
-      files[".github/microship.yml"] = `build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;
+      // Appended to the app's own config (a `root:`), which never sets build_args itself.
+      files[".github/microship.yml"] = `${files[".github/microship.yml"] ?? ""}build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;
     }
     const branch = `corpus-${c.app}`;
     const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch, files });
@@ -141,7 +149,9 @@ for (const c of CASES) {
       if (c.asset) {
         const path = c.asset.exec(body)?.[0];
         assert.ok(path, `no asset in ${body.slice(0, 2000)}`);
-        assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 200, path);
+        const asset = await fetch(`http://127.0.0.1:${port}${path}`);
+        assert.equal(asset.status, 200, path);
+        if (c.assetBody) assert.match(await asset.text(), c.assetBody, path);
       }
     } finally {
       await container.stop();

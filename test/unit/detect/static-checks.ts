@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import assert from "node:assert/strict";
 import type { Env, From, Instruction, Run } from "dockerfile-ast";
 import { CACHE_DIRS, stages } from "./dockerfile-checks.ts";
@@ -45,5 +46,8 @@ export function assertStaticDockerfile(plan: Record<string, any>, serverImage: s
     assert.ok(copied >= 0 && copied < install, `${where}: ${file} is not copied before the install`);
   }
   const copies = final.filter((i) => i.getKeyword() === "COPY").map((i) => i.getTextContent());
-  assert.deepEqual(copies, [`COPY --from=build /app/${plan.messages.find((m: { text: string }) => m.text.includes("Caddy serves ")).text.split("Caddy serves ")[1].split("/ on ")[0]} /srv`], `${where}: the output directory isn't all that's copied`);
+  const output = plan.messages.find((m: { text: string }) => m.text.includes("Caddy serves ")).text.split("Caddy serves ")[1].split("/ on ")[0];
+  // A site inside a workspace is built from the workspace root: its output is under its own folder there.
+  const inContext = plan.contextRoot && plan.contextRoot !== plan.root ? `${posix.relative(plan.contextRoot, plan.root)}/` : "";
+  assert.deepEqual(copies, [`COPY --from=build /app/${inContext}${output} /srv`], `${where}: the output directory isn't all that's copied`);
 }

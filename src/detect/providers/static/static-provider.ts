@@ -9,6 +9,7 @@ import { nodePackageManager } from "../node/package-manager.ts";
 import { nodeVersion } from "../node/node-version.ts";
 import { nodeInstallFiles } from "../node/node-install-files.ts";
 import { plainSite, spaBuild, spaTool, type SpaBuild } from "./static-site.ts";
+import { workspaceSite } from "./static-workspace.ts";
 import { CADDY_IMAGE, STATIC_PORT, caddyfileRun } from "./caddyfile.ts";
 
 const START = "caddy run --config /etc/caddy/Caddyfile --adapter caddyfile";
@@ -42,12 +43,14 @@ export const staticProvider: Provider = {
 
 async function spaPlan(ctx: DetectContext, pkg: Record<string, any>, spa: SpaBuild): Promise<BuildPlan> {
   const messages: UserMessage[] = [];
-  const version = await nodeVersion(ctx, pkg);
+  const ws = await workspaceSite(ctx, pkg, messages);
+  const version = ws?.version ?? (await nodeVersion(ctx, pkg));
   const eol = endOfLifeWarning(NODE, version.value, ctx.today);
   if (eol) messages.push({ level: "warning", text: eol });
-  const pm = await nodePackageManager(ctx, pkg, messages);
-  const cacheFiles = await nodeInstallFiles(ctx, pkg, pm);
-  const buildCommand = `${pm.run} build`;
+  const pm = ws?.pm ?? (await nodePackageManager(ctx, pkg, messages));
+  const cacheFiles = ws?.cacheFiles ?? (await nodeInstallFiles(ctx, pkg, pm));
+  const installCommand = ws?.install ?? pm.install;
+  const buildCommand = ws?.build ?? `${pm.run} build`;
   messages.unshift(
     { level: "info", text: `Static site: ${spa.tool}, built by \`${buildCommand}\` on Node ${version.value} (from ${version.source}), ${pm.name} (from ${pm.evidence}).` },
     { level: "info", text: `Static site: ${spa.tool} (${spa.evidence} in ${ctx.rel("package.json")}) with no server of its own; Caddy serves ${spa.outputDir}/ on $PORT, and a path that is no file gets index.html.` },
@@ -60,16 +63,16 @@ async function spaPlan(ctx: DetectContext, pkg: Record<string, any>, spa: SpaBui
     build_args: argLines(ctx.config.build_args),
     env: envLines(ctx.config.env),
     setup: pm.setup ?? "",
-    dependencies: dependencyLayers(cacheFiles, pm.cacheDir, pm.install),
+    dependencies: dependencyLayers(cacheFiles, pm.cacheDir, installCommand),
     build: buildCommand,
     caddyfile: caddyfileRun(true),
-    output: spa.outputDir,
+    output: ws ? `${ws.appDir}/${spa.outputDir}` : spa.outputDir,
     port: STATIC_PORT,
   });
   return {
-    ...planBase(ctx), runtime: "static", provider: "static", version: { value: version.value, source: `${version.source} (the Node that builds the site)` },
-    packageManager: { name: pm.name, evidence: pm.evidence }, installCommand: pm.install, buildCommand, startCommand: START, cacheFiles,
-    dockerfile, dockerfilePath: null, dockerignore: await dockerignoreFor(ctx), messages,
+    ...planBase(ctx), ...(ws ? { contextRoot: ws.contextRoot } : {}), runtime: "static", provider: "static", version: { value: version.value, source: `${version.source} (the Node that builds the site)` },
+    packageManager: { name: pm.name, evidence: pm.evidence }, installCommand, buildCommand, startCommand: START, cacheFiles,
+    dockerfile, dockerfilePath: null, dockerignore: await dockerignoreFor(ws?.rootCtx ?? ctx), messages,
   };
 }
 
