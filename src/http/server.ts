@@ -5,6 +5,7 @@ import type { PrometheusMetrics } from "./metrics.ts";
 import type { OpLog } from "../core/ports.ts";
 import { addBuildRoutes } from "./build-routes.ts";
 import { metricsRoute } from "./metrics-route.ts";
+import { addHealthRoutes } from "./health-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { webhookBodyLimit } from "./webhook-body-limit.ts";
 import { addDashboardRoutes, type DashboardDeps } from "./dashboard/dashboard-routes.ts";
@@ -41,21 +42,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(webhookBodyLimit());
   app.use((req, res, next) => void Promise.resolve(deps.webhooks(req, res, next)).catch(next));
 
-  app.get("/healthz", (_req, res) => {
-    res.type("text/plain").send("ok\n");
-  });
-
-  app.get("/readyz", async (_req, res) => {
-    try {
-      await deps.store.ping();
-      res.type("text/plain").send("ready\n");
-    } catch (err) {
-      deps.log.error({ err }, "readiness check failed: store unreachable");
-      res.status(503).type("text/plain").send("store unreachable\n");
-    }
-  });
-
-  if (deps.serveMetrics) app.get("/metrics", metricsRoute(deps.metrics, deps.metricsToken));
+  addHealthRoutes(app, deps);
   if (deps.dashboard) addDashboardRoutes(app, deps.dashboard);
   addBuildRoutes(app, deps);
   finish(app, deps.log);

@@ -2,7 +2,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { OpLog } from "../core/ports.ts";
 import type { Store } from "../core/store.ts";
 import type { PrometheusMetrics } from "./metrics.ts";
-import { metricsRoute } from "./metrics-route.ts";
+import { addHealthRoutes } from "./health-routes.ts";
 import { securityHeaders } from "./security-headers.ts";
 
 export interface WorkerAppDeps {
@@ -23,17 +23,7 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(securityHeaders);
-  app.get("/healthz", (_req, res) => void res.type("text/plain").send("ok\n"));
-  app.get("/readyz", async (_req, res) => {
-    try {
-      await deps.store.ping();
-      res.type("text/plain").send("ready\n");
-    } catch (err) {
-      deps.log.error({ err }, "readiness check failed: store unreachable");
-      res.status(503).type("text/plain").send("store unreachable\n");
-    }
-  });
-  if (deps.serveMetrics) app.get("/metrics", metricsRoute(deps.metrics, deps.metricsToken));
+  addHealthRoutes(app, deps);
   app.use((_req, res) => void res.status(404).type("text/plain").send("not found: this replica only builds (MICROSHIP_ROLE=worker)\n"));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     deps.log.error({ err }, "request failed");

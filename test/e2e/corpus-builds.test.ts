@@ -1,7 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { CACHE, ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
@@ -10,6 +9,7 @@ import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 import { streamlitStandIn } from "../helpers/streamlit-stand-in.ts";
 import { yarnRelease } from "../helpers/yarn-release.ts";
+import { corpusAppFiles } from "../helpers/corpus-app-files.ts";
 
 /**
  * A handful of detection-corpus apps, pushed as they are and built for real with the Dockerfile
@@ -118,7 +118,7 @@ after(async () => {
 
 for (const c of CASES) {
   test(`corpus app ${c.app} builds with its rendered Dockerfile and runs its detected start command`, { timeout: 600_000 }, async () => {
-    const files = { ...appFiles(c.dir ?? join(CORPUS, c.app)), ...c.extraFiles?.() };
+    const files = { ...corpusAppFiles(c.dir ?? join(CORPUS, c.app)), ...c.extraFiles?.() };
     if (c.buildArgs) {
       // Appended to the app's own config (a `root:`), which never sets build_args itself.
       files[".github/microship.yml"] = `${files[".github/microship.yml"] ?? ""}build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;
@@ -159,16 +159,3 @@ for (const c of CASES) {
   });
 }
 
-/** The app's tree as pushed: everything but the corpus's own expectations. */
-function appFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (e !== "expected.json" && !e.endsWith(".snap")) out[relative(dir, p)] = readFileSync(p, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}

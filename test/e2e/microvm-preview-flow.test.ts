@@ -1,8 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { ensureBaseImages, CACHE, type BaseImages } from "../helpers/base-images.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { fakeDeployments } from "../fakes/github/deployment-handlers.ts";
@@ -12,6 +11,7 @@ import type { Deployer } from "../../src/core/deployer.ts";
 import { PREVIEW_MARKER } from "../../src/github/reporter/preview-comment.ts";
 import { quietLog } from "../helpers/pipeline-doubles.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
+import { corpusAppFiles } from "../helpers/corpus-app-files.ts";
 
 // The whole preview flow for real: a signed pull_request.opened of a corpus app is built by
 // buildah on the host, deployed by the microvm deployer in a QEMU microVM (TCG on this kind of
@@ -20,18 +20,6 @@ import { cleanupAll } from "../helpers/cleanup.ts";
 // serves it): a small image, so the test stays near a minute under TCG.
 const CORPUS = new URL("../fixtures/apps/", import.meta.url).pathname;
 
-function appFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (e !== "expected.json" && !e.endsWith(".snap")) out[relative(dir, p)] = readFileSync(p, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}
 let base: BaseImages;
 let h: Harness;
 let inner: MicroVmDeployer | null = null;
@@ -83,7 +71,7 @@ function viaMicroship(host: string): Promise<{ status: number; body: string }> {
 test("a signed pull_request.opened is built, deployed in a microVM and answers through microship's proxy; closing it leaves nothing", { timeout: 600_000 }, async () => {
   const sha = h.fake.commit({
     owner: OWNER, repo: REPO, branch: "pr-5",
-    files: appFiles(join(CORPUS, "static-plain-html")),
+    files: corpusAppFiles(join(CORPUS, "static-plain-html")),
   });
   h.fake.setPullRequest({ owner: OWNER, repo: REPO, number: 5, headSha: sha, headRef: "pr-5" });
   await h.send("pull_request", h.prPayload({ action: "opened", number: 5, sha, headRef: "pr-5" }));

@@ -1,12 +1,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
 import { firstBody, runImage } from "../helpers/run-image.ts";
 import { freePort } from "../../src/registry/free-port.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
+import { corpusAppFiles } from "../helpers/corpus-app-files.ts";
 
 /**
  * A pnpm workspace with turbo, pushed with `root: apps/web`: the archive is the workspace root,
@@ -30,7 +29,7 @@ after(async () => {
 });
 
 test("a package of a pnpm workspace builds from the workspace root and answers from its own folder", { timeout: 600_000 }, async () => {
-  const files = appFiles(APP);
+  const files = corpusAppFiles(APP);
   // The stand-in base images are Node 24's only; the version still comes from the root's .nvmrc.
   files[".nvmrc"] = "24\n";
   // Only the npm registry is reachable here; corepack is told to take pnpm from it (see corpus-builds).
@@ -55,15 +54,3 @@ test("a package of a pnpm workspace builds from the workspace root and answers f
   }
 });
 
-function appFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (e !== "expected.json" && !e.endsWith(".snap")) out[relative(dir, p)] = readFileSync(p, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}

@@ -75,10 +75,6 @@ export const SANDBOX = ["-sandbox", "on,obsolete=deny,resourcecontrol=deny"];
  * Disks carry a virtio serial number, which the guest's init finds them by.
  */
 export function qemuArgs(o: QemuArgsOptions): string[] {
-  const disk = (id: string, file: string, format: "raw" | "qcow2", readonly = false) => [
-    "-drive", `id=${id},file=${file},format=${format},if=none,cache=unsafe,discard=unmap${readonly ? ",readonly=on" : ""}`,
-    "-device", `virtio-blk-device,drive=${id},serial=${id}`,
-  ];
   return [
     ...acceleratorArgs(o.accel),
     "-M", "microvm",
@@ -88,13 +84,32 @@ export function qemuArgs(o: QemuArgsOptions): string[] {
     "-serial", "stdio",
     "-kernel", o.kernel,
     "-initrd", o.initramfs,
-    // panic=-1 reboots on a kernel panic, and -no-reboot turns that into QEMU exiting.
-    "-append", ["console=ttyS0 quiet loglevel=3 panic=-1", ...(o.accel === "tcg" && o.tscKhz ? [`tsc_early_khz=${o.tscKhz}`] : [])].join(" "),
-    ...disk("root", o.disks.root, "qcow2"),
-    ...disk("src", o.disks.source, "raw"),
-    ...disk("config", o.disks.config, "raw", true),
-    ...disk("scratch", o.disks.scratch, "raw"),
+    "-append", kernelCommandLine(o),
+    ...diskArgs("root", o.disks.root, "qcow2"),
+    ...diskArgs("src", o.disks.source, "raw"),
+    ...diskArgs("config", o.disks.config, "raw", true),
+    ...diskArgs("scratch", o.disks.scratch, "raw"),
     ...networkArgs(o),
+    ...guestChannelArgs(o),
+  ];
+}
+
+/** A disk the guest's init finds by its virtio serial number (`id`). */
+export function diskArgs(id: string, file: string, format: "raw" | "qcow2", readonly = false): string[] {
+  return [
+    "-drive", `id=${id},file=${file},format=${format},if=none,cache=unsafe,discard=unmap${readonly ? ",readonly=on" : ""}`,
+    "-device", `virtio-blk-device,drive=${id},serial=${id}`,
+  ];
+}
+
+/** panic=-1 reboots on a kernel panic, and -no-reboot turns that into QEMU exiting. */
+export function kernelCommandLine(o: Pick<QemuArgsOptions, "accel" | "tscKhz">): string {
+  return ["console=ttyS0 quiet loglevel=3 panic=-1", ...(o.accel === "tcg" && o.tscKhz ? [`tsc_early_khz=${o.tscKhz}`] : [])].join(" ");
+}
+
+/** The guest's log and result ports, its entropy, the seccomp sandbox and the uid QEMU drops to: every microship VM has them. */
+export function guestChannelArgs(o: { logSocket: string; resultSocket: string; runAs: { uid: number; gid: number } | null }): string[] {
+  return [
     "-device", "virtio-rng-device",
     "-device", "virtio-serial-device",
     "-chardev", `socket,id=log,path=${o.logSocket}`,

@@ -1,5 +1,5 @@
 import { acceleratorArgs, type AcceleratorKind } from "../../builder/microvm/accelerator.ts";
-import { networkArgs, SANDBOX } from "../../builder/microvm/qemu-args.ts";
+import { diskArgs, guestChannelArgs, kernelCommandLine, networkArgs } from "../../builder/microvm/qemu-args.ts";
 
 export interface DeployQemuArgsOptions {
   accel: AcceleratorKind;
@@ -31,27 +31,16 @@ export function deployQemuArgs(o: DeployQemuArgsOptions): string[] {
   for (const p of [o.guestPort, o.hostPort]) if (!(Number.isInteger(p) && p > 0 && p < 65536)) throw new Error(`invalid port ${p}`);
   const net = networkArgs({ egressSocket: o.egressSocket, hostForwards: [] });
   net[1] = `${net[1]},hostfwd=tcp:127.0.0.1:${o.hostPort}-:${o.guestPort}`;
-  const disk = (id: string, file: string, format: "raw" | "qcow2", readonly = false) => [
-    "-drive", `id=${id},file=${file},format=${format},if=none,cache=unsafe,discard=unmap${readonly ? ",readonly=on" : ""}`,
-    "-device", `virtio-blk-device,drive=${id},serial=${id}`,
-  ];
   return [
     ...acceleratorArgs(o.accel),
     "-M", "microvm", "-m", String(o.memoryMiB), "-smp", String(o.cpus),
     "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
     "-serial", "stdio",
     "-kernel", o.kernel, "-initrd", o.initramfs,
-    "-append", ["console=ttyS0 quiet loglevel=3 panic=-1", ...(o.accel === "tcg" && o.tscKhz ? [`tsc_early_khz=${o.tscKhz}`] : [])].join(" "),
-    ...disk("root", o.rootDisk, "qcow2"),
-    ...disk("config", o.configDisk, "raw", true),
+    "-append", kernelCommandLine(o),
+    ...diskArgs("root", o.rootDisk, "qcow2"),
+    ...diskArgs("config", o.configDisk, "raw", true),
     ...net,
-    "-device", "virtio-rng-device",
-    "-device", "virtio-serial-device",
-    "-chardev", `socket,id=log,path=${o.logSocket}`,
-    "-device", "virtserialport,chardev=log,name=microship.log",
-    "-chardev", `socket,id=result,path=${o.resultSocket}`,
-    "-device", "virtserialport,chardev=result,name=microship.result",
-    ...SANDBOX,
-    ...(o.runAs ? ["-runas", `${o.runAs.uid}:${o.runAs.gid}`] : []),
+    ...guestChannelArgs(o),
   ];
 }
