@@ -89,6 +89,8 @@ export async function runVm(o: RunVmOptions): Promise<VmOutcome> {
   try {
     const exitCode = await qemuExit(child);
     serial.end();
+    // The log port's last lines (a release VM's exit marker) may still be in the socket: read them all.
+    await logChannel.drained(2_000);
     // A result written just before the power-off may still be in flight on the socket.
     if (!killedBy || killedBy === "after-result") await Promise.race([channel.settled, sleep(500)]);
     return { result: channel.result, problem: channel.problem, exitCode, killedBy, stderrTail: stderr.trim() };

@@ -24,6 +24,12 @@ export interface DeployVmOptions {
   user: { uid: number; gid: number } | null;
   bootTimeoutMs: number;
   onStart?(pid: number): void;
+  /** More files for the config disk beside run.sh (a release VM's nonce). */
+  configFiles?: Record<string, string>;
+  /** When QEMU is killed (a release VM's time limit); default: never, until stop(). */
+  deadlineMs?: number;
+  /** Each console line as it comes (the tail is kept either way). */
+  onLine?(text: string): void;
 }
 
 export interface DeployVm {
@@ -55,6 +61,7 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
     const configDir = join(work, "config");
     await mkdir(configDir, { mode: 0o700 });
     await writeFile(join(configDir, "run.sh"), o.runScript, { mode: 0o600 });
+    for (const [name, text] of Object.entries(o.configFiles ?? {})) await writeFile(join(configDir, name), text, { mode: 0o600 });
     const configDisk = join(work, "config.ext4");
     await ext4FromDir(configDir, configDisk, { label: "config", extraMiB: 1 });
     await rm(configDir, { recursive: true, force: true });
@@ -73,9 +80,10 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
       onLine: (l) => {
         lines.push(l.text);
         if (lines.length > TAIL_LINES) lines.shift();
+        o.onLine?.(l.text);
       },
       // A deploy VM runs until stopped; runVm caps this at what a timer can hold.
-      deadlineMs: Number.MAX_SAFE_INTEGER,
+      deadlineMs: o.deadlineMs ?? Number.MAX_SAFE_INTEGER,
       bootDeadlineMs: o.bootTimeoutMs,
       onStart: o.onStart,
     }).finally(cleanup);
