@@ -115,3 +115,18 @@ test("cancelling the deploy kills the release VM", { timeout: 300_000 }, async (
   assert.equal(alive(started[0]!), false, "the release VM's QEMU is gone");
   assert.equal(await served(), "hello v1\n");
 });
+
+test("a release past its time limit is killed and fails the deploy; the old version keeps serving", { timeout: 300_000 }, async () => {
+  const short = new MicroVmDeployer({
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+    releaseTimeoutMs: 6_000, onVmStart: (pid) => pids.add(pid),
+  });
+  try {
+    const before = [...pids];
+    await assert.rejects(short.deploy(input("v2", "echo started; sleep 600", [])), /^MicroshipError: The release command `echo started; sleep 600` did not finish in 6 s\. The previous version keeps serving\./);
+    assert.deepEqual([...pids].filter((p) => !before.includes(p)).filter(alive), [], "its QEMU is gone");
+    assert.equal(await served(), "hello v1\n");
+  } finally {
+    await short.close();
+  }
+});
