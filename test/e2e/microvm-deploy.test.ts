@@ -51,7 +51,7 @@ before(async () => {
   images.v2 = await pushImage("v2", serve);
   images.broken = await pushImage("broken", "echo the app crashed with $TOKEN; exit 3");
   deployer = new MicroVmDeployer({
-    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), stateDir: join(dir, "state"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
     healthTimeoutMs: 240_000, drainMs: 1_000, onVmStart: (pid) => pids.add(pid),
   });
   proxy = createDeployProxy(routes);
