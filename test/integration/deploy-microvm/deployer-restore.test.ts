@@ -30,9 +30,12 @@ const files = () => readdirSync(stateDir).filter((f) => f.endsWith(".json")).sor
 const disks = () => (existsSync(appDiskDir) ? readdirSync(appDiskDir).sort() : []);
 
 test("a restart brings back every deployment asleep, kills the QEMUs the killed process left, drops the VM that was still starting, and collects unused disks", { timeout: 60_000 }, async (t) => {
-  t.after(() => rmSync(root, { recursive: true, force: true }));
   const serving = staleQemu();
   const starting = staleQemu();
+  t.after(() => {
+    for (const q of [serving, starting]) q.child.kill("SIGKILL");
+    rmSync(root, { recursive: true, force: true });
+  });
   const store = new VmStateStore({ dir: stateDir });
   const p7 = savedVm({ target: preview(7), digestByte: "aa", state: "running", qemu: serving.id });
   const p7next = savedVm({ target: preview(7), digestByte: "bb", state: "starting", createdAt: "2026-02-01T00:00:00.000Z", qemu: starting.id });
