@@ -200,6 +200,12 @@ test("microship killed and started again: the new deployer lists the deployment 
   }
   assert.deepEqual(got, { status: 200, body: "hello v2 42\n" }, "same image, same env, decrypted");
   assert.equal([...pids].filter(alive).length, 1);
+  // A graceful stop: the VM stops, its record stays for the next start.
+  await deployer.close();
+  assert.deepEqual([[...pids].filter(alive), stateFiles().length], [[], 1]);
+  deployer = newDeployer();
+  assert.deepEqual((await deployer.list(null, new AbortController().signal)).map((d) => [d.state, d.digest]), [["sleeping", images.v2]]);
+  assert.equal(routes.get(host.split(".")[0]!)?.sleeping, true, "asleep: the next request would wake it");
 });
 
 test("teardown stops every VM of the target and removes its route; again, it finds nothing", { timeout: 120_000 }, async () => {

@@ -146,7 +146,11 @@ export class VmStateStore {
       for (let seen = 0, ent = dir.readSync(); ent && seen < 2_000; ent = dir.readSync(), seen++) {
         if (ent.name.startsWith(".") && ent.name.endsWith(".tmp")) {
           // A write a crash cut short: the file it was to replace is still whole.
-          unlinkSync(join(this.dir, ent.name));
+          try {
+            unlinkSync(join(this.dir, ent.name));
+          } catch {
+            // Left for the next start; it is never read.
+          }
           continue;
         }
         if (!ent.name.endsWith(".json")) continue;
