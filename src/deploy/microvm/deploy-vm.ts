@@ -31,6 +31,8 @@ export interface DeployVm {
   hostPort: number;
   /** QEMU's pid once it runs; null if it never started (a stale one is found by it after a crash). */
   pid: Promise<number | null>;
+  /** Its temporary dirs (overlay, config disk, sockets): a killed microship leaves them behind. */
+  dirs: readonly string[];
   /** Resolves when QEMU has exited and the VM's files are gone. */
   exited: Promise<VmOutcome>;
   /** The console's last lines (the app's own output), for a failed start's message. */
@@ -90,6 +92,7 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
     return {
       hostPort,
       pid,
+      dirs: [work, netDir],
       exited,
       tail: () => lines.join("\n"),
       async stop() {

@@ -33,7 +33,12 @@ export const savedVmSchema = z.object({
   createdAt: date,
   release: z.string().max(10_000).optional(),
   /** The QEMU that served it, to kill one a killed microship left running (pid and /proc start time: pid reuse safe). */
-  qemu: z.object({ pid: z.number().int().min(2).max(2 ** 22), startTime: z.string().regex(/^[0-9]{1,20}$/) }).strict().nullable(),
+  qemu: z.object({
+    pid: z.number().int().min(2).max(2 ** 22),
+    startTime: z.string().regex(/^[0-9]{1,20}$/),
+    /** Its temporary dirs, removed once a stale QEMU is killed (stale-qemu.ts checks each is one of ours). */
+    dirs: z.array(z.string().max(500)).max(2).optional(),
+  }).strict().nullable(),
 }).strict();
 
 export type SavedVm = z.infer<typeof savedVmSchema>;

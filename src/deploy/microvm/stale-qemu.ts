@@ -1,4 +1,7 @@
 import { readFileSync } from "node:fs";
+import { lstat, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface QemuIdentity {
@@ -55,4 +58,16 @@ export async function killStaleQemu(id: QemuIdentity, waitMs = 10_000): Promise<
     await sleep(50);
   }
   return true;
+}
+
+// mkdtemp's names in deploy-vm.ts: six random characters after the prefix.
+const VM_DIR = /^msdeploy-(net-)?[A-Za-z0-9]{6}$/;
+
+/** Removes a killed VM's temporary dirs: only our own names directly in the temp dir, never through a symlink. */
+export async function removeVmDirs(dirs: readonly string[]): Promise<void> {
+  for (const d of dirs.slice(0, 2)) {
+    if (dirname(d) !== tmpdir() || !VM_DIR.test(basename(d))) continue;
+    const st = await lstat(d).catch(() => null);
+    if (st?.isDirectory()) await rm(d, { recursive: true, force: true });
+  }
 }

@@ -1,7 +1,7 @@
 import type { OpLog } from "../../core/ports.ts";
 import type { RouteTable } from "../proxy/route-table.ts";
 import { AppDiskCollector } from "./app-disk-gc.ts";
-import { killStaleQemu, qemuIdentity } from "./stale-qemu.ts";
+import { killStaleQemu, qemuIdentity, removeVmDirs } from "./stale-qemu.ts";
 import { chooseRestored, savedOf, sleepingRecord } from "./vm-restore.ts";
 import { VmStateStore, type LoadedVm } from "./vm-state-store.ts";
 import type { VmRecord } from "./vm-record.ts";
@@ -45,7 +45,8 @@ export class VmPersistence {
     const now = { ...rec };
     return this.store.saveWith(rec.instance, async () => {
       const pid = await now.vm.pid;
-      return { saved: savedOf(now, pid ? qemuIdentity(pid) : null), env };
+      const id = pid ? qemuIdentity(pid) : null;
+      return { saved: savedOf(now, id && { ...id, dirs: [...now.vm.dirs] }), env };
     });
   }
 
@@ -94,7 +95,11 @@ export class VmPersistence {
 
   private async afterRestore(keep: LoadedVm[], drop: LoadedVm[]): Promise<void> {
     await Promise.all([...keep, ...drop].map((l) => this.d.serial(l.saved.name, async () => {
-      if (l.saved.qemu && (await killStaleQemu(l.saved.qemu))) this.log?.warn({ instance: l.saved.instance, pid: l.saved.qemu.pid }, "killed a deploy VM's QEMU that a previous microship left running");
+      if (l.saved.qemu && (await killStaleQemu(l.saved.qemu))) {
+        this.log?.warn({ instance: l.saved.instance, pid: l.saved.qemu.pid }, "killed a deploy VM's QEMU that a previous microship left running");
+        // Only then: after a graceful stop they are gone, and a new VM could by chance have the name now.
+        await removeVmDirs(l.saved.qemu.dirs ?? []);
+      }
       if (drop.includes(l)) await this.store.remove(l.saved.instance);
     }).catch((err: unknown) => this.log?.warn({ instance: l.saved.instance, err: String(err).slice(0, 500) }, "cleaning up after a previous microship failed"))));
     for (const { saved } of keep) {

@@ -26,7 +26,7 @@ const NOT_RUNNING: VmOutcome = { result: null, problem: null, exitCode: null, ki
 
 /** A VM that isn't running: what a restored record holds until a request (or an environment's start) wakes it. */
 export function stoppedVm(): DeployVm {
-  return { hostPort: 0, pid: Promise.resolve(null), exited: Promise.resolve(NOT_RUNNING), tail: () => "", stop: async () => undefined };
+  return { hostPort: 0, pid: Promise.resolve(null), dirs: [], exited: Promise.resolve(NOT_RUNNING), tail: () => "", stop: async () => undefined };
 }
 
 /** A saved VM as the deployer's record of a sleeping VM: list() shows it, a request wakes it. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MicroVmDeployer } from "../../../src/deploy/microvm/microvm-deployer.ts";
@@ -32,13 +32,23 @@ const disks = () => (existsSync(appDiskDir) ? readdirSync(appDiskDir).sort() : [
 test("a restart brings back every deployment asleep, kills the QEMUs the killed process left, drops the VM that was still starting, and collects unused disks", { timeout: 60_000 }, async (t) => {
   const serving = staleQemu();
   const starting = staleQemu();
+  // The killed VM's temp dirs, as deploy-vm.ts names them; beside them, what must never be removed.
+  const vmDir = mkdtempSync(join(tmpdir(), "msdeploy-"));
+  writeFileSync(join(vmDir, "root.qcow2"), "overlay");
+  const precious = join(root, "precious");
+  mkdirSync(precious);
+  const linked = `${mkdtempSync(join(tmpdir(), "msdeploy-net-"))}`;
+  rmSync(linked, { recursive: true });
+  symlinkSync(precious, linked);
   t.after(() => {
     for (const q of [serving, starting]) q.child.kill("SIGKILL");
     rmSync(root, { recursive: true, force: true });
+    rmSync(vmDir, { recursive: true, force: true });
+    rmSync(linked, { force: true });
   });
   const store = new VmStateStore({ dir: stateDir });
-  const p7 = savedVm({ target: preview(7), digestByte: "aa", state: "running", qemu: serving.id });
-  const p7next = savedVm({ target: preview(7), digestByte: "bb", state: "starting", createdAt: "2026-02-01T00:00:00.000Z", qemu: starting.id });
+  const p7 = savedVm({ target: preview(7), digestByte: "aa", state: "running", qemu: { ...serving.id, dirs: [vmDir, linked] } });
+  const p7next = savedVm({ target: preview(7), digestByte: "bb", state: "starting", createdAt: "2026-02-01T00:00:00.000Z", qemu: { ...starting.id, dirs: [precious] } });
   const expired = { ...savedVm({ target: preview(8), digestByte: "dd" }), expiresAt: "2020-01-01T00:00:00.000Z" };
   const prod = savedVm({ target: production, digestByte: "ee", state: "running" });
   for (const s of [p7, p7next, expired, prod]) await store.save(s, { TOKEN: `token-of-${s.instance}` });
@@ -60,6 +70,8 @@ test("a restart brings back every deployment asleep, kills the QEMUs the killed 
   await Promise.all([serving.exited, starting.exited]);
   assert.equal(serving.child.signalCode, "SIGKILL");
   assert.equal(starting.child.signalCode, "SIGKILL");
+  assert.equal(existsSync(vmDir), false, "the killed VM's temp dir is removed");
+  assert.ok(lstatSync(linked).isSymbolicLink() && existsSync(precious), "a symlink named like one is not followed, a dir elsewhere not touched");
   assert.deepEqual(woken, [prod.name], "the environment is woken at once; previews wait for a request");
   assert.deepEqual(files(), [`${expired.instance}.json`, `${p7.instance}.json`, `${prod.instance}.json`, "junk.json"].sort(), "the VM that was still starting is dropped; the junk is left for the operator");
   assert.deepEqual(disks(), ["aa", "dd", "ee"].map((b) => b.repeat(32)), "disks of no record are gone");
