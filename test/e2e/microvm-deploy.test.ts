@@ -1,6 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,12 +24,15 @@ const run = async (cmd: string, args: string[]) => (await promisify(execFile)(cm
 let base: BaseImages;
 let registry: EmbeddedRegistry;
 let deployer: MicroVmDeployer;
+// The deployer of "the process before" a restart, left unclosed as a killed process would leave it.
+let previous: MicroVmDeployer | null = null;
 let proxy: DeployProxy;
 let front: Server;
+const closers: (() => unknown)[] = [];
 let dir: string;
 // Idle time passes by moving this clock, not by waiting.
 let skew = 0;
-const routes = new RouteTable({ domain: "localhost", now: () => Date.now() + skew });
+let routes = new RouteTable({ domain: "localhost", now: () => Date.now() + skew });
 const pids = new Set<number>();
 const images: Record<string, string> = {};
 
@@ -50,17 +54,30 @@ before(async () => {
   images.v1 = await pushImage("v1", serve);
   images.v2 = await pushImage("v2", serve);
   images.broken = await pushImage("broken", "echo the app crashed with $TOKEN; exit 3");
-  deployer = new MicroVmDeployer({
-    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
-    healthTimeoutMs: 240_000, drainMs: 1_000, onVmStart: (pid) => pids.add(pid),
-  });
+  deployer = newDeployer();
+  await newFront();
+}, { timeout: 600_000 });
+
+const newDeployer = () => new MicroVmDeployer({
+  dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), stateDir: join(dir, "state"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+  healthTimeoutMs: 240_000, drainMs: 1_000, onVmStart: (pid) => pids.add(pid),
+});
+
+/** microship's HTTP server with the deploy proxy on `routes`. */
+async function newFront(): Promise<void> {
   proxy = createDeployProxy(routes);
   front = createServer((req, res) => proxy.handle(req, res, () => res.end("microship's own page")));
   await new Promise<void>((ok) => front.listen(0, "127.0.0.1", ok));
   routes.listening((front.address() as AddressInfo).port);
-}, { timeout: 600_000 });
+  const [p, f] = [proxy, front];
+  closers.push(() => p.close(), () => f.close());
+}
 
-after(() => cleanupAll(() => deployer?.close(), () => proxy?.close(), () => front?.close(), () => registry?.stop(), () => base?.stop(), () => dir && rm(dir, { recursive: true, force: true })));
+after(() => cleanupAll(() => deployer?.close(), () => previous?.close(), ...closers, () => registry?.stop(), () => base?.stop(), () => dir && rm(dir, { recursive: true, force: true })));
+
+const hexOf = (digest: string) => digest.split(":")[1]!;
+const appDisks = () => readdirSync(join(dir, "app-disks")).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort();
+const stateFiles = () => readdirSync(join(dir, "state")).filter((n) => n.endsWith(".json"));
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const target = { kind: "preview" as const, environment: "preview/pr-12", slug: "pr-12", transient: true, production: false };
@@ -119,6 +136,7 @@ test("a new image switches VMs with no failed request in a steady loop; the old 
   assert.ok(seen.includes("v1") && seen.at(-1) === "v2" && seen.indexOf("v2") > seen.lastIndexOf("v1"), seen.join(","));
   assert.equal(r.replaced.length, 1);
   assert.equal([...pids].filter(alive).length, 1, "the old VM stopped");
+  assert.deepEqual(appDisks(), [hexOf(images.v2!)], "the old image's disk is collected, the serving one's kept");
 });
 
 test("a version that fails its health check stops only its own VM; the old keeps serving; secrets stay out of the message", { timeout: 300_000 }, async () => {
@@ -157,11 +175,45 @@ test("an idle preview sleeps (its QEMU stops, it lists as sleeping); a request g
   assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target: t13 }, new AbortController().signal), 1);
 });
 
+test("microship killed and started again: the new deployer lists the deployment asleep, kills the QEMU left running, and a request wakes it with its env", { timeout: 300_000 }, async () => {
+  const left = [...pids].filter(alive);
+  assert.equal(left.length, 1, "pr-12's VM still runs");
+  const [file] = stateFiles();
+  assert.equal(readFileSync(join(dir, "state", file!)).includes("s3cr3t-token-value"), false, "the env's secret is not in the state file");
+  previous = deployer;
+  routes = new RouteTable({ domain: "localhost" });
+  await newFront();
+  deployer = newDeployer();
+  const [live] = await deployer.list(null, new AbortController().signal);
+  assert.deepEqual([live?.state, live?.digest, live?.url, live?.installationId], ["sleeping", images.v2, `http://${host.split(":")[0]}:${(front.address() as AddressInfo).port}`, 77]);
+  await deployer.restored;
+  // Killed, it is reaped by its parent (this test process here; init after a real kill -9) a moment later.
+  for (let i = 0; i < 100 && left.some(alive); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(left.filter(alive).map((p) => `${p}: ${readFileSync(`/proc/${p}/stat`, "utf8").slice(0, 300)}`), [], "the previous process's QEMU is killed: never two VMs for one instance");
+  assert.deepEqual(appDisks(), [hexOf(images.v2!)]);
+  host = new URL(live!.url).host;
+  let got = await viaProxy(host);
+  assert.equal(got.status, 503);
+  for (let i = 0; i < 240 && got.status !== 200; i++) {
+    await new Promise((res) => setTimeout(res, 1_000));
+    got = await viaProxy(host);
+  }
+  assert.deepEqual(got, { status: 200, body: "hello v2 42\n" }, "same image, same env, decrypted");
+  assert.equal([...pids].filter(alive).length, 1);
+  // A graceful stop: the VM stops, its record stays for the next start.
+  await deployer.close();
+  assert.deepEqual([[...pids].filter(alive), stateFiles().length], [[], 1]);
+  deployer = newDeployer();
+  assert.deepEqual((await deployer.list(null, new AbortController().signal)).map((d) => [d.state, d.digest]), [["sleeping", images.v2]]);
+  assert.equal(routes.get(host.split(".")[0]!)?.sleeping, true, "asleep: the next request would wake it");
+});
+
 test("teardown stops every VM of the target and removes its route; again, it finds nothing", { timeout: 120_000 }, async () => {
   assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 1);
   assert.deepEqual([...pids].filter(alive), []);
   assert.deepEqual(routes.names(), []);
   assert.equal((await viaProxy(host)).status, 404);
   assert.deepEqual(await deployer.list(null, new AbortController().signal), []);
+  assert.deepEqual([stateFiles(), appDisks()], [[], []], "no state file, no app disk is left");
   assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 0);
 });

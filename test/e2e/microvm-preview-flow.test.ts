@@ -39,7 +39,7 @@ before(async () => {
   base = await ensureBaseImages();
   h = await startHarness({ deployer: lateDeployer, deployRoutes: routes }, { MICROSHIP_BASE_IMAGE_MIRROR: base.mirror, MICROSHIP_BUILD_TIMEOUT: "600" });
   inner = new MicroVmDeployer({
-    dataDir: join(CACHE, "microvm"), appDiskDir: join(h.dataDir, "app-disks"), routes, log: quietLog, registryAuth: h.app.registryAuth, insecureRegistries: [h.app.registry],
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(h.dataDir, "app-disks"), stateDir: join(h.dataDir, "deploy-state"), routes, log: quietLog, registryAuth: h.app.registryAuth, insecureRegistries: [h.app.registry],
     healthTimeoutMs: 240_000, drainMs: 500, onVmStart: (pid) => pids.add(pid),
   });
 }, { timeout: 600_000 });

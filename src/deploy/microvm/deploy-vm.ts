@@ -35,6 +35,10 @@ export interface DeployVmOptions {
 export interface DeployVm {
   /** The app's port on the host's loopback. */
   hostPort: number;
+  /** QEMU's pid once it runs; null if it never started (a stale one is found by it after a crash). */
+  pid: Promise<number | null>;
+  /** Its temporary dirs (overlay, config disk, sockets): a killed microship leaves them behind. */
+  dirs: readonly string[];
   /** Resolves when QEMU has exited and the VM's files are gone. */
   exited: Promise<VmOutcome>;
   /** The console's last lines (the app's own output), for a failed start's message. */
@@ -75,6 +79,8 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
     const args = deployQemuArgs({ ...o, kernel: o.image.kernel, initramfs: o.image.initramfs, rootDisk, configDisk, resultSocket, logSocket, egressSocket, hostPort, runAs: o.user });
     const lines: string[] = [];
     const ac = new AbortController();
+    let started: (pid: number | null) => void = () => undefined;
+    const pid = new Promise<number | null>((ok) => (started = ok));
     const exited = runVm({
       args, resultSocket, logSocket, signal: ac.signal,
       onLine: (l) => {
@@ -85,11 +91,16 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
       // A deploy VM runs until stopped; runVm caps this at what a timer can hold.
       deadlineMs: o.deadlineMs ?? Number.MAX_SAFE_INTEGER,
       bootDeadlineMs: o.bootTimeoutMs,
-      onStart: o.onStart,
-    }).finally(cleanup);
+      onStart: (p) => {
+        started(p);
+        o.onStart?.(p);
+      },
+    }).finally(() => (started(null), cleanup()));
     exited.catch(() => undefined);
     return {
       hostPort,
+      pid,
+      dirs: [work, netDir],
       exited,
       tail: () => lines.join("\n"),
       async stop() {

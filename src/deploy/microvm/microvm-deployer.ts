@@ -13,13 +13,16 @@ import { waitHealthy } from "./health-wait.ts";
 import { runScript } from "./run-script.ts";
 import { PreviewSleeper } from "./preview-sleeper.ts";
 import { runReleaseVm } from "./release-vm.ts";
-import { healthFailure, type VmRecord } from "./vm-record.ts";
+import { healthFailure, liveOf, type VmRecord } from "./vm-record.ts";
+import { VmPersistence } from "./vm-persistence.ts";
 
 export interface MicroVmDeployerOptions {
   /** The microvm builder's data dir: the VM image is shared; app disks go to <dataDir>/deploy/images. */
   dataDir: string;
   /** Where app disks are kept, one per image digest (default <dataDir>/deploy/images). */
   appDiskDir?: string;
+  /** Where each VM's record is kept across restarts (default <dataDir>/deploy/state; its env key beside it). */
+  stateDir?: string;
   /** microship's proxy routes (src/deploy/proxy/route-table.ts). */
   routes: RouteTable;
   log?: OpLog;
@@ -52,7 +55,7 @@ export interface MicroVmDeployerOptions {
  * a root disk booted with the builder VM's kernel and init, behind the builder's network rules;
  * microship's own HTTP server proxies `{name}.{domain}` to the VM's loopback port. A new digest is
  * a new VM: started beside the old, health-checked, then the route moves and the old one stops.
- * What runs is recorded only here, in memory: VMs don't outlive microship (close() stops them).
+ * Records are also kept on disk (vm-persistence.ts): close() stops VMs, the next start restores them.
  */
 export class MicroVmDeployer implements Deployer {
   readonly name = "microvm";
@@ -67,6 +70,8 @@ export class MicroVmDeployer implements Deployer {
   private readonly envs = new Map<string, Record<string, string>>();
   private readonly shutdown = new AbortController();
   private readonly sleeper: PreviewSleeper;
+  private readonly persist: VmPersistence;
+  /** Settles once a previous microship's stale QEMUs and unused disks are gone. */ readonly restored: Promise<void>;
 
   constructor(o: MicroVmDeployerOptions) {
     this.o = o;
@@ -76,6 +81,9 @@ export class MicroVmDeployer implements Deployer {
       routes: o.routes, log: o.log, records: () => this.vms.values(), serial: (name, fn) => this.serial(name, fn),
       putToSleep: (rec) => this.putToSleep(rec), wake: (rec) => this.wake(rec),
     }, { checkEveryMs: o.idleCheckMs, wakeBackoffMs: o.wakeBackoffMs });
+    this.persist = new VmPersistence({ stateDir: o.stateDir ?? `${o.dataDir}/deploy/state`, appDiskDir: o.appDiskDir ?? `${o.dataDir}/deploy/images`, log: o.log },
+      { vms: this.vms, envs: this.envs, routes: o.routes, serial: (name, fn) => this.serial(name, fn) });
+    this.restored = this.persist.restore();
   }
 
   /** Puts idle previews to sleep now (the timer does it every idleCheckMs). */
@@ -115,6 +123,7 @@ export class MicroVmDeployer implements Deployer {
     const rec = await this.start(input, name, instance, input.release);
     this.o.routes.set({ name, instance, port: rec.vm.hostPort });
     rec.state = "running";
+    void this.persist.save(rec);
     const replaced = await this.retire(name, instance);
     input.log(replaced.length > 0 ? `Traffic moved to ${instance}; stopped ${replaced.join(", ")}.` : `${instance} serves ${this.o.routes.url(name)}.`);
     return { url: this.o.routes.url(name), instance, replaced };
@@ -122,6 +131,10 @@ export class MicroVmDeployer implements Deployer {
 
   /** Runs `release` (a new image only, never on wake), boots the new VM and waits for its health path; on any failure only this VM is stopped. */
   private async start(input: DeployInput, name: string, instance: string, release?: string): Promise<VmRecord> {
+    return this.persist.holding(input.digest, () => this.boot(input, name, instance, release));
+  }
+
+  private async boot(input: DeployInput, name: string, instance: string, release?: string): Promise<VmRecord> {
     const image = await ensureVmImage({ dataDir: this.o.dataDir, progress: this.o.imageProgress });
     await requireSocat();
     input.log(`Converting ${input.imageRef} to a VM disk.`);
@@ -145,6 +158,7 @@ export class MicroVmDeployer implements Deployer {
     const rec: VmRecord = { ...identity, name, instance, vm, createdAt: new Date(), state: "starting", stopping: false };
     this.vms.set(instance, rec);
     this.envs.set(instance, input.env);
+    void this.persist.save(rec);
     void vm.exited.then(() => this.exited(rec), () => this.exited(rec));
     try {
       const h = await waitHealthy({ port: vm.hostPort, path: input.health, timeoutMs: this.o.healthTimeoutMs ?? 300_000, signal: input.signal, exited: vm.exited });
@@ -162,6 +176,7 @@ export class MicroVmDeployer implements Deployer {
     if (old.length === 0) return [];
     await new Promise((r) => setTimeout(r, this.o.drainMs ?? 2_000));
     await Promise.all(old.map((r) => this.stopOne(r)));
+    await this.persist.collectDisks();
     return old.map((r) => r.instance);
   }
 
@@ -187,11 +202,13 @@ export class MicroVmDeployer implements Deployer {
       fresh.createdAt = createdAt;
       this.o.routes.set({ name, instance, port: fresh.vm.hostPort });
       fresh.state = "running";
+      void this.persist.save(fresh);
     } catch (err) {
       // start() dropped the failed VM's record and route: the sleeping ones come back for the next try.
       if (!this.closed && !this.vms.has(instance)) {
         this.vms.set(instance, rec);
         this.envs.set(instance, env);
+        void this.persist.save(rec);
         if (!this.o.routes.get(name)) this.o.routes.set({ name, instance, port: 0, sleeping: true });
       }
       throw err;
@@ -206,6 +223,8 @@ export class MicroVmDeployer implements Deployer {
       this.envs.delete(rec.instance);
     }
     await rec.vm.stop();
+    // Gone for good unless microship is stopping (the next start brings it back) or it starts again.
+    if (!this.closed && !this.vms.has(rec.instance)) await this.persist.forget(rec.instance);
   }
 
   /** A VM that ended by itself (the app exited, the guest crashed): its route goes, it shows as failed. */
@@ -217,17 +236,13 @@ export class MicroVmDeployer implements Deployer {
   }
 
   async list(filter: { owner: string; repo: string } | null, _signal: AbortSignal): Promise<LiveDeployment[]> {
-    return [...this.vms.values()]
-      .filter((r) => !filter || (r.owner === filter.owner && r.repo === filter.repo))
-      .map((r) => ({
-        owner: r.owner, repo: r.repo, app: r.app, target: r.target, installationId: r.installationId, sha: r.sha, instance: r.instance,
-        url: this.o.routes.url(r.name), imageRef: r.imageRef, digest: r.digest, createdAt: r.createdAt, expiresAt: r.expiresAt, state: r.state,
-      }));
+    return [...this.vms.values()].filter((r) => !filter || (r.owner === filter.owner && r.repo === filter.repo)).map((r) => liveOf(r, this.o.routes.url(r.name)));
   }
 
   async teardown(key: Omit<DeploymentKey, "app">, _signal: AbortSignal): Promise<number> {
     const mine = [...this.vms.values()].filter((r) => r.owner === key.owner && r.repo === key.repo && r.target.slug === key.target.slug);
     await Promise.all(mine.map((r) => this.stopOne(r)));
+    await this.persist.collectDisks();
     return mine.length;
   }
 
@@ -236,5 +251,6 @@ export class MicroVmDeployer implements Deployer {
     this.sleeper.close();
     this.shutdown.abort(new Error("the microvm deployer is shutting down"));
     await Promise.all([...this.vms.values()].map((r) => this.stopOne(r)));
+    await this.persist.flush();
   }
 }

@@ -14,6 +14,14 @@ export interface VmRecord extends Omit<DeployInput, "signal" | "log" | "env"> {
   stopping: boolean;
 }
 
+/** A record as list() reports it. */
+export function liveOf(r: VmRecord, url: string): LiveDeployment {
+  return {
+    owner: r.owner, repo: r.repo, app: r.app, target: r.target, installationId: r.installationId, sha: r.sha, instance: r.instance,
+    url, imageRef: r.imageRef, digest: r.digest, createdAt: r.createdAt, expiresAt: r.expiresAt, state: r.state,
+  };
+}
+
 const TAIL_SHOWN = 15;
 
 /** The user's error for a new version that never got healthy: the path, the port, and what the app printed last. */
