@@ -44,7 +44,7 @@ before(async () => {
   images.v1 = await pushImage("v1", "nobody");
   images.v2 = await pushImage("v2", "0");
   deployer = new MicroVmDeployer({
-    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), stateDir: join(dir, "state"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
     healthTimeoutMs: 240_000, drainMs: 500, onVmStart: (pid) => pids.add(pid),
   });
   routes.listening(1);
@@ -118,7 +118,7 @@ test("cancelling the deploy kills the release VM", { timeout: 300_000 }, async (
 
 test("a release past its time limit is killed and fails the deploy; the old version keeps serving", { timeout: 300_000 }, async () => {
   const short = new MicroVmDeployer({
-    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
+    dataDir: join(CACHE, "microvm"), appDiskDir: join(dir, "app-disks-short"), stateDir: join(dir, "state-short"), routes, log: quietLog, registryAuth: registry.auth, insecureRegistries: [registry.address],
     releaseTimeoutMs: 6_000, onVmStart: (pid) => pids.add(pid),
   });
   try {
