@@ -8,6 +8,7 @@ import { requireSocat, vmUser, type VmUserMode } from "../../builder/microvm/vm-
 import type { RouteTable } from "../proxy/route-table.ts";
 import { ensureAppDisk } from "./app-disk.ts";
 import { deploymentName, vmInstanceName } from "./deployment-name.ts";
+import { freshGeneration } from "../../core/deploy/instance-name.ts";
 import { startDeployVm } from "./deploy-vm.ts";
 import { waitHealthy } from "./health-wait.ts";
 import { runScript } from "./run-script.ts";
@@ -101,7 +102,8 @@ export class MicroVmDeployer implements Deployer {
     if (this.closed) throw new Error("the microvm deployer is shutting down");
     // Said, not skipped in silence: a migration the user expects must not quietly not happen.
     if (input.release) input.log(`Warning: the release command (${input.release.slice(0, 200)}) is not run by the microvm deployer yet; the new version starts without it.`);
-    const instance = vmInstanceName(name, input.digest);
+    // A redeploy (fresh) gets a name of its own, so the serving VM keeps serving until it is healthy.
+    const instance = input.fresh ? vmInstanceName(name, freshGeneration(input.digest)) : vmInstanceName(name, input.digest);
     const same = this.vms.get(instance);
     if (same && same.state === "running" && this.o.routes.get(name)?.instance === instance) {
       const h = await waitHealthy({ port: same.vm.hostPort, path: input.health, timeoutMs: 10_000, signal: input.signal, exited: same.vm.exited });
