@@ -1,6 +1,6 @@
 import type { Express, Request, Response } from "express";
-import { startAndWait, whereOf } from "./image-deploy-wait.ts";
-import { writableDeployment, type DeploymentsDeps } from "./deployments-route.ts";
+import { imageDeployForm, startAndWait } from "./image-deploy-form.ts";
+import type { DeploymentsDeps } from "./deployments-route.ts";
 import type { DashboardRollbacks } from "./rollback-route.ts";
 import { renderMessage } from "./views.ts";
 
@@ -15,19 +15,15 @@ export function addRedeployRoute(app: Express, deps: DeploymentsDeps & { rollbac
 }
 
 async function redeploy(deps: DeploymentsDeps & { rollbacks: DashboardRollbacks }, req: Request, res: Response): Promise<void> {
-  const ok = await writableDeployment(deps, req, res, "Redeploying");
-  if (!ok) return;
-  const { session, found, installationId } = ok;
-  const where = whereOf(found);
-  const refuse = (reason: string) => renderMessage(res, 409, session, "Nothing redeployed", `Nothing was redeployed: ${reason}.`);
+  const form = await imageDeployForm(deps, req, res, { doing: "Redeploying", kind: "redeploy", nothing: "redeployed" });
+  if (!form) return;
+  const { session, found, where, refuse } = form;
   if (found.state !== "running") return refuse(`${where} is ${found.state}, and only a running deployment is redeployed`);
-  const made = await deps.rollbacks.requests.forTarget(installationId, found.owner, found.repo, found.target);
-  if (!made.ok) return refuse(made.reason);
-  const plan = await deps.rollbacks.service.planRedeploy(made.request, found);
+  const plan = await deps.rollbacks.service.planRedeploy(form.request, found);
   if (!plan.ok) return refuse(plan.reason);
   const sha = found.sha.slice(0, 12);
-  deps.log.info({ owner: found.owner, repo: found.repo, environment: found.target.environment, app: found.app, sha: found.sha, login: session.login }, "redeploy from the dashboard");
-  const results = await startAndWait(deps.rollbacks.service, made.request, plan.steps, { kind: "redeploy" });
+  form.started(found.sha);
+  const results = await startAndWait(deps.rollbacks.service, form.request, plan.steps, { kind: "redeploy" });
   if (!results) return renderMessage(res, 202, session, "Redeploying", `${where} is still starting ${sha} again; its GitHub deployment tells how it ends.`);
   const failed = results.find((r) => !r.ok);
   if (failed) {
