@@ -1,6 +1,7 @@
 import type { BuildRecord } from "../build.ts";
 import type { Deployer, DeploymentKey, DeploymentReporter, DeploymentState } from "../deployer.ts";
 import { isMicroshipError } from "../errors.ts";
+import { registerSecret } from "../redact.ts";
 import type { LinkSigner, OpLog, SecretSource } from "../ports.ts";
 import type { Store } from "../store.ts";
 import type { DeployConfig } from "./deploy-config.ts";
@@ -112,6 +113,11 @@ async function secretEnv(deps: ImageDeployDeps, build: BuildRecord, names: strin
   if (names.length === 0 || !deps.secrets) return {};
   const wanted = new Set(names);
   const env: Record<string, string> = {};
-  for (const s of await deps.secrets.secretsFor(build.request)) if (wanted.has(s.id)) env[s.id] = s.value;
+  for (const s of await deps.secrets.secretsFor(build.request)) {
+    if (!wanted.has(s.id)) continue;
+    env[s.id] = s.value;
+    // The deployer's lines (a release command's output, a failed start's) reach the log: never with these in it.
+    registerSecret(s.value);
+  }
   return env;
 }

@@ -47,6 +47,7 @@ export async function onDeployment(context: Context<"deployment.created">, deps:
   });
   if (!made.ok) return target.kind === "preview" ? refuse(`microship did not deploy: ${made.reason}`) : undefined;
   if (!managed(made.request.deploy, target)) return;
+  if (target.kind === "preview" && made.request.deploy?.preview?.enabled === false) return refuse("microship did not deploy: previews are turned off (deploy.preview.enabled)");
   const plan = await deps.rollbacks.planSha(made.request, d.sha);
   if (!plan.ok) return refuse(`${plan.reason}.`);
   // Once per deployment: a redelivery must not deploy it a second time.
