@@ -150,3 +150,15 @@ test("a fork's sha goes only to its own pull request's preview, without secrets"
   assert.ok(instance.image.endsWith(digestOf(sha)));
   assert.deepEqual(Object.keys(instance.env).sort(), ["PORT"], "no deploy.env, no secret: only preview.env (none here)");
 });
+
+test("with previews turned off in the base branch's config, a preview's deployment is refused, not deployed", async () => {
+  h.fake.commit({ owner: OWNER, repo: REPO, branch: "main", files: { ".github/microship.yml": `${CONFIG}  preview: { enabled: false }\n` } });
+  const sha = production()[0]!.sha;
+  h.fake.setPullRequest({ owner: OWNER, repo: REPO, number: 70, headSha: sha, headRef: "pr-70" });
+  const d = await deploymentBy({ sha, environment: "preview/pr-70" });
+  await h.fake.waitFor(() => ended(d), 10_000, "the refusal");
+  assert.equal(d.statuses.length, 1);
+  assert.equal(d.statuses[0]!.state, "failure");
+  assert.match(d.statuses[0]!.description ?? "", /previews are turned off/);
+  assert.equal([...hypeman.deploy.instances.values()].filter((i) => String(i.name).includes("-pr-70-")).length, 0);
+});
