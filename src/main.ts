@@ -102,7 +102,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onWake(wake);
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
-  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks }), { probot });
+  const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks, appId: env.APP_ID ? Number(env.APP_ID) : null }), { probot });
   const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks });
 
   if (claims) await pool.start();

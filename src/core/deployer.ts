@@ -38,6 +38,12 @@ export interface DeployInput extends DeploymentKey {
    * moves; a non-zero exit stops the deploy and the old version keeps serving. Absent: none.
    */
   release?: string;
+  /**
+   * A redeploy: start a new instance even when this image already serves, health-check it, move
+   * traffic and stop the old one (the backend names it apart from the serving one). Absent: an
+   * image that already serves healthy is left as it is.
+   */
+  fresh?: boolean;
 }
 
 export interface DeployResult {
@@ -99,6 +105,8 @@ export interface DeployedImage {
   digest: string;
   /** A rollback's deployment: `/rollback` steps over it to the image before. */
   rollback?: boolean;
+  /** A redeploy of the image that served: stepped over by `/rollback` as a rollback's is. */
+  redeploy?: boolean;
 }
 
 /** `inactive`: the deploy was cancelled (a newer push, a closed PR) before it finished. */

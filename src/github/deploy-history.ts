@@ -19,11 +19,11 @@ export async function deployHistory(gh: GitHubRequester, owner: string, repo: st
 export function historyEntry(d: { sha?: unknown; payload?: unknown }): DeployHistoryEntry | null {
   const p = d.payload;
   if (!p || typeof p !== "object" || Array.isArray(p)) return null;
-  const { app, build, image, digest, rollback } = p as Record<string, unknown>;
+  const { app, build, image, digest, rollback, redeploy } = p as Record<string, unknown>;
   if (typeof d.sha !== "string" || !SHA.test(d.sha)) return null;
   if (typeof image !== "string" || typeof digest !== "string" || typeof build !== "string" || typeof app !== "string") return null;
   if (image.length > MAX_FIELD || build.length > MAX_FIELD || app.length > MAX_FIELD || !DIGEST.test(digest)) return null;
   // The reference must pin the digest it names, or it could pull something else.
   if (!image.endsWith(`@${digest}`)) return null;
-  return { app: app === "" ? null : app, sha: d.sha, imageRef: image, digest, buildId: build, rollback: rollback === true };
+  return { app: app === "" ? null : app, sha: d.sha, imageRef: image, digest, buildId: build, rollback: rollback === true || redeploy === true };
 }

@@ -117,6 +117,20 @@ test("an image runs in a microVM as its USER, with its env, the deploy's env and
   assert.equal([...pids].filter(alive).length, 1, "idempotent: still one VM");
 });
 
+test("a redeploy (fresh) of the serving image boots a new VM under another name, moves the route and stops the old VM", { timeout: 300_000 }, async () => {
+  const [before] = await deployer.list({ owner: "octo", repo: "shop" }, new AbortController().signal);
+  const oldPids = [...pids].filter(alive);
+  const r = await deployer.deploy({ ...input("v1"), fresh: true });
+  assert.notEqual(r.instance, before!.instance, "a fresh instance, not the one that served");
+  assert.deepEqual(r.replaced, [before!.instance]);
+  assert.equal(r.url, `http://${host}`, "the URL stays");
+  assert.deepEqual(await viaProxy(host), { status: 200, body: "hello v1 42\n" });
+  assert.deepEqual(oldPids.filter(alive), [], "the old VM stopped");
+  assert.equal([...pids].filter(alive).length, 1);
+  const live = await deployer.list({ owner: "octo", repo: "shop" }, new AbortController().signal);
+  assert.deepEqual(live.map((d) => [d.instance, d.digest, d.state]), [[r.instance, images.v1, "running"]]);
+});
+
 test("a new image switches VMs with no failed request in a steady loop; the old VM stops", { timeout: 300_000 }, async () => {
   const seen: string[] = [];
   let stop = false;

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** Hypeman's limit on a name, and its rule: `^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`. */
 export const MAX_NAME = 63;
@@ -43,4 +43,12 @@ export function instanceName(o: { owner: string; repo: string; app: string | nul
 /** The name before its generation: what every instance of one deployment starts with. */
 export function deploymentPrefix(name: string): string {
   return name.slice(0, name.lastIndexOf("-") + 1);
+}
+
+/**
+ * A generation for a redeploy of the image that serves: the digest's first 6 hex and 6 random
+ * hex, so the fresh instance's name differs from the serving one's (12 characters, no '-').
+ */
+export function freshGeneration(digest: string): string {
+  return `${(digest.split(":").pop() ?? digest).slice(0, 6)}${randomBytes(3).toString("hex")}`;
 }

@@ -7,7 +7,7 @@ export interface DeployHistoryEntry {
   digest: string;
   /** The build that made and deployed it. */
   buildId: string;
-  /** Made by a rollback: a step back, not a version of its own. */
+  /** Made by a rollback or a redeploy: not a version of its own. */
   rollback: boolean;
 }
 

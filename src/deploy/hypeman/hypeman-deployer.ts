@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { APIError, Hypeman } from "@onkernel/hypeman";
 import type { Instance } from "@onkernel/hypeman/resources/instances/instances";
 import type { Deployer, DeployInput, DeploymentKey, DeployResult, LiveDeployment } from "../../core/deployer.ts";
-import { deploymentPrefix, instanceName } from "../../core/deploy/instance-name.ts";
+import { deploymentPrefix, freshGeneration, instanceName } from "../../core/deploy/instance-name.ts";
 import { infraError, userError } from "../../core/errors.ts";
 import type { OpLog } from "../../core/ports.ts";
 import { identityTags, listFilter, liveDeployment } from "./deployment-tags.ts";
@@ -57,7 +57,8 @@ export class HypemanDeployer implements Deployer {
   }
 
   async deploy(input: DeployInput): Promise<DeployResult> {
-    const name = instanceName({ ...input, slug: input.target.slug, generation: input.digest.split(":").pop() ?? input.digest });
+    // A redeploy (fresh) gets a name of its own: started beside the serving one, which then goes.
+    const name = instanceName({ ...input, slug: input.target.slug, generation: input.fresh ? freshGeneration(input.digest) : input.digest.split(":").pop() ?? input.digest });
     const tag = deploymentPrefix(name);
     await this.pullImage(input);
     await this.ingresses.ensure(input.port);

@@ -16,3 +16,12 @@ export function deploymentName(k: DeploymentKey): string {
 
 /** One VM of the deployment: its name plus the image's digest (12 hex). */
 export const vmInstanceName = (name: string, digest: string) => `${name}-${(digest.split(":").pop() ?? digest).slice(0, 12)}`;
+
+/** Whether `instance` is one this deployer names for `name` and `digest`: the digest's own, or a redeploy's fresh generation of it. */
+export function isInstanceOf(instance: string, name: string, digest: string): boolean {
+  if (instance === vmInstanceName(name, digest)) return true;
+  const hex = digest.split(":").pop() ?? digest;
+  const prefix = `${name}-${hex.slice(0, 6)}`;
+  const rest = instance.slice(prefix.length);
+  return instance.startsWith(prefix) && rest.length === 6 && [...rest].every((c) => "0123456789abcdef".includes(c));
+}

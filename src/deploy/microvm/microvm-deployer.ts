@@ -8,6 +8,7 @@ import { requireSocat, vmUser, type VmUserMode } from "../../builder/microvm/vm-
 import type { RouteTable } from "../proxy/route-table.ts";
 import { ensureAppDisk } from "./app-disk.ts";
 import { deploymentName, vmInstanceName } from "./deployment-name.ts";
+import { freshGeneration } from "../../core/deploy/instance-name.ts";
 import { startDeployVm } from "./deploy-vm.ts";
 import { waitHealthy } from "./health-wait.ts";
 import { runScript } from "./run-script.ts";
@@ -110,7 +111,8 @@ export class MicroVmDeployer implements Deployer {
 
   private async deployNow(input: DeployInput, name: string): Promise<DeployResult> {
     if (this.closed) throw new Error("the microvm deployer is shutting down");
-    const instance = vmInstanceName(name, input.digest);
+    // A redeploy (fresh) gets a name of its own, so the serving VM keeps serving until it is healthy.
+    const instance = input.fresh ? vmInstanceName(name, freshGeneration(input.digest)) : vmInstanceName(name, input.digest);
     const same = this.vms.get(instance);
     if (same && same.state === "running" && this.o.routes.get(name)?.instance === instance) {
       const h = await waitHealthy({ port: same.vm.hostPort, path: input.health, timeoutMs: 10_000, signal: input.signal, exited: same.vm.exited });

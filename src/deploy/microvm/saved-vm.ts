@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isValidName } from "../../core/deploy/instance-name.ts";
-import { deploymentName, vmInstanceName } from "./deployment-name.ts";
+import { deploymentName, isInstanceOf } from "./deployment-name.ts";
 
 const text = (max: number) => z.string().min(1).max(max);
 const date = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), "not a date");
@@ -48,12 +48,13 @@ export const envSchema = z.record(z.string().min(1).max(1000), z.string().max(64
 
 /**
  * Why a saved VM is not one this deployer could have made: its name and instance must be exactly
- * what deploymentName and vmInstanceName give for its key and digest (so a planted file can't
- * take another deployment's route or name a file outside the state dir). Null when it is.
+ * what deploymentName and vmInstanceName give for its key and digest, or a redeploy's fresh
+ * generation of that digest (so a planted file can't take another deployment's route or name a
+ * file outside the state dir). Null when it is.
  */
 export function namingProblem(s: SavedVm): string | null {
   if (!isValidName(s.name)) return "the name is not a valid host label";
   if (deploymentName({ owner: s.owner, repo: s.repo, app: s.app, target: s.target }) !== s.name) return "the name does not match its owner, repo, app and target";
-  if (vmInstanceName(s.name, s.digest) !== s.instance) return "the instance does not match its name and digest";
+  if (!isInstanceOf(s.instance, s.name, s.digest)) return "the instance does not match its name and digest";
   return null;
 }

@@ -14,4 +14,6 @@ export interface HandlerDeps {
   previews?: PreviewTeardown | null;
   /** `/rollback`; absent when nothing deploys (then `/deploy` and `/rollback` say so). */
   rollbacks?: RollbackService | null;
+  /** This app's id (APP_ID): the deployments it made itself are not deployed again. */
+  appId?: number | null;
 }

@@ -37,8 +37,8 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
     const gh = await this.clientFor(build.request.installationId);
     // A build resumed after a crash may have started this deploy before: that deployment ends
     // first. A failure here must not cost the new deployment; the old one then stays as it was.
-    // A rollback deploys an old build's image: that build's deployments are history, not interrupted.
-    if (!image?.rollback) await endInterruptedDeployments(gh, build, key).catch(() => 0);
+    // A rollback or redeploy deploys an old build's image: that build's deployments are history, not interrupted.
+    if (!image?.rollback && !image?.redeploy) await endInterruptedDeployments(gh, build, key).catch(() => 0);
     const { data } = await gh.request("POST /repos/{owner}/{repo}/deployments", {
       owner: key.owner,
       repo: key.repo,
@@ -48,7 +48,7 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
       description: key.app ? `microship: ${key.app}` : "microship",
       auto_merge: false,
       required_contexts: [],
-      payload: { app: key.app ?? "", build: build.id, ...(image ? { image: image.imageRef, digest: image.digest, rollback: image.rollback === true } : {}) },
+      payload: { app: key.app ?? "", build: build.id, ...(image ? { image: image.imageRef, digest: image.digest, rollback: image.rollback === true, ...(image.redeploy ? { redeploy: true } : {}) } : {}) },
       transient_environment: key.target.transient,
       production_environment: key.target.production,
     });

@@ -1,18 +1,17 @@
 import type { Express, Request, Response } from "express";
 import type { RollbackRequests } from "../../core/deploy/rollback-requests.ts";
-import type { RollbackResult, RollbackService } from "../../core/deploy/rollback-service.ts";
-import { writableDeployment, type DeploymentsDeps } from "./deployments-route.ts";
+import type { RollbackService } from "../../core/deploy/rollback-service.ts";
+import { imageDeployForm, startAndWait } from "./image-deploy-form.ts";
+import type { DeploymentsDeps } from "./deployments-route.ts";
 import { renderMessage } from "./views.ts";
 
 export interface DashboardRollbacks {
-  service: Pick<RollbackService, "plan" | "start">;
+  service: Pick<RollbackService, "plan" | "planRedeploy" | "start">;
   requests: RollbackRequests;
 }
 
 /** Planning reads GitHub and the backend; the user waits for it. */
 const PLAN_MS = 15_000;
-/** The page waits this long for the old image to be healthy; past it the rollback goes on and the page says so. */
-const RESULT_WAIT_MS = 120_000;
 
 /**
  * Rollback from the deployments page: the row's app goes back to the image it ran before, as
@@ -24,26 +23,16 @@ export function addRollbackRoute(app: Express, deps: DeploymentsDeps & { rollbac
 }
 
 async function rollback(deps: DeploymentsDeps & { rollbacks: DashboardRollbacks }, req: Request, res: Response): Promise<void> {
-  const ok = await writableDeployment(deps, req, res, "Rolling back");
-  if (!ok) return;
-  const { session, found, installationId } = ok;
-  const where = `${found.target.environment} of ${found.owner}/${found.repo}${found.app ? ` (${found.app})` : ""}`;
-  const nothing = (reason: string) => renderMessage(res, 409, session, "Nothing rolled back", `Nothing was rolled back: ${reason}.`);
-  const made = await deps.rollbacks.requests.forTarget(installationId, found.owner, found.repo, found.target);
-  if (!made.ok) return nothing(made.reason);
-  const plan = await deps.rollbacks.service.plan(made.request, AbortSignal.timeout(PLAN_MS));
-  if (!plan.ok) return nothing(plan.reason);
+  const form = await imageDeployForm(deps, req, res, { doing: "Rolling back", kind: "rollback", nothing: "rolled back" });
+  if (!form) return;
+  const { session, found, where, refuse } = form;
+  const plan = await deps.rollbacks.service.plan(form.request, AbortSignal.timeout(PLAN_MS));
+  if (!plan.ok) return refuse(plan.reason);
   // One row is one app: only it goes back, not the other apps of the same environment.
   const steps = plan.steps.filter((s) => s.key.app === found.app);
-  if (steps.length === 0) return nothing(`${where} has no earlier image to go back to`);
-  deps.log.info({ owner: found.owner, repo: found.repo, environment: found.target.environment, app: found.app, sha: steps[0]!.build.request.sha, login: session.login }, "rollback from the dashboard");
-  const results = await new Promise<RollbackResult[] | null>((resolve) => {
-    const timer = setTimeout(() => resolve(null), RESULT_WAIT_MS);
-    deps.rollbacks.service.start(made.request, steps, async (r) => {
-      clearTimeout(timer);
-      resolve(r);
-    });
-  });
+  if (steps.length === 0) return refuse(`${where} has no earlier image to go back to`);
+  form.started(steps[0]!.build.request.sha);
+  const results = await startAndWait(deps.rollbacks.service, form.request, steps, { kind: "rollback" });
   if (!results) return renderMessage(res, 202, session, "Rolling back", `${where} is still going back to ${steps[0]!.build.request.sha.slice(0, 12)}; its GitHub deployment tells how it ends.`);
   const failed = results.find((r) => !r.ok);
   if (failed) {

@@ -33,7 +33,7 @@ test("without credentials, `npm start` serves Probot's registration page built f
     const json = manifest ? JSON.parse((manifest[1] ?? manifest[2] ?? manifest[3]!).replaceAll("&quot;", '"')) : null;
     assert.ok(json, "the page carries the app manifest");
     assert.deepEqual(json.default_permissions, { checks: "write", contents: "read", deployments: "write", metadata: "read", pull_requests: "write", issues: "write" });
-    assert.deepEqual([...json.default_events].sort(), ["check_run", "check_suite", "issue_comment", "pull_request", "push"]);
+    assert.deepEqual([...json.default_events].sort(), ["check_run", "check_suite", "deployment", "issue_comment", "pull_request", "push"]);
   } finally {
     child.kill("SIGKILL");
     await rm(dataDir, { recursive: true, force: true });

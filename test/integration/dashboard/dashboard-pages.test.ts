@@ -197,6 +197,39 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.equal(production().length, 3);
     assert.deepEqual(w.h.fake.unknownCalls(), []);
   });
+
+  test("a writer redeploys production's image on a fresh instance with the config changed since; a reader and a forged form are refused", async () => {
+    const serving = () => [...fake.deploy.instances.values()].filter((i) => String(i.name).includes("shop-production"));
+    const production = () => fakeDeployments(w.h.fake.state).filter((d) => d.environment === "production");
+    const [old] = serving();
+    assert.ok(old && serving().length === 1, "the rollback left one instance serving");
+    const count = production().length;
+    // The default branch's config changes without a deploy: a redeploy picks it up.
+    w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "main", files: { ".github/microship.yml": "deploy:\n  env: { FROM: changed }\n" } });
+
+    await bob.page.goto(`${w.url}/deployments`);
+    assert.equal(await bob.page.getByRole("button", { name: /Redeploy/ }).count(), 0, "a reader is offered no Redeploy");
+    assert.equal(await postTeardown(bob.page, w.url, old.name, "redeploy"), 403, "a reader posting anyway is refused");
+    const forged = await alice.page.request.post(`${w.url}/deployments/redeploy`, { form: { _csrf: "not-the-session's", instance: old.name }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403, "a form without the session's CSRF token is refused");
+    assert.equal(await postTeardown(alice.page, w.url, instanceOf("secret", "production") as string, "redeploy"), 404, "a repository she cannot see is not there");
+    assert.equal(production().length, count, "nothing was deployed by the refused posts");
+
+    await alice.page.goto(`${w.url}/deployments`);
+    await alice.page.getByRole("button", { name: "Redeploy production of octo-org/shop" }).click();
+    await alice.page.getByRole("heading", { name: "Redeployed" }).waitFor();
+    assert.match(await alice.page.locator("main").innerText(), new RegExp(`runs ${old.tags["microship-sha"].slice(0, 12)} on a fresh instance, serving at http://`));
+    await until(async () => serving().length === 1 && serving()[0]!.name !== old.name, "the fresh instance to serve alone");
+    const [fresh] = serving();
+    assert.equal(fresh!.image, old.image, "the same image, by digest");
+    assert.equal(fresh!.env.FROM, "changed", "with the default branch's config as it is now");
+    assert.equal(production().length, count + 1, "GitHub got a new deployment");
+    const latest = production().at(-1)!;
+    assert.equal(latest.sha, old.tags["microship-sha"]);
+    assert.equal((latest.body.payload as { redeploy?: boolean }).redeploy, true);
+    assert.deepEqual(latest.statuses.map((st) => st.state).filter((st) => st !== "inactive"), ["queued", "in_progress", "success"]);
+    assert.deepEqual(w.h.fake.unknownCalls(), []);
+  });
 });
 
 async function shoot(page: Page, name: string, scheme: "light" | "dark"): Promise<void> {

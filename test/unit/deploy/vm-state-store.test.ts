@@ -129,3 +129,17 @@ test("at most maxFiles records load; a state dir that is a symlink is refused", 
   assert.ok(lstatSync(join(t.root, "linked")).isSymbolicLink());
   t.done();
 });
+
+test("a redeploy's fresh instance (the digest's 6 hex and 6 of its own) is restored; other tails after those 6 are not", async () => {
+  const t = fresh();
+  const s = savedVm({ digestByte: "07" });
+  const six = s.digest.split(":")[1]!.slice(0, 6);
+  const fresh1 = { ...s, instance: `${s.name}-${six}a1b2c3` };
+  await t.store.save(fresh1, env);
+  for (const tail of ["a1b2c", "a1b2c3d", "A1B2C3", "a1b2-3", "../../x"]) {
+    const bad = { ...s, instance: `${s.name}-${six}${tail}` };
+    writeFileSync(join(t.dir, `${bad.instance.replaceAll("/", "_")}.json`), t.store.seal(bad, env));
+  }
+  assert.deepEqual(t.store.loadAll().map((l) => l.saved.instance), [fresh1.instance]);
+  t.done();
+});

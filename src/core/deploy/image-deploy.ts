@@ -1,0 +1,123 @@
+import type { BuildRecord } from "../build.ts";
+import type { Deployer, DeploymentKey, DeploymentReporter, DeploymentState } from "../deployer.ts";
+import { isMicroshipError } from "../errors.ts";
+import { registerSecret } from "../redact.ts";
+import type { LinkSigner, OpLog, SecretSource } from "../ports.ts";
+import type { Store } from "../store.ts";
+import type { DeployConfig } from "./deploy-config.ts";
+import { deploySettings } from "./deploy-settings.ts";
+import type { DeployTarget } from "./deploy-target.ts";
+import { deploymentLockName, type DeploymentLocks } from "./deployment-lock.ts";
+import { forkDeployConfig } from "./fork-deploy.ts";
+
+/** Where an image already built goes again, and with which settings. */
+export interface ImageDeployRequest {
+  installationId: number;
+  owner: string;
+  repo: string;
+  target: DeployTarget;
+  /** The base branch's `deploy:` block now: the settings the image runs with. */
+  deploy: DeployConfig | undefined;
+}
+
+/** One app deployed again: the build that made the image (its sha, its PR) and the image by digest. */
+export interface ImageStep {
+  build: BuildRecord;
+  key: DeploymentKey;
+  entry: { imageRef: string; digest: string };
+}
+
+export interface ImageDeployResult {
+  app: string | null;
+  sha: string;
+  ok: boolean;
+  url: string | null;
+  error: string | null;
+}
+
+/**
+ * How: a rollback (a new GitHub deployment marked as one), a redeploy of the image that serves
+ * (a new deployment, and a fresh instance even though the image already serves), or a deployment
+ * someone else made on GitHub (`deploymentId`: its statuses are written, no new one is made).
+ */
+export interface ImageDeployHow {
+  kind: "rollback" | "redeploy" | "deployment";
+  deploymentId?: number;
+}
+
+export interface ImageDeployDeps {
+  deployer: Deployer;
+  deployments: DeploymentReporter | null;
+  store: Store;
+  secrets: SecretSource | null;
+  links: LinkSigner;
+  log: OpLog;
+  /** The deploy stage's locks: never beside a deploy of the same app and target. */
+  deployLocks?: DeploymentLocks | null;
+}
+
+type Tell = (state: DeploymentState, url: string | null) => Promise<void> | undefined;
+
+/**
+ * Deploys an image microship built before, through the same Deployer as the deploy stage (health
+ * check first; on failure the serving version keeps serving), under the deploy lock, with the
+ * GitHub deployment's statuses in_progress then success, failure or error. Nothing is rebuilt.
+ */
+export async function deployImage(deps: ImageDeployDeps, req: ImageDeployRequest, step: ImageStep, how: ImageDeployHow, signal: AbortSignal): Promise<ImageDeployResult> {
+  const { build, key, entry } = step;
+  const log = deps.log.child({ owner: req.owner, repo: req.repo, environment: key.target.environment, app: key.app, how: how.kind });
+  const github = deps.deployments;
+  const logUrl = deps.links.detailsUrl(build.id);
+  const image = { imageRef: entry.imageRef, digest: entry.digest, ...(how.kind === "redeploy" ? { redeploy: true } : { rollback: true }) };
+  const id = how.deploymentId ?? (github ? await github.created(build, key, image).catch(() => null) : null);
+  const tell: Tell = (state, url) =>
+    github && id !== null ? github.status(build, key, id, state, { url, logUrl }).catch((err) => log.warn({ err }, "could not write the deployment status")) : undefined;
+  let unlock: (() => Promise<void>) | null = null;
+  try {
+    unlock = deps.deployLocks ? await deps.deployLocks.acquire(deploymentLockName(key), signal) : null;
+    return await deployNow(deps, req, step, how, signal, tell, log);
+  } catch (err) {
+    // Only the wait for another deploy of this target can end here (its time ran out).
+    await tell("error", null);
+    return { app: key.app, sha: build.request.sha, ok: false, url: null, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await unlock?.();
+  }
+}
+
+async function deployNow(deps: ImageDeployDeps, req: ImageDeployRequest, { build, key, entry }: ImageStep, how: ImageDeployHow, signal: AbortSignal, tell: Tell, log: OpLog): Promise<ImageDeployResult> {
+  await tell("in_progress", null);
+  const fork = build.request.pr?.fork ?? false;
+  // A fork's image runs with what a fork's approved preview gets: preview.env, no secrets.
+  const deploy = fork ? forkDeployConfig(req.deploy) : req.deploy;
+  const settings = deploySettings(deploy, key.target);
+  try {
+    const secrets = fork ? {} : await secretEnv(deps, build, deploy?.secrets ?? []);
+    const result = await deps.deployer.deploy({
+      ...key, installationId: req.installationId, sha: build.request.sha, imageRef: entry.imageRef, digest: entry.digest,
+      port: settings.port, health: settings.health, expiresAt: settings.expiresAt, idleMinutes: settings.idleMinutes,
+      env: { ...secrets, ...settings.env }, signal, log: (text) => log.info(text),
+      ...(how.kind === "redeploy" ? { fresh: true } : {}),
+    });
+    await tell("success", result.url);
+    return { app: key.app, sha: build.request.sha, ok: true, url: result.url, error: null };
+  } catch (err) {
+    const users = isMicroshipError(err) && err.kind === "user";
+    if (!users) log.error({ err }, "deploying an earlier image failed on our side");
+    await tell(users ? "failure" : "error", null);
+    return { app: key.app, sha: build.request.sha, ok: false, url: null, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function secretEnv(deps: ImageDeployDeps, build: BuildRecord, names: string[]): Promise<Record<string, string>> {
+  if (names.length === 0 || !deps.secrets) return {};
+  const wanted = new Set(names);
+  const env: Record<string, string> = {};
+  for (const s of await deps.secrets.secretsFor(build.request)) {
+    if (!wanted.has(s.id)) continue;
+    env[s.id] = s.value;
+    // The deployer's lines (a release command's output, a failed start's) reach the log: never with these in it.
+    registerSecret(s.value);
+  }
+  return env;
+}

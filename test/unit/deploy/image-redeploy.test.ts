@@ -1,0 +1,129 @@
+/**
+ * Deploying an image again through RollbackService: the redeploy of what serves (a fresh
+ * instance, a new GitHub deployment marked redeploy) and a deployment made on GitHub (its sha's
+ * image, statuses on that deployment, none created), with the real SQLite store and recording
+ * doubles of the Deployer and GitHub's deployments.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RollbackService, type RollbackRequest } from "../../../src/core/deploy/rollback-service.ts";
+import { environmentTarget, previewTarget } from "../../../src/core/deploy/deploy-settings.ts";
+import type { DeployInput, Deployer, DeploymentReporter, DeployedImage } from "../../../src/core/deployer.ts";
+import type { DeployTarget } from "../../../src/core/deploy/deploy-target.ts";
+import { emptyOutcome } from "../../../src/core/build.ts";
+import { SqliteDatabase } from "../../../src/store/sqlite/sqlite-database.ts";
+import { SqliteStore } from "../../../src/store/sqlite/sqlite-store.ts";
+import { buildRequest, sha } from "../../helpers/build-requests.ts";
+import { quietLog } from "../../helpers/pipeline-doubles.ts";
+import { freshGeneration, instanceName, isValidName, deploymentPrefix } from "../../../src/core/deploy/instance-name.ts";
+import { vmInstanceName } from "../../../src/deploy/microvm/deployment-name.ts";
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const ref = (c: string) => `registry.test/octo/app@${digest(c)}`;
+
+async function world(o: { fails?: boolean } = {}) {
+  const store = new SqliteStore(new SqliteDatabase(":memory:"));
+  const inputs: DeployInput[] = [];
+  const deployer: Deployer = {
+    name: "recording", describe: () => "recording",
+    async deploy(input) {
+      inputs.push(input);
+      if (o.fails) throw new Error("the new version did not pass its health check");
+      return { url: "http://app.test", instance: `i-${inputs.length}`, replaced: [] };
+    },
+    list: async () => [],
+    teardown: async () => 0,
+  };
+  const created: DeployedImage[] = [];
+  const statuses: { id: number; state: string }[] = [];
+  const deployments: DeploymentReporter = {
+    async created(_b, _k, image) {
+      created.push(image!);
+      return 500 + created.length;
+    },
+    async status(_b, _k, id, state) {
+      statuses.push({ id, state });
+    },
+    previewRemoved: async () => {},
+  };
+  const secrets = { secretsFor: async () => [{ id: "API_KEY", value: "k" }] };
+  const service = new RollbackService({ deployer, deployments, store, secrets, links: { detailsUrl: (id) => `http://ms.test/builds/${id}` }, log: quietLog });
+  /** A finished build of `c`'s sha that pushed `c`'s image. */
+  async function built(c: string, over: Parameters<typeof buildRequest>[0] = {}) {
+    const sub = await store.submit(buildRequest({ sha: sha(c), branch: "main", ...over }));
+    assert.equal(sub.kind, "created");
+    const id = sub.kind === "created" ? sub.build.id : "";
+    await store.complete(id, "success", { ...emptyOutcome("success", "built"), image: { ref: ref(c), digest: digest(c), name: "octo/app", tags: [], sizeBytes: null } });
+    return (await store.getBuild(id))!;
+  }
+  const request = (target: DeployTarget, history: RollbackRequest["history"] = []): RollbackRequest => ({
+    installationId: 1, owner: "octo", repo: "app", target, history, deploy: { env: { FROM: "base" }, secrets: ["API_KEY"], preview: { env: { P: "1" } } },
+  });
+  const run = (req: RollbackRequest, steps: Parameters<RollbackService["start"]>[1], how: Parameters<RollbackService["start"]>[3]) =>
+    new Promise<Awaited<Parameters<Parameters<RollbackService["start"]>[2]>[0]>>((ok) => service.start(req, steps, async (r) => ok(r), how));
+  return { store, service, inputs, created, statuses, built, request, run };
+}
+
+test("a redeploy deploys the serving image by digest as a fresh instance, with a new deployment marked redeploy and the base's settings", async () => {
+  const w = await world();
+  const build = await w.built("a");
+  const req = w.request(environmentTarget("production"), [{ app: null, sha: sha("a"), imageRef: ref("a"), digest: digest("a"), buildId: build.id, rollback: false }]);
+  const plan = await w.service.planRedeploy(req, { app: null, sha: sha("a"), imageRef: ref("a"), digest: digest("a") });
+  assert.ok(plan.ok);
+  const [result] = await w.run(req, plan.steps, { kind: "redeploy" });
+  assert.equal(result!.ok, true);
+  assert.equal(w.inputs[0]!.fresh, true, "the deployer is told to start a fresh instance");
+  assert.equal(w.inputs[0]!.digest, digest("a"));
+  assert.deepEqual({ FROM: w.inputs[0]!.env.FROM, API_KEY: w.inputs[0]!.env.API_KEY }, { FROM: "base", API_KEY: "k" });
+  assert.deepEqual(w.created, [{ imageRef: ref("a"), digest: digest("a"), redeploy: true }]);
+  assert.deepEqual(w.statuses, [{ id: 501, state: "in_progress" }, { id: 501, state: "success" }]);
+});
+
+test("a redeploy of an image whose build microship no longer has, or of another digest than the build's, is refused", async () => {
+  const w = await world();
+  await w.built("b");
+  const req = w.request(environmentTarget("production"));
+  assert.equal((await w.service.planRedeploy(req, { app: null, sha: sha("c"), imageRef: ref("c"), digest: digest("c") })).ok, false);
+  const forged = await w.service.planRedeploy(req, { app: null, sha: sha("b"), imageRef: ref("e"), digest: digest("e") });
+  assert.equal(forged.ok, false, "the serving digest must be the one the build made");
+});
+
+test("a deployment made on GitHub deploys its sha's image with the statuses on that deployment, creating none; a failed deploy ends it in error", async () => {
+  const w = await world({ fails: true });
+  await w.built("d");
+  const req = w.request(environmentTarget("production"));
+  const plan = await w.service.planSha(req, sha("d"));
+  assert.ok(plan.ok);
+  const [result] = await w.run(req, plan.steps, { kind: "deployment", deploymentId: 77 });
+  assert.equal(result!.ok, false);
+  assert.equal(w.created.length, 0, "no deployment of ours");
+  assert.equal(w.inputs[0]!.fresh, undefined, "an image already serving healthy is left as it is");
+  assert.deepEqual(w.statuses, [{ id: 77, state: "in_progress" }, { id: 77, state: "error" }]);
+  const none = await w.service.planSha(req, sha("9"));
+  assert.equal(none.ok, false);
+  assert.match(none.ok ? "" : none.reason, /no image of 999999999999/);
+});
+
+test("a fork's image goes only to its own pull request's preview, with preview.env and no secret", async () => {
+  const w = await world();
+  await w.built("f", { branch: "patch", pr: { number: 9, fork: true, headRepo: "forker/app", headRef: "patch", baseRef: "main" } });
+  assert.equal((await w.service.planSha(w.request(environmentTarget("production")), sha("f"))).ok, false);
+  assert.equal((await w.service.planSha(w.request(previewTarget(10)), sha("f"))).ok, false);
+  const req = w.request(previewTarget(9));
+  const plan = await w.service.planSha(req, sha("f"));
+  assert.ok(plan.ok);
+  await w.run(req, plan.steps, { kind: "deployment", deploymentId: 5 });
+  assert.deepEqual(w.inputs[0]!.env, { P: "1", PORT: "3000" });
+});
+
+test("a fresh generation names a valid instance that differs from the serving one's, under the same deployment prefix", () => {
+  const base = { owner: "octo", repo: "a-very-long-repository-name-for-the-limit", app: "web", slug: "production" };
+  const serving = instanceName({ ...base, generation: digest("a").slice(7) });
+  for (let i = 0; i < 50; i++) {
+    const fresh = instanceName({ ...base, generation: freshGeneration(digest("a")) });
+    assert.ok(isValidName(fresh), fresh);
+    assert.notEqual(fresh, serving);
+    assert.equal(deploymentPrefix(fresh), deploymentPrefix(serving));
+  }
+  assert.notEqual(vmInstanceName("shop-1a2b3c", freshGeneration(digest("a"))), vmInstanceName("shop-1a2b3c", digest("a")));
+});
