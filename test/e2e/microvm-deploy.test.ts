@@ -222,7 +222,9 @@ test("microship killed and started again: the new deployer lists the deployment 
   assert.equal(routes.get(host.split(".")[0]!)?.sleeping, true, "asleep: the next request would wake it");
 });
 
-test("teardown stops every VM of the target and removes its route; again, it finds nothing", { timeout: 120_000 }, async () => {
+test("teardown, even while a request wakes the preview, stops every VM of the target and removes its route; again, it finds nothing", { timeout: 300_000 }, async () => {
+  // The wake boots under the name's lock; a teardown that didn't wait for it would leave its VM running.
+  assert.equal((await viaProxy(host)).status, 503);
   assert.equal(await deployer.teardown({ owner: "octo", repo: "shop", target }, new AbortController().signal), 1);
   assert.deepEqual([...pids].filter(alive), []);
   assert.deepEqual(routes.names(), []);

@@ -1,11 +1,10 @@
 import type { Deployer, DeployInput, DeploymentKey, DeployResult, LiveDeployment } from "../../core/deployer.ts";
-import type { OpLog, RegistryCredential } from "../../core/ports.ts";
 import { detectAccelerator, type Accelerator } from "../../builder/microvm/accelerator.ts";
 import { EgressPolicy, parseEgressAllow } from "../../builder/microvm/egress-policy.ts";
 import { hostTscKhz } from "../../builder/microvm/host-tsc.ts";
 import { ensureVmImage } from "../../builder/microvm/vm-image.ts";
-import { requireSocat, vmUser, type VmUserMode } from "../../builder/microvm/vm-user.ts";
-import type { RouteTable } from "../proxy/route-table.ts";
+import { requireSocat, vmUser } from "../../builder/microvm/vm-user.ts";
+import type { MicroVmDeployerOptions } from "./microvm-deployer-options.ts";
 import { ensureAppDisk } from "./app-disk.ts";
 import { deploymentName, vmInstanceName } from "./deployment-name.ts";
 import { freshGeneration } from "../../core/deploy/instance-name.ts";
@@ -17,39 +16,7 @@ import { runReleaseVm } from "./release-vm.ts";
 import { healthFailure, liveOf, type VmRecord } from "./vm-record.ts";
 import { VmPersistence } from "./vm-persistence.ts";
 
-export interface MicroVmDeployerOptions {
-  /** The microvm builder's data dir: the VM image is shared; app disks go to <dataDir>/deploy/images. */
-  dataDir: string;
-  /** Where app disks are kept, one per image digest (default <dataDir>/deploy/images). */
-  appDiskDir?: string;
-  /** Where each VM's record is kept across restarts (default <dataDir>/deploy/state; its env key beside it). */
-  stateDir?: string;
-  /** microship's proxy routes (src/deploy/proxy/route-table.ts). */
-  routes: RouteTable;
-  log?: OpLog;
-  /** To pull from the embedded registry; null for MICROSHIP_REGISTRY (the host's own auth then). */
-  registryAuth?: RegistryCredential | null;
-  insecureRegistries?: string[];
-  accelerator?: string;
-  /** Per app VM (default 1 vCPU, 1024 MiB). */
-  cpus?: number;
-  memoryMiB?: number;
-  /** MICROSHIP_EGRESS_ALLOW, as for builds. */
-  egressAllow?: string;
-  runAs?: VmUserMode;
-  /** How long a new version may take to answer its health path (default 300 s: TCG boots are slow). */
-  healthTimeoutMs?: number;
-  /** How long deploy.release may run in its one-off VM, boot included (default 10 min). */
-  releaseTimeoutMs?: number;
-  bootTimeoutMs?: number;
-  /** How long the old VM keeps serving the requests it has after the route moved (default 2 s). */
-  drainMs?: number;
-  imageProgress?: (line: string) => void;
-  onVmStart?: (pid: number, instance: string) => void;
-  /** How often previews are checked for idleness (default 60 s), and the wait after a failed wake (default 30 s). */
-  idleCheckMs?: number;
-  wakeBackoffMs?: number;
-}
+export type { MicroVmDeployerOptions } from "./microvm-deployer-options.ts";
 
 /**
  * Runs each deployment in QEMU microVMs on this host (docs/design.md section 6): the image becomes
@@ -242,10 +209,15 @@ export class MicroVmDeployer implements Deployer {
   }
 
   async teardown(key: Omit<DeploymentKey, "app">, _signal: AbortSignal): Promise<number> {
-    const mine = [...this.vms.values()].filter((r) => r.owner === key.owner && r.repo === key.repo && r.target.slug === key.target.slug);
-    await Promise.all(mine.map((r) => this.stopOne(r)));
+    const names = new Set([...this.vms.values()].filter((r) => r.owner === key.owner && r.repo === key.repo && r.target.slug === key.target.slug).map((r) => r.name));
+    // Under each name's lock: a wake booting meanwhile would otherwise finish after us and leave a VM running.
+    const counts = await Promise.all([...names].map((name) => this.serial(name, async () => {
+      const mine = [...this.vms.values()].filter((r) => r.name === name);
+      await Promise.all(mine.map((r) => this.stopOne(r)));
+      return mine.length;
+    })));
     await this.persist.collectDisks();
-    return mine.length;
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async close(): Promise<void> {
