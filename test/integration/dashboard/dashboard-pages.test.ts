@@ -116,6 +116,43 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.deepEqual(w.h.fake.unknownCalls(), []);
   });
 
+  test("a writer puts a preview to sleep and wakes it from the page; a reader, a forged form, a hidden repository and a deployer without them get no sleep", async () => {
+    const preview = await deploy({ owner: "octo-org", repo: "shop", installationId: 77 }, "pr-8");
+    const stateOf = () => [...fake.deploy.instances.values()].find((i) => i.name === preview)?.state;
+    await bob.page.goto(`${w.url}/deployments`);
+    assert.equal(await bob.page.getByRole("button", { name: /^Sleep / }).count(), 0, "a reader is offered no Sleep");
+    assert.equal(await postTeardown(bob.page, w.url, preview, "sleep"), 403, "a reader posting anyway is refused");
+    const forged = await alice.page.request.post(`${w.url}/deployments/sleep`, { form: { _csrf: "not-the-session's", instance: preview }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403, "a form without the session's CSRF token is refused");
+    assert.equal(await postTeardown(alice.page, w.url, instanceOf("secret", "production") as string, "sleep"), 404, "a repository she cannot see is not there");
+    assert.equal(stateOf(), "Running", "nothing slept from the refused posts");
+
+    const row = () => alice.page.locator("table.deployments tbody tr", { hasText: "preview/pr-8" });
+    await alice.page.goto(`${w.url}/deployments`);
+    await alice.page.getByRole("button", { name: "Sleep preview/pr-8 of octo-org/shop" }).click();
+    await alice.page.getByText("Put to sleep.").waitFor();
+    assert.equal(stateOf(), "Standby");
+    assert.match(await row().innerText(), /sleeping/);
+    assert.equal(await row().getByRole("button", { name: /^Sleep / }).count(), 0, "a sleeping one offers Wake, not Sleep");
+    assert.equal(await postTeardown(bob.page, w.url, preview, "wake"), 403, "a reader can't wake it either");
+    await row().getByRole("button", { name: "Wake preview/pr-8 of octo-org/shop" }).click();
+    await alice.page.getByText("Woken up.").waitFor();
+    assert.equal(stateOf(), "Running");
+    assert.match(await row().innerText(), /running/);
+
+    // A deployer without sleep and wake: no buttons, and a post finds nothing to do.
+    (deployer as unknown as Record<string, unknown>).sleep = undefined;
+    try {
+      await alice.page.goto(`${w.url}/deployments`);
+      assert.equal(await alice.page.getByRole("button", { name: /^(Sleep|Wake) / }).count(), 0);
+      assert.ok(await alice.page.getByRole("button", { name: "Tear down preview/pr-8 of octo-org/shop" }).count(), "the page is there all the same");
+      assert.equal(await postTeardown(alice.page, w.url, preview, "sleep"), 404);
+    } finally {
+      delete (deployer as unknown as Record<string, unknown>).sleep;
+    }
+    assert.equal(stateOf(), "Running");
+  });
+
   test("the builds list shows commit messages and a multi-app build's apps", async () => {
     const multi = await w.h.app.store.submit(buildRequest({ owner: "octo-org", repo: "shop", installationId: 77, sha: "f".repeat(40), branch: "apps", commitMessage: "Split the shop into api and web" }));
     assert.equal(multi.kind, "created");
