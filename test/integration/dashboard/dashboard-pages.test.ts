@@ -164,6 +164,15 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.deepEqual(await row.locator("ul.apps li").allInnerTexts(), ["api", "web"]);
     await alice.page.goto(`${w.url}/builds?branch=ship`);
     assert.match(await alice.page.locator("table.builds tbody").innerText(), /Ship the shop/, "the message the push carried");
+
+    // A pull_request event carries no commit message: the checkout reads it, cleaned and cut to its first line, shown as text.
+    const prSha = w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "tidy", files: { "cart.txt": "tidy\n" }, message: "\u001b[31m<i>Tidy</i> the cart\u001b[0m & checkout\n\nThe body stays on GitHub." });
+    await w.h.send("pull_request", w.h.prPayload({ action: "opened", number: 12, sha: prSha, headRef: "tidy" }));
+    await until(async () => (await w.h.app.store.latestBuildForSha("octo-org", "shop", prSha, true))?.request.commitMessage, "the PR build's message");
+    await alice.page.goto(`${w.url}/builds?pr=12`);
+    const prRow = alice.page.locator("table.builds tbody tr").first();
+    assert.equal(await prRow.locator(".msg").innerText(), "<i>Tidy</i> the cart & checkout");
+    assert.equal(await prRow.locator("i").count(), 0, "never markup");
   });
 
   test("the health page shows the queue, the builder, the version, disk use and two SVG charts", async () => {
