@@ -166,7 +166,7 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.match(await alice.page.locator("table.builds tbody").innerText(), /Ship the shop/, "the message the push carried");
 
     // A pull_request event carries no commit message: the checkout reads it, cleaned and cut to its first line, shown as text.
-    const prSha = w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "tidy", files: { "cart.txt": "tidy\n" }, message: "\u001b[31m<i>Tidy</i> the cart\u001b[0m & checkout\n\nThe body stays on GitHub." });
+    const prSha = w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "tidy", files: { "cart.txt": "tidy\n", ".github/microship.yml": "deploy:\n  preview: { enabled: false }\n" }, message: "\u001b[31m<i>Tidy</i> the cart\u001b[0m & checkout\n\nThe body stays on GitHub." });
     await w.h.send("pull_request", w.h.prPayload({ action: "opened", number: 12, sha: prSha, headRef: "tidy" }));
     await until(async () => (await w.h.app.store.latestBuildForSha("octo-org", "shop", prSha, true))?.request.commitMessage, "the PR build's message");
     await alice.page.goto(`${w.url}/builds?pr=12`);
@@ -191,7 +191,7 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.match(await page.locator("table.disk").innerText(), /Database and logs \(SQLite\)\s+[\d.]+ (B|KiB|MiB)/);
     const charts = page.locator("main svg.chart");
     assert.equal(await charts.count(), 2);
-    assert.ok((await charts.nth(0).locator("circle").count()) === 2, "a dot per finished build");
+    assert.ok((await charts.nth(0).locator("circle").count()) === 3, "a dot per finished build (the two pushes, the pull request)");
     const bars = await charts.nth(1).locator("text.label").allTextContents();
     assert.ok(bars.includes("octo-org/shop") && bars.includes("other-org/tools"));
     assert.ok(!bars.includes("octo-org/secret"), "the charts show only what she may see");
