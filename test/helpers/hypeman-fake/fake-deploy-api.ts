@@ -11,6 +11,8 @@ import { instanceAction } from "./fake-instance-actions.ts";
  * A one-off instance (restart policy `never`, a `cmd`: how a release command runs) exits after
  * it boots, with the exit code and output `commands` gives it; GET /instances/{id}/logs serves
  * that output as Server-Sent Events whose data are JSON strings, as the SDK's Stream reads them.
+ * Standby and restore move an instance Running ⇄ Standby, and refuse any other state with a 409
+ * (fake-instance-actions.ts).
  */
 export interface DeployFaults {
   /** Images (by name) whose pull fails. */
