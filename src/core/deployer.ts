@@ -1,5 +1,6 @@
 import type { BuildRecord } from "./build.ts";
 import type { DeployTarget } from "./deploy/deploy-target.ts";
+import { MicroshipError } from "./errors.ts";
 
 /** The Deployer port: runs a pushed image as a preview or an environment, and removes it again. */
 
@@ -70,7 +71,38 @@ export interface Deployer {
   list(filter: { owner: string; repo: string } | null, signal: AbortSignal): Promise<LiveDeployment[]>;
   /** Removes the target's instances, of every app of the repo; how many went. Idempotent. */
   teardown(key: Omit<DeploymentKey, "app">, signal: AbortSignal): Promise<number>;
+  /**
+   * Optional: stops a running instance and keeps it to start again (`sleeping`), as a preview's
+   * idle time does. Idempotent: one asleep stays so. Its state after; InstanceNotFoundError when
+   * the backend has no such instance of that repo, a user error when its state can't sleep.
+   */
+  sleep?(key: InstanceKey, signal: AbortSignal): Promise<LiveDeployment["state"]>;
+  /**
+   * Optional: starts a sleeping instance again as a request to it would. Idempotent: one awake
+   * stays so. The signal ends the wait, never the start (which goes on, as for a request).
+   */
+  wake?(key: InstanceKey, signal: AbortSignal): Promise<LiveDeployment["state"]>;
   close?(): Promise<void>;
+}
+
+/** One instance, as list() reports it (`instance`), of one repository. */
+export interface InstanceKey {
+  owner: string;
+  repo: string;
+  instance: string;
+}
+
+/** sleep or wake of an instance the backend doesn't have (any more) for that repository. */
+export class InstanceNotFoundError extends MicroshipError {
+  constructor(key: InstanceKey) {
+    super("user", `There is no instance ${key.instance.slice(0, 200)} of ${key.owner}/${key.repo}.`, { title: "Not found" });
+    this.name = "InstanceNotFoundError";
+  }
+}
+
+/** The deployer's sleep and wake, when it has both. */
+export function sleepable(d: Deployer | null | undefined): d is Deployer & Required<Pick<Deployer, "sleep" | "wake">> {
+  return typeof d?.sleep === "function" && typeof d.wake === "function";
 }
 
 /** One instance serving (or asleep for) a deployment, as the backend reports it. */

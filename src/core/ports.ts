@@ -9,6 +9,8 @@ import type { RepoConfig, RepoConfigResult } from "./repo-config.ts";
 export interface Checkout {
   dir: string;
   cleanup(): Promise<void>;
+  /** The commit's subject as git read it (bounded, not yet cleaned: see core/commit-subject.ts); absent when unknown. */
+  subject?: string | null;
 }
 
 export interface SourceFetcher {

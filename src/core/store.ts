@@ -88,6 +88,12 @@ export interface Store {
    */
   complete(id: string, conclusion: Conclusion, outcome: BuildOutcome, now?: number): Promise<boolean>;
   prForSha(owner: string, repo: string, sha: string): Promise<PullRequestRef | null>;
+  /**
+   * Sets the request's commitMessage, the builds list's first line (core/commit-subject.ts), when
+   * it has none (a PR, /rebuild or /deploy request carries none; the checkout reads it). One it
+   * has is kept; an unknown build is left alone.
+   */
+  setCommitMessage(id: string, message: string): Promise<void>;
   /** Stores the lines as the build's next chunk, numbered 0, 1, 2... per build; no lines, no chunk. */
   appendLog(id: string, lines: LogLine[]): Promise<void>;
   /** The whole log at once: only for small logs and tests; pages read it with readLogPage. */

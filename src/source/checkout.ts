@@ -7,6 +7,7 @@ import { cancelledError, isMicroshipError, transientError, userError } from "../
 import { redact } from "../core/redact.ts";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES } from "./archive.ts";
 import { checkTreeSize } from "./tree-size.ts";
+import { readSubject } from "./read-subject.ts";
 import { sizeOf, watchDirSize } from "./watch-dir-size.ts";
 
 export interface TokenProvider {
@@ -49,8 +50,8 @@ export class GitCheckout implements SourceFetcher {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.fetch(request, dir, signal);
-          return { dir, cleanup };
+          const subject = await this.fetch(request, dir, signal);
+          return { dir, cleanup, subject };
         } catch (err) {
           if (signal.aborted) throw cancelledError("The build was cancelled during checkout.");
           if (isMicroshipError(err) && err.kind === "user") throw err;
@@ -65,7 +66,8 @@ export class GitCheckout implements SourceFetcher {
     }
   }
 
-  private async fetch(request: BuildRequest, dir: string, signal: AbortSignal): Promise<void> {
+  /** Fetches and checks out the sha; its message's first line (see read-subject.ts), or null. */
+  private async fetch(request: BuildRequest, dir: string, signal: AbortSignal): Promise<string | null> {
     const token = await this.o.tokens.installationToken(request.installationId);
     const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
     const env = gitEnv(dir, `Authorization: Basic ${basic}`);
@@ -105,6 +107,7 @@ export class GitCheckout implements SourceFetcher {
       const local = { PATH: env.PATH!, HOME: env.HOME!, LANG: "C.UTF-8", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
       await checkTreeSize(dir, request.sha, { maxBytes: this.o.maxBytes, maxFiles: this.o.maxFiles }, local, signal);
       await git.raw(["-c", "advice.detachedHead=false", "checkout", "--detach", request.sha]);
+      return await readSubject(dir, request.sha, local, signal);
     } finally {
       signal.removeEventListener("abort", onAbort);
     }

@@ -42,7 +42,8 @@ export function liveDeployment(i: Instance, url: string): LiveDeployment | null 
   };
 }
 
-function stateOf(i: Instance): LiveDeployment["state"] {
+/** What an instance's state and health mean to list(): Standby is asleep, health decides running. */
+export function stateOf(i: Instance): LiveDeployment["state"] {
   if (i.state === "Standby" || i.state === "Paused") return "sleeping";
   if (i.state === "Stopped" || i.state === "Shutdown") return "stopped";
   if (i.state === "Unknown" || i.health_status?.status === "unhealthy") return "failed";

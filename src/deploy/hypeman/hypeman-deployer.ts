@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { APIError, Hypeman } from "@onkernel/hypeman";
 import type { Instance } from "@onkernel/hypeman/resources/instances/instances";
-import type { Deployer, DeployInput, DeploymentKey, DeployResult, LiveDeployment } from "../../core/deployer.ts";
+import { InstanceNotFoundError, type Deployer, type DeployInput, type DeploymentKey, type DeployResult, type InstanceKey, type LiveDeployment } from "../../core/deployer.ts";
 import { deploymentPrefix, freshGeneration, instanceName } from "../../core/deploy/instance-name.ts";
 import { infraError, userError } from "../../core/errors.ts";
 import type { OpLog } from "../../core/ports.ts";
@@ -9,6 +9,7 @@ import { identityTags, listFilter, liveDeployment } from "./deployment-tags.ts";
 import { PatternIngresses } from "./pattern-ingress.ts";
 import { pollUntil } from "./poll-until.ts";
 import { runRelease } from "./release-command.ts";
+import { restore, standby } from "./instance-standby.ts";
 
 export interface HypemanDeployerOptions {
   baseURL: string;
@@ -64,7 +65,8 @@ export class HypemanDeployer implements Deployer {
     await this.ingresses.ensure(input.port);
     const before = await this.instancesOf(tag, input.signal);
     const same = before.find((i) => i.name === name);
-    if (same && same.health_status?.status === "healthy") {
+    // One in standby (put to sleep) serves nothing: it is replaced like an unhealthy one.
+    if (same && same.state !== "Standby" && same.health_status?.status === "healthy") {
       input.log(`${name} already serves this image.`);
       return { url: this.ingresses.url(name, input.port), instance: name, replaced: await this.remove(before.filter((i) => i !== same)) };
     }
@@ -94,6 +96,21 @@ export class HypemanDeployer implements Deployer {
     const tag = targetTag(key);
     const listed = await this.client.instances.list({ tags: { [TARGET_TAG]: tag } }, { signal });
     return (await this.remove(listed.filter((i) => i.tags?.[TARGET_TAG] === tag))).length;
+  }
+
+  async sleep(key: InstanceKey, signal: AbortSignal): Promise<LiveDeployment["state"]> {
+    return standby(this.client, key, await this.listed(key, signal), signal);
+  }
+
+  async wake(key: InstanceKey, signal: AbortSignal): Promise<LiveDeployment["state"]> {
+    return restore(this.client, key, await this.listed(key, signal), signal);
+  }
+
+  /** The instance as list() reports it for its repository: never a release's, another repo's or an unmanaged one. */
+  private async listed(key: InstanceKey, signal: AbortSignal): Promise<LiveDeployment> {
+    const found = (await this.list({ owner: key.owner, repo: key.repo }, signal)).find((d) => d.instance === key.instance);
+    if (!found) throw new InstanceNotFoundError(key);
+    return found;
   }
 
   private async pullImage(input: DeployInput): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Deployer, DeployInput, DeploymentKey, DeployResult, LiveDeployment } from "../../core/deployer.ts";
+import type { Deployer, DeployInput, DeploymentKey, DeployResult, InstanceKey, LiveDeployment } from "../../core/deployer.ts";
 import { detectAccelerator, type Accelerator } from "../../builder/microvm/accelerator.ts";
 import { EgressPolicy, parseEgressAllow } from "../../builder/microvm/egress-policy.ts";
 import { hostTscKhz } from "../../builder/microvm/host-tsc.ts";
@@ -47,7 +47,7 @@ export class MicroVmDeployer implements Deployer {
     this.policy = new EgressPolicy(parseEgressAllow(o.egressAllow ?? ""));
     this.sleeper = new PreviewSleeper({
       routes: o.routes, log: o.log, records: () => this.vms.values(), serial: (name, fn) => this.serial(name, fn),
-      putToSleep: (rec) => this.putToSleep(rec), wake: (rec) => this.wake(rec),
+      putToSleep: (rec) => this.putToSleep(rec), wake: (rec) => this.wakeRecord(rec),
     }, { checkEveryMs: o.idleCheckMs, wakeBackoffMs: o.wakeBackoffMs });
     this.persist = new VmPersistence({ stateDir: o.stateDir ?? `${o.dataDir}/deploy/state`, appDiskDir: o.appDiskDir ?? `${o.dataDir}/deploy/images`, log: o.log },
       { vms: this.vms, envs: this.envs, routes: o.routes, serial: (name, fn) => this.serial(name, fn) });
@@ -58,6 +58,10 @@ export class MicroVmDeployer implements Deployer {
   checkIdle(): Promise<void> {
     return this.sleeper.checkIdle();
   }
+
+  /** A writer's sleep and wake (the dashboard), by the sleeper's own paths: the idle check's, a request's. */
+  readonly sleep = (key: InstanceKey) => this.sleeper.sleepNow(key);
+  readonly wake = (key: InstanceKey, signal: AbortSignal) => this.sleeper.wakeNow(key, signal);
 
   describe(): string {
     return `QEMU microvm on this host, ${this.accelerator.reason}; deployments answer at ${this.o.routes.url("{name}")}`;
@@ -158,7 +162,7 @@ export class MicroVmDeployer implements Deployer {
   }
 
   /** Boots a sleeping record's image again with its env; on failure it stays asleep, as it was. */
-  private async wake(rec: VmRecord): Promise<void> {
+  private async wakeRecord(rec: VmRecord): Promise<void> {
     if (this.closed) throw new Error("the microvm deployer is shutting down");
     const { name, instance, vm: _v, createdAt, state: _st, stopping: _sp, ...identity } = rec;
     const env = this.envs.get(instance) ?? {};

@@ -1,3 +1,5 @@
+import { InstanceNotFoundError, type InstanceKey, type LiveDeployment } from "../../core/deployer.ts";
+import { userError } from "../../core/errors.ts";
 import type { OpLog } from "../../core/ports.ts";
 import type { RouteTable, WakeStatus } from "../proxy/route-table.ts";
 import type { VmRecord } from "./vm-record.ts";
@@ -31,7 +33,8 @@ export class PreviewSleeper {
   private readonly h: SleeperHost;
   private readonly backoffMs: number;
   private readonly timer: NodeJS.Timeout;
-  private readonly waking = new Set<string>();
+  // One wake per name: a request and a writer's Wake share it.
+  private readonly waking = new Map<string, Promise<void>>();
   private readonly failedAt = new Map<string, number>();
   private checking: Promise<void> | null = null;
 
@@ -76,19 +79,74 @@ export class PreviewSleeper {
     const route = this.h.routes.get(name);
     const rec = route?.sleeping ? [...this.h.records()].find((r) => r.instance === route.instance && r.state === "sleeping") : undefined;
     if (!rec) return { kind: "waking" };
-    this.waking.add(name);
-    void this.h.serial(name, async () => {
+    void this.startWake(name, rec).catch(() => undefined);
+    return { kind: "waking" };
+  }
+
+  /** Boots the sleeping record under the name's lock, unless a deploy or another wake came first; failures are logged and start the backoff. */
+  private startWake(name: string, rec: VmRecord): Promise<void> {
+    const going = this.waking.get(name);
+    if (going) return going;
+    const run = this.h.serial(name, async () => {
       const still = this.h.routes.get(name);
       if (still?.sleeping && still.instance === rec.instance && rec.state === "sleeping") await this.h.wake(rec);
-    }).then(() => this.failedAt.delete(name), (err: unknown) => {
+    }).then(() => void this.failedAt.delete(name), (err: unknown) => {
       this.failedAt.set(name, this.h.routes.now());
       this.h.log?.warn({ instance: rec.instance, err: err instanceof Error ? err.message.slice(0, 2000) : String(err) }, "a sleeping preview did not wake up");
+      throw err;
     }).finally(() => this.waking.delete(name));
-    return { kind: "waking" };
+    this.waking.set(name, run);
+    return run;
+  }
+
+  /** The record list() reports as `key.instance`, of that repository; none: InstanceNotFoundError. */
+  private record(key: InstanceKey): VmRecord {
+    const rec = [...this.h.records()].find((r) => r.instance === key.instance && r.owner === key.owner && r.repo === key.repo);
+    if (!rec) throw new InstanceNotFoundError(key);
+    return rec;
+  }
+
+  /**
+   * A writer's sleep (the dashboard): what the idle check does, whatever the idle time and for an
+   * environment too; the next request or a Wake starts it again. Asleep already: left so.
+   */
+  async sleepNow(key: InstanceKey): Promise<LiveDeployment["state"]> {
+    const rec = this.record(key);
+    return this.h.serial(rec.name, async () => {
+      // Looked up again under the lock: a deploy or a teardown may have come meanwhile.
+      const now = this.record(key);
+      if (now.state === "sleeping") return now.state;
+      if (now.state !== "running" || this.h.routes.get(now.name)?.instance !== now.instance) throw userError(`${now.instance} is ${now.state === "running" ? "not serving its route" : now.state}; only a running instance can sleep.`);
+      await this.h.putToSleep(now);
+      this.h.log?.info({ instance: now.instance }, "an instance was put to sleep from the dashboard");
+      return now.state;
+    });
+  }
+
+  /**
+   * A writer's wake: the same wake a request starts (one per name, under its lock), whatever a
+   * failed wake's backoff. Awake already: left so. The signal ends the wait ("starting" then), not the wake.
+   */
+  async wakeNow(key: InstanceKey, signal: AbortSignal): Promise<LiveDeployment["state"]> {
+    const rec = this.record(key);
+    if (rec.state === "running" || rec.state === "starting") return rec.state;
+    if (rec.state !== "sleeping") throw userError(`${rec.instance} is ${rec.state}; only a sleeping instance can wake up. Deploy it again instead.`);
+    this.failedAt.delete(rec.name);
+    const woke = this.startWake(rec.name, rec).then(() => true);
+    // Past the wait the wake goes on, and its failure is logged there, not left unhandled here.
+    woke.catch(() => undefined);
+    const ended = await Promise.race([woke, abortion(signal)]);
+    return ended ? this.record(key).state : "starting";
   }
 
   close(): void {
     clearInterval(this.timer);
     if (this.h.routes.waker) this.h.routes.waker = null;
   }
+}
+
+/** Resolves false when the signal aborts (at once if it has); never rejects. */
+function abortion(signal: AbortSignal): Promise<false> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(false), { once: true }));
 }

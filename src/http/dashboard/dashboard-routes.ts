@@ -9,6 +9,7 @@ import { addBuildView } from "./build-view-route.ts";
 import { addDeploymentsRoute } from "./deployments-route.ts";
 import { addRollbackRoute, type DashboardRollbacks } from "./rollback-route.ts";
 import { addRedeployRoute } from "./redeploy-route.ts";
+import { addSleepRoutes } from "./sleep-route.ts";
 import { dataDiskUse } from "./data-disk-use.ts";
 import { addHealthRoute } from "./health-route.ts";
 import { addListRoute } from "./list-route.ts";
@@ -58,6 +59,7 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   addDeploymentsRoute(app, deploymentsDeps);
   if (deploymentsDeps.rollbacks) addRollbackRoute(app, { ...deploymentsDeps, rollbacks: deploymentsDeps.rollbacks });
   if (deploymentsDeps.rollbacks) addRedeployRoute(app, { ...deploymentsDeps, rollbacks: deploymentsDeps.rollbacks });
+  addSleepRoutes(app, deploymentsDeps);
   addHealthRoute(app, { store: deps.store, access, builder: deps.builder ?? null, disk: deps.dataDir ? dataDiskUse(deps.dataDir) : null });
   addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
   // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.

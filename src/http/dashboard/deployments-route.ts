@@ -5,6 +5,7 @@ import type { Access } from "./access.ts";
 import type { Session } from "./session.ts";
 import { checkedForm } from "./form-body.ts";
 import type { DashboardRollbacks } from "./rollback-route.ts";
+import { sleepView } from "./sleep-view.ts";
 import { renderMessage, renderPage } from "./views.ts";
 
 export interface DeploymentsDeps {
@@ -60,7 +61,7 @@ async function page(deps: DeploymentsDeps, req: Request, res: Response): Promise
     error = `${deps.deployer.name} did not answer with its deployments; try again in a moment.`;
   }
   const flash = req.query.done === "teardown" ? "Torn down." : null;
-  renderPage(res, "deployments", { title: "Deployments", session, off: false, rows, error, flash, canRollback: Boolean(deps.rollbacks) });
+  renderPage(res, "deployments", { title: "Deployments", session, off: false, rows, error, flash, canRollback: Boolean(deps.rollbacks), ...sleepView(deps.deployer, req.query.done) });
 }
 
 export interface WritableDeployment {

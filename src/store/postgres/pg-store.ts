@@ -103,6 +103,17 @@ export class PgStore implements Store {
     return r.rows[0] ? (JSON.parse(String(r.rows[0].pr)) as PullRequestRef) : null;
   }
 
+  setCommitMessage(id: string, message: string): Promise<void> {
+    // Read and written in JS under the row's lock: the request is JSON text that jsonb would refuse (a \u0000),
+    // and a PR attaching itself to the build (submit) waits for this, so it keeps what this wrote or this what it did.
+    return this.db.transaction(async (q) => {
+      const r = await q.query("SELECT request FROM builds WHERE id = $1 FOR UPDATE", [id]);
+      const request = r.rows[0] ? (JSON.parse(String(r.rows[0].request)) as BuildRequest) : null;
+      if (!request || request.commitMessage) return;
+      await q.query("UPDATE builds SET request = $1 WHERE id = $2", [JSON.stringify({ ...request, commitMessage: message }), id]);
+    });
+  }
+
   appendLog(id: string, lines: LogLine[]): Promise<void> {
     return this.logs.appendLog(id, lines);
   }

@@ -98,6 +98,13 @@ export class SqliteStore implements Store {
     return row ? (JSON.parse(String(row.pr)) as PullRequestRef) : null;
   }
 
+  async setCommitMessage(id: string, message: string): Promise<void> {
+    // One statement: a PR attaching itself to the build (submit) can't interleave and lose either.
+    this.db
+      .prepare("UPDATE builds SET request = json_set(request, '$.commitMessage', ?) WHERE id = ? AND COALESCE(json_extract(request, '$.commitMessage'), '') = ''")
+      .run(message, id);
+  }
+
   appendLog(id: string, lines: LogLine[]): Promise<void> {
     return this.logs.appendLog(id, lines);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { instanceAction } from "./fake-instance-actions.ts";
 
 /**
  * Hypeman's images, instances and ingresses resources, as @onkernel/hypeman describes them:
@@ -10,6 +11,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
  * A one-off instance (restart policy `never`, a `cmd`: how a release command runs) exits after
  * it boots, with the exit code and output `commands` gives it; GET /instances/{id}/logs serves
  * that output as Server-Sent Events whose data are JSON strings, as the SDK's Stream reads them.
+ * Standby and restore move an instance Running ⇄ Standby, and refuse any other state with a 409
+ * (fake-instance-actions.ts).
  */
 export interface DeployFaults {
   /** Images (by name) whose pull fails. */
@@ -51,6 +54,7 @@ export class FakeDeployApi {
   handle(req: IncomingMessage, url: URL, send: Send, fail: Fail, res?: ServerResponse): boolean {
     const [resource, rawId, ...rest] = url.pathname.split("/").slice(1);
     if (resource === "instances" && rawId && rest.length === 1 && rest[0] === "logs" && req.method === "GET" && res) return this.logs(decodeURIComponent(rawId), url, res, fail), true;
+    if (resource === "instances" && rawId && rest.length === 1 && (rest[0] === "standby" || rest[0] === "restore") && req.method === "POST") return this.action(decodeURIComponent(rawId), rest[0], send, fail), true;
     if (!resource || !["images", "instances", "ingresses"].includes(resource) || rest.length > 0) return false;
     const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
     const method = req.method ?? "GET";
@@ -65,6 +69,13 @@ export class FakeDeployApi {
     if (method === "GET") return send(200, this.read(resource, key)), true;
     if (method === "DELETE") return table.delete(key), send(204), true;
     return fail(405, "method_not_allowed", `${method} ${url.pathname}`), true;
+  }
+
+  /** Standby and restore (fake-instance-actions.ts), on the instance as a read would find it now. */
+  private action(idOrName: string, action: "standby" | "restore", send: Send, fail: Fail): void {
+    const key = this.find(this.instances, idOrName);
+    if (!key) return fail(404, "not_found", `instance ${idOrName} not found`);
+    instanceAction(this.read("instances", key), action, send, fail);
   }
 
   private table(resource: string): Map<string, Json> {

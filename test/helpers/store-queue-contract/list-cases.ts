@@ -60,6 +60,25 @@ export const listCases: ContractCase[] = [
     },
   },
   {
+    name: "setCommitMessage: fills a request without one (a PR's), keeps one it has, leaves an unknown build; the text is data",
+    async run({ store }) {
+      const prBuild = await submitNew(store, { sha: sha("1"), branch: "feature", trigger: "pull_request", pr: pr(4) }, T0);
+      const pushed = await submitNew(store, { sha: sha("2"), branch: "main", commitMessage: "From the push" }, T0 + 1);
+      const message = `<b>it's</b> "quoted" $.commitMessage \\ ünïcödé 🚀`;
+      await store.setCommitMessage(prBuild.id, message);
+      await store.setCommitMessage(prBuild.id, "a second read");
+      await store.setCommitMessage(pushed.id, "not this");
+      await store.setCommitMessage("no-such-build", "nothing");
+      const got = await mustGet(store, prBuild.id);
+      assert.equal(got.request.commitMessage, message);
+      assert.equal(got.request.pr?.number, 4, "the rest of the request is as it was");
+      assert.equal(got.request.branch, "feature");
+      assert.equal((await mustGet(store, pushed.id)).request.commitMessage, "From the push");
+      const [listed] = await store.listBuilds({ repos: ["octo/app"], pr: 4, ...page });
+      assert.equal(listed?.request.commitMessage, message);
+    },
+  },
+  {
     name: "cancelBuild: a queued build ends now as cancelled, a running one is asked to stop, an ended or unknown one is left",
     async run({ store, queue }) {
       const running = await submitNew(store, { sha: sha("1"), branch: "a" }, T0);

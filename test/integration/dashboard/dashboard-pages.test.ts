@@ -116,6 +116,43 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.deepEqual(w.h.fake.unknownCalls(), []);
   });
 
+  test("a writer puts a preview to sleep and wakes it from the page; a reader, a forged form, a hidden repository and a deployer without them get no sleep", async () => {
+    const preview = await deploy({ owner: "octo-org", repo: "shop", installationId: 77 }, "pr-8");
+    const stateOf = () => [...fake.deploy.instances.values()].find((i) => i.name === preview)?.state;
+    await bob.page.goto(`${w.url}/deployments`);
+    assert.equal(await bob.page.getByRole("button", { name: /^Sleep / }).count(), 0, "a reader is offered no Sleep");
+    assert.equal(await postTeardown(bob.page, w.url, preview, "sleep"), 403, "a reader posting anyway is refused");
+    const forged = await alice.page.request.post(`${w.url}/deployments/sleep`, { form: { _csrf: "not-the-session's", instance: preview }, maxRedirects: 0 });
+    assert.equal(forged.status(), 403, "a form without the session's CSRF token is refused");
+    assert.equal(await postTeardown(alice.page, w.url, instanceOf("secret", "production") as string, "sleep"), 404, "a repository she cannot see is not there");
+    assert.equal(stateOf(), "Running", "nothing slept from the refused posts");
+
+    const row = () => alice.page.locator("table.deployments tbody tr", { hasText: "preview/pr-8" });
+    await alice.page.goto(`${w.url}/deployments`);
+    await alice.page.getByRole("button", { name: "Sleep preview/pr-8 of octo-org/shop" }).click();
+    await alice.page.getByText("Put to sleep.").waitFor();
+    assert.equal(stateOf(), "Standby");
+    assert.match(await row().innerText(), /sleeping/);
+    assert.equal(await row().getByRole("button", { name: /^Sleep / }).count(), 0, "a sleeping one offers Wake, not Sleep");
+    assert.equal(await postTeardown(bob.page, w.url, preview, "wake"), 403, "a reader can't wake it either");
+    await row().getByRole("button", { name: "Wake preview/pr-8 of octo-org/shop" }).click();
+    await alice.page.getByText("Woken up.").waitFor();
+    assert.equal(stateOf(), "Running");
+    assert.match(await row().innerText(), /running/);
+
+    // A deployer without sleep and wake: no buttons, and a post finds nothing to do.
+    (deployer as unknown as Record<string, unknown>).sleep = undefined;
+    try {
+      await alice.page.goto(`${w.url}/deployments`);
+      assert.equal(await alice.page.getByRole("button", { name: /^(Sleep|Wake) / }).count(), 0);
+      assert.ok(await alice.page.getByRole("button", { name: "Tear down preview/pr-8 of octo-org/shop" }).count(), "the page is there all the same");
+      assert.equal(await postTeardown(alice.page, w.url, preview, "sleep"), 404);
+    } finally {
+      delete (deployer as unknown as Record<string, unknown>).sleep;
+    }
+    assert.equal(stateOf(), "Running");
+  });
+
   test("the builds list shows commit messages and a multi-app build's apps", async () => {
     const multi = await w.h.app.store.submit(buildRequest({ owner: "octo-org", repo: "shop", installationId: 77, sha: "f".repeat(40), branch: "apps", commitMessage: "Split the shop into api and web" }));
     assert.equal(multi.kind, "created");
@@ -127,6 +164,15 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.deepEqual(await row.locator("ul.apps li").allInnerTexts(), ["api", "web"]);
     await alice.page.goto(`${w.url}/builds?branch=ship`);
     assert.match(await alice.page.locator("table.builds tbody").innerText(), /Ship the shop/, "the message the push carried");
+
+    // A pull_request event carries no commit message: the checkout reads it, cleaned and cut to its first line, shown as text.
+    const prSha = w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "tidy", files: { "cart.txt": "tidy\n", ".github/microship.yml": "deploy:\n  preview: { enabled: false }\n" }, message: "\u001b[31m<i>Tidy</i> the cart\u001b[0m & checkout\n\nThe body stays on GitHub." });
+    await w.h.send("pull_request", w.h.prPayload({ action: "opened", number: 12, sha: prSha, headRef: "tidy" }));
+    await until(async () => (await w.h.app.store.latestBuildForSha("octo-org", "shop", prSha, true))?.request.commitMessage, "the PR build's message");
+    await alice.page.goto(`${w.url}/builds?pr=12`);
+    const prRow = alice.page.locator("table.builds tbody tr").first();
+    assert.equal(await prRow.locator(".msg").innerText(), "<i>Tidy</i> the cart & checkout");
+    assert.equal(await prRow.locator("i").count(), 0, "never markup");
   });
 
   test("the health page shows the queue, the builder, the version, disk use and two SVG charts", async () => {
@@ -145,7 +191,7 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.match(await page.locator("table.disk").innerText(), /Database and logs \(SQLite\)\s+[\d.]+ (B|KiB|MiB)/);
     const charts = page.locator("main svg.chart");
     assert.equal(await charts.count(), 2);
-    assert.ok((await charts.nth(0).locator("circle").count()) === 2, "a dot per finished build");
+    assert.ok((await charts.nth(0).locator("circle").count()) === 3, "a dot per finished build (the two pushes, the pull request)");
     const bars = await charts.nth(1).locator("text.label").allTextContents();
     assert.ok(bars.includes("octo-org/shop") && bars.includes("other-org/tools"));
     assert.ok(!bars.includes("octo-org/secret"), "the charts show only what she may see");

@@ -8,6 +8,7 @@ import { RouteTable } from "../../../src/deploy/proxy/route-table.ts";
 import { createDeployProxy, type DeployProxy } from "../../../src/deploy/proxy/deploy-proxy.ts";
 import { PreviewSleeper } from "../../../src/deploy/microvm/preview-sleeper.ts";
 import type { VmRecord } from "../../../src/deploy/microvm/vm-record.ts";
+import { InstanceNotFoundError } from "../../../src/core/deployer.ts";
 import { cleanupAll } from "../../helpers/cleanup.ts";
 
 // Sleeping previews through the deploy proxy as microship mounts it: plain local HTTP servers stand
@@ -65,7 +66,7 @@ const sleeper = new PreviewSleeper({
 }, { checkEveryMs: 10, wakeBackoffMs: 30_000 });
 
 async function preview(name: string, idleMinutes: number | null): Promise<VmRecord> {
-  const rec = { name, instance: `${name}-v1`, idleMinutes, state: "starting" } as VmRecord;
+  const rec = { name, instance: `${name}-v1`, idleMinutes, state: "starting", owner: "octo", repo: "shop" } as VmRecord;
   records.set(rec.instance, rec);
   await startApp(rec);
   return rec;
@@ -186,4 +187,58 @@ test("the timer puts idle previews to sleep without being called", async () => {
   now += 61_000;
   await until(() => rec.state === "sleeping");
   assert.equal(routes.get("pr-3-shop-dddddd")?.sleeping, true);
+});
+
+test("a writer's sleep: an environment too, at once, under the name's lock; twice is one sleep; the next request wakes it", async () => {
+  const rec = await preview("main-shop-eeeeee", null);
+  const key = { owner: "octo", repo: "shop", instance: rec.instance };
+  let unlock!: () => void;
+  const held = sleeper["h"].serial(rec.name, () => new Promise<void>((ok) => (unlock = ok)));
+  const sleeps = counts.sleeps;
+  const slept = sleeper.sleepNow(key);
+  await sleep(20);
+  assert.equal(rec.state, "running", "not while a deploy of the name holds its lock");
+  unlock();
+  await held;
+  assert.equal(await slept, "sleeping");
+  assert.equal(routes.get(rec.name)?.sleeping, true);
+  assert.equal(await sleeper.sleepNow(key), "sleeping");
+  assert.equal(counts.sleeps, sleeps + 1, "asleep already: left so");
+  assert.equal((await get("main-shop-eeeeee.localhost")).status, 503);
+  await until(() => rec.state === "running");
+  assert.equal((await get("main-shop-eeeeee.localhost")).body, "app main-shop-eeeeee-v1");
+});
+
+test("a writer's sleep or wake of what isn't there, or of another repository, is not found; a failed one can neither", async () => {
+  const rec = await preview("pr-6-shop-ffffff", 1);
+  await assert.rejects(sleeper.sleepNow({ owner: "octo", repo: "shop", instance: "pr-6-shop-ffffff-v9" }), InstanceNotFoundError);
+  await assert.rejects(sleeper.wakeNow({ owner: "evil", repo: "shop", instance: rec.instance }, AbortSignal.timeout(1000)), InstanceNotFoundError);
+  rec.state = "failed";
+  await assert.rejects(sleeper.sleepNow({ owner: "octo", repo: "shop", instance: rec.instance }), /is failed; only a running instance can sleep/);
+  await assert.rejects(sleeper.wakeNow({ owner: "octo", repo: "shop", instance: rec.instance }, AbortSignal.timeout(1000)), /only a sleeping instance can wake up/);
+});
+
+test("a writer's wake is the wake a request starts (one for both), tries again inside a failed wake's backoff, and its signal ends only the wait", async () => {
+  const rec = await preview("pr-7-shop-gggggg", 1);
+  const key = { owner: "octo", repo: "shop", instance: rec.instance };
+  await sleeper.sleepNow(key);
+  failNextWake = true;
+  assert.equal((await get("pr-7-shop-gggggg.localhost")).status, 503);
+  await until(() => warnings.filter((w) => w === "a sleeping preview did not wake up").length >= 2);
+  assert.match((await get("pr-7-shop-gggggg.localhost")).body, /Could not wake up/, "requests wait out the backoff");
+  let open!: () => void;
+  gate = new Promise((ok) => (open = ok));
+  const wakes = counts.wakes;
+  const waited = new AbortController();
+  const woken = sleeper.wakeNow(key, waited.signal);
+  await until(() => counts.wakes === wakes + 1);
+  assert.match((await get("pr-7-shop-gggggg.localhost")).body, /Waking up/, "a request during it joins it");
+  waited.abort();
+  assert.equal(await woken, "starting", "the wait ended, the wake goes on");
+  assert.equal(rec.state, "sleeping");
+  open();
+  assert.equal(await sleeper.wakeNow(key, AbortSignal.timeout(5000)), "running");
+  assert.equal(counts.wakes, wakes + 1, "one wake for the writer's two and the request");
+  assert.equal(await sleeper.wakeNow(key, AbortSignal.timeout(5000)), "running", "awake already: left so");
+  assert.equal((await get("pr-7-shop-gggggg.localhost")).body, "app pr-7-shop-gggggg-v1");
 });
