@@ -62,13 +62,7 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
   try {
     const rootDisk = join(work, "root.qcow2");
     await rootOverlay(o.rootDisk, rootDisk);
-    const configDir = join(work, "config");
-    await mkdir(configDir, { mode: 0o700 });
-    await writeFile(join(configDir, "run.sh"), o.runScript, { mode: 0o600 });
-    for (const [name, text] of Object.entries(o.configFiles ?? {})) await writeFile(join(configDir, name), text, { mode: 0o600 });
-    const configDisk = join(work, "config.ext4");
-    await ext4FromDir(configDir, configDisk, { label: "config", extraMiB: 1 });
-    await rm(configDir, { recursive: true, force: true });
+    const configDisk = await configDiskOf(work, { "run.sh": o.runScript, ...o.configFiles });
     const egressSocket = join(netDir, "egress.sock");
     proxy = await startEgressProxy({ listen: egressSocket, policy: o.policy });
     // QEMU runs socat per guest connection after dropping to o.user: the socket must be its.
@@ -112,6 +106,17 @@ export async function startDeployVm(o: DeployVmOptions): Promise<DeployVm> {
     await cleanup();
     throw err;
   }
+}
+
+/** The guest's config disk (its run script and any other files), made in `work`. */
+async function configDiskOf(work: string, files: Record<string, string>): Promise<string> {
+  const configDir = join(work, "config");
+  await mkdir(configDir, { mode: 0o700 });
+  for (const [name, text] of Object.entries(files)) await writeFile(join(configDir, name), text, { mode: 0o600 });
+  const configDisk = join(work, "config.ext4");
+  await ext4FromDir(configDir, configDisk, { label: "config", extraMiB: 1 });
+  await rm(configDir, { recursive: true, force: true });
+  return configDisk;
 }
 
 /** A free port on 127.0.0.1, for QEMU's hostfwd (QEMU itself can't report one it picked). */
