@@ -26,7 +26,8 @@ export function secretMask(input: Pick<BuildInput, "secrets" | "registryAuth">):
     text,
     line: (l) => {
       const masked = text(l.text);
-      return masked === l.text ? l : { ...l, text: masked };
+      // A masked line loses its colours: its runs were counted over the secret.
+      return masked === l.text ? l : { ts: l.ts, stream: l.stream, text: masked };
     },
     error: (err) => {
       const message = text(err.message);

@@ -1,7 +1,7 @@
 import type { LogLine } from "./builder.ts";
 import type { Store } from "./store.ts";
 import { redact } from "./redact.ts";
-import { OutputLine, cutLine } from "./log-text.ts";
+import { MAX_LINE_CHARS, OutputLine, cutLine, cutRuns } from "./log-text.ts";
 
 const TAIL_LINES = 2_000;
 /** The tail feeds the check run (65,535 characters at most) and the failure annotations. */
@@ -22,6 +22,15 @@ export interface BuildLogOptions {
   maxBytes?: number;
   /** Told about the first batch that could not be stored; later failures of the same log are not repeated. */
   onError?: (err: unknown) => void;
+}
+
+/**
+ * A line with its secrets scrubbed. A line redaction changed loses its colours: runs counted
+ * over the secret would land past it, or outline where it was.
+ */
+function scrubbed(line: LogLine): LogLine {
+  const text = redact(line.text);
+  return new OutputLine(line.ts, line.stream, text, text === line.text ? line.sgr : undefined);
 }
 
 /** A class for the reason OutputLine is one: one is made per line of output. */
@@ -79,7 +88,7 @@ export class BuildLog {
 
   add(line: LogLine): void {
     const text = cutLine(line.text);
-    const raw = text === line.text ? line : new OutputLine(line.ts, line.stream, text);
+    const raw = text === line.text ? line : new OutputLine(line.ts, line.stream, text, cutRuns(line.sgr, MAX_LINE_CHARS));
     this.written++;
     const entry = new TailEntry(raw, null);
     this.pushTail(entry);
@@ -90,7 +99,7 @@ export class BuildLog {
       if (!this.truncated) this.truncate();
       return;
     }
-    entry.clean = new OutputLine(raw.ts, raw.stream, redact(raw.text));
+    entry.clean = scrubbed(raw);
     this.store1(entry.clean, size);
   }
 
@@ -102,7 +111,7 @@ export class BuildLog {
     const out: LogLine[] = [];
     for (let i = this.tailHead; i < this.tailEntries.length; i++) {
       const e = this.tailEntries[i]!;
-      e.clean ??= new OutputLine(e.line.ts, e.line.stream, redact(e.line.text));
+      e.clean ??= scrubbed(e.line);
       out.push(e.clean);
     }
     return out;

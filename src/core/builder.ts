@@ -1,3 +1,4 @@
+import type { SgrRun } from "./log-style.ts";
 import type { Readable } from "node:stream";
 import type { Provenance } from "./types.ts";
 import type { RegistryCredential } from "./ports.ts";
@@ -63,6 +64,8 @@ export interface LogLine {
   stream: LogStream;
   /** One line, no trailing newline, ANSI escapes removed, invalid UTF-8 replaced. */
   text: string;
+  /** The colours its escapes gave `text` (log-style.ts); only the dashboard draws them, and checks them first. */
+  sgr?: SgrRun[] | undefined;
 }
 
 export interface BuildTimings {

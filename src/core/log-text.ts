@@ -1,4 +1,5 @@
 import type { LogLine, LogStream } from "./builder.ts";
+import type { SgrRun } from "./log-style.ts";
 
 /**
  * What a log line may hold, wherever it came from: terminal escapes and control characters go,
@@ -55,10 +56,21 @@ export class OutputLine implements LogLine {
   ts: number;
   stream: LogStream;
   text: string;
+  sgr: SgrRun[] | undefined;
 
-  constructor(ts: number, stream: LogStream, text: string) {
+  constructor(ts: number, stream: LogStream, text: string, sgr?: SgrRun[]) {
     this.ts = ts;
     this.stream = stream;
     this.text = text;
+    // Set on every instance, so all lines share one shape; JSON leaves an undefined field out.
+    this.sgr = sgr && sgr.length > 0 ? sgr : undefined;
   }
+}
+
+/** Runs cut to the first `length` units of their text (after the text was cut there). */
+export function cutRuns(runs: SgrRun[] | undefined, length: number): SgrRun[] | undefined {
+  if (!runs) return undefined;
+  const kept: SgrRun[] = [];
+  for (const [start, end, style] of runs) if (start < length) kept.push([start, Math.min(end, length), style]);
+  return kept.length > 0 ? kept : undefined;
 }

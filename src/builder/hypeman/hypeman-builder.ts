@@ -5,7 +5,8 @@ import Hypeman, { toFile } from "@onkernel/hypeman";
 import type { Build } from "@onkernel/hypeman/resources/builds";
 import type { BuildInput, BuildOutput, LogLine } from "../../core/builder.ts";
 import type { OpLog } from "../../core/ports.ts";
-import { cleanLogText } from "../../core/log-text.ts";
+import { OutputLine } from "../../core/log-text.ts";
+import { styledLogText } from "../../core/log-style.ts";
 import { infraError, isMicroshipError, type MicroshipError } from "../../core/errors.ts";
 import { manifestInfo, tagManifest } from "../../registry/registry-client.ts";
 import { BuilderShell, type BuildBackend, type BuildIO } from "../builder-shell.ts";
@@ -124,7 +125,10 @@ class HypemanBackend implements BuildBackend {
       pollMs: this.o.pollMs ?? 2_000,
       onLog: (ev) => {
         for (const text of (ev.content ?? "").split(/\r?\n/)) {
-          if (text !== "" || ev.content === "") io.line({ ts: Date.parse(ev.timestamp) || Date.now(), stream: "stdout", text: cleanLogText(text) });
+          if (text !== "" || ev.content === "") {
+            const styled = styledLogText(text);
+            io.line(new OutputLine(Date.parse(ev.timestamp) || Date.now(), "stdout", styled.text, styled.runs));
+          }
         }
       },
       onStatus: (status) => {
