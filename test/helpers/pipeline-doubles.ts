@@ -101,7 +101,8 @@ export const namer: ImageNamer = {
   },
 };
 
-export type Script = (input: BuildInput, log: (text: string) => void) => Promise<{ digest: string } | never>;
+/** A script logs raw text, or a line already made as a real builder makes it (with its colours). */
+export type Script = (input: BuildInput, log: (text: string | LogLine) => void) => Promise<{ digest: string } | never>;
 
 /** A builder whose behaviour each test scripts; honours the abort signal like a real one must. */
 export class ScriptedBuilder implements Builder {
@@ -117,7 +118,7 @@ export class ScriptedBuilder implements Builder {
   build(input: BuildInput): BuildHandle {
     this.inputs.push(input);
     const logs = new LogChannel();
-    const result = this.script(input, (text) => logs.push({ ts: Date.now(), stream: "stdout", text })).then((r) => ({
+    const result = this.script(input, (text) => logs.push(typeof text === "string" ? { ts: Date.now(), stream: "stdout", text } : text)).then((r) => ({
       imageRef: `${input.imageName}@${r.digest}`, digest: r.digest, tags: input.tags, sizeBytes: 1234,
       provenance: { sourceHash: input.source.sha256, lockfileHashes: {}, baseImageDigest: null, builderVersion: "test" },
       timings: { buildMs: 5, pushMs: 1 },

@@ -7,6 +7,7 @@ import type { Store } from "../../core/store.ts";
 import type { Access } from "./access.ts";
 import { checkedForm } from "./form-body.ts";
 import { LogCursor, shownLine, type ShownLine } from "./log-reader.ts";
+import { clockOf, segments } from "./log-runs.ts";
 import { renderMessage, renderPage } from "./views.ts";
 
 /** What the page itself shows of a log; the rest streams in, or downloads. */
@@ -51,7 +52,8 @@ async function page(deps: BuildViewDeps, req: Request, res: Response): Promise<v
   const flash = req.query.done === "rebuild" ? "A new build was queued." : req.query.done === "cancel" ? "Cancelling: the build stops in a moment." : null;
   renderPage(res, "build", {
     title: `${build.request.owner}/${build.request.repo} ${build.request.sha.slice(0, 7)}`,
-    session, build, lines, offset: cursor.offset, cut, flash,
+    session, build, lines, offset: cursor.offset, cut, flash, segments, clockOf,
+    timestamps: req.query.timestamps === "1",
     canWrite: await deps.access.canWrite(session, build),
     script: "build-log.js",
   });

@@ -1,6 +1,7 @@
 import type { LogLine } from "../../core/builder.ts";
 import { cleanLogText } from "../../core/log-text.ts";
 import { redact } from "../../core/redact.ts";
+import { checkedRuns, type ShownRun } from "./log-runs.ts";
 import type { Store } from "../../core/store.ts";
 
 const STREAMS = new Set(["stdout", "stderr", "system"]);
@@ -10,11 +11,19 @@ export interface ShownLine {
   stream: string;
   text: string;
   ts: number;
+  /** Checked colour runs; none when the line had none, or when reading changed its text. */
+  runs: ShownRun[];
 }
 
-/** What a page or an event shows of a line: redacted, then escapes and control characters gone. The template escapes it. */
+/**
+ * What a page or an event shows of a line: redacted, then escapes and control characters gone.
+ * The template escapes it. Its colours are kept only when that changed nothing: a secret
+ * registered since the line was stored must not be outlined by runs counted over it.
+ */
 export function shownLine(l: LogLine): ShownLine {
-  return { stream: STREAMS.has(l.stream) ? l.stream : "stdout", text: cleanLogText(redact(String(l.text))), ts: Number(l.ts) || 0 };
+  const stored = String(l.text);
+  const text = cleanLogText(redact(stored));
+  return { stream: STREAMS.has(l.stream) ? l.stream : "stdout", text, ts: Number(l.ts) || 0, runs: text === stored ? checkedRuns(l.sgr, text.length) : [] };
 }
 
 /**

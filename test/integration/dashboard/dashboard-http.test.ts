@@ -193,6 +193,44 @@ describe("dashboard over HTTP", () => {
     assert.equal(replay.flatMap((e) => e.lines)[0]!.text, texts[0], "a malformed offset starts at 0");
     nonsense.close();
   });
+
+  test("stored colour runs are untrusted: real ones become known classes around escaped text, forged ones are dropped", async () => {
+    const cookie = await signIn(w, "alice");
+    const pushed = await w.push({ branch: "colours" });
+    const build = await until(async () => ((await w.h.app.store.getBuild(pushed.id))?.state === "completed" ? pushed : null), "the build to end");
+    const red = (1 + 1) << 4;
+    const line = (text: string, sgr: unknown) => ({ ts: Date.UTC(2026, 0, 2, 3, 4, 5, 678), stream: "stdout" as const, text, sgr: sgr as never });
+    await w.h.app.store.appendLog(build.id, [
+      line("<b>red</b> & plain", [[0, 10, red | 1]]),
+      line("past-the-end", [[0, 99, red]]),
+      line("bogus-class", [[0, 3, `x" onmouseover="alert(1)`]]),
+      line("no-such-style", [[0, 3, 1 << 20]]),
+      line("colour-seventeen", [[0, 3, 18 << 4]]),
+      line("overlapping", [[0, 3, red], [2, 4, red]]),
+      line("a-string", "ansi-fg-1"),
+      line("x".repeat(70), Array.from({ length: 65 }, (_, i) => [i, i + 1, red])),
+      line("token ghp_abcdefghijklmnopqrstuvwxyz0123456789 here", [[0, 5, red]]),
+    ]);
+    const res = await fetch(`${w.url}/builds/${build.id}`, { headers: { cookie } });
+    const html = await res.text();
+    assert.equal(res.status, 200, html.slice(0, 2000));
+    const start = html.indexOf('<pre id="log"');
+    const log = html.slice(start, html.indexOf("</pre>", start));
+    assert.match(log, /<pre id="log" class=""/, "timestamps hidden by default");
+    assert.ok(log.includes('<span class="stdout"><span class="ts">03:04:05.678 </span><span class="ansi-bold ansi-fg-1">&lt;b&gt;red&lt;/b&gt;</span> &amp; plain</span>'), log.slice(-1500));
+    assert.equal(log.match(/class="ansi-/g)?.length, 1, "every forged run is drawn plain");
+    assert.doesNotMatch(log, /onmouseover="|ghp_abc/);
+    assert.ok(log.includes('<span class="ts">03:04:05.678 </span>past-the-end</span>'));
+    const shown = await fetch(`${w.url}/builds/${build.id}?timestamps=1`, { headers: { cookie } });
+    assert.match(await shown.text(), /<pre id="log" class="show-ts"/, "without JavaScript ?timestamps=1 shows them");
+
+    const events = await openEvents(w, build.id, cookie, {});
+    const all = await events.until((e) => e.event === "end");
+    events.close();
+    const sent = all.flatMap((e) => e.lines) as unknown as { text: string; runs: unknown }[];
+    assert.deepEqual(sent.find((l) => l.text.startsWith("<b>"))?.runs, [[0, 10, "ansi-bold ansi-fg-1"]]);
+    assert.deepEqual([...new Set(sent.filter((l) => !l.text.startsWith("<b>")).map((l) => JSON.stringify(l.runs)))], ["[]"]);
+  });
 });
 
 interface Sse {

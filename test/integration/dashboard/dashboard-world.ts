@@ -13,6 +13,8 @@ import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer, waitForAbort } fro
 import { withRepo } from "../../fakes/webhooks.ts";
 import type { BuildRecord } from "../../../src/core/build.ts";
 import type { Overrides } from "../../../src/main.ts";
+import { OutputLine } from "../../../src/core/log-text.ts";
+import { styledLogText } from "../../../src/core/log-style.ts";
 
 export const CLIENT_ID = "Iv23liDashboardTest";
 export const CLIENT_SECRET = "dashboard-client-secret-0123456789abcdef";
@@ -63,7 +65,11 @@ export async function startWorld(env: Record<string, string> = {}, overrides: Ov
   const builder = new ScriptedBuilder(async (input, log) => {
     const script = scripts.get(input.tags[0]!);
     for (const step of script?.steps ?? []) {
-      for (const line of step.lines) log(line);
+      // As a real builder's LineSplitter makes them: clean text, colours beside it.
+      for (const line of step.lines) {
+        const styled = styledLogText(line);
+        log(new OutputLine(Date.now(), "stdout", styled.text, styled.runs));
+      }
       if (step.gate) await Promise.race([step.gate, waitForAbort(input.signal)]);
     }
     if (script?.hang) await waitForAbort(input.signal);

@@ -1,6 +1,17 @@
 // The build page's live log: new lines over Server-Sent Events, find, follow. The page works
 // without this file; lines are added with textContent only, so a log never becomes markup.
 (() => {
+  // Copy buttons: hidden in the markup, since without a script they would do nothing.
+  const copied = document.getElementById("copy-status");
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const say = (word) => copied && (copied.textContent = word);
+      if (!navigator.clipboard) return say("Copy failed: no clipboard here");
+      navigator.clipboard.writeText(button.dataset.copy).then(() => say("Copied"), () => say("Copy failed"));
+    });
+  }
+
   const log = document.getElementById("log");
   if (!log) return;
   const find = document.getElementById("log-find");
@@ -9,7 +20,18 @@
   const state = document.getElementById("build-state");
   const MAX_LINES = 50000;
 
-  const matches = (span) => find.value !== "" && span.textContent.toLowerCase().includes(find.value.toLowerCase());
+  // Timestamps: the checkbox replaces the page's ?timestamps=1 link, and only toggles a class.
+  const tsBox = document.getElementById("log-ts");
+  document.getElementById("log-ts-box").hidden = false;
+  document.getElementById("log-ts-link").hidden = true;
+  tsBox.addEventListener("change", () => log.classList.toggle("show-ts", tsBox.checked));
+
+  // Find looks at the line's text, never at its time.
+  const textOf = (span) => {
+    const ts = span.firstElementChild;
+    return ts && ts.classList.contains("ts") ? span.textContent.slice(ts.textContent.length) : span.textContent;
+  };
+  const matches = (span) => find.value !== "" && textOf(span).toLowerCase().includes(find.value.toLowerCase());
   function mark(span) {
     span.classList.toggle("hit", matches(span));
   }
@@ -25,12 +47,37 @@
   }
   find.addEventListener("input", refind);
 
+  const clock = (ts) => {
+    const d = new Date(ts);
+    return Number.isNaN(d.getTime()) ? "" : d.toISOString().slice(11, 23);
+  };
+  // As the page draws a line: its time, then its text as text nodes, coloured pieces in spans
+  // whose classes the server chose from a fixed list (a class is never markup).
+  function fill(span, line) {
+    const text = String(line.text);
+    const ts = document.createElement("span");
+    ts.className = "ts";
+    ts.textContent = `${clock(line.ts)} `;
+    span.append(ts);
+    let at = 0;
+    for (const [start, end, cls] of Array.isArray(line.runs) ? line.runs : []) {
+      if (!(start >= at && end > start && end <= text.length)) break;
+      if (start > at) span.append(text.slice(at, start));
+      const piece = document.createElement("span");
+      piece.className = String(cls);
+      piece.textContent = text.slice(start, end);
+      span.append(piece);
+      at = end;
+    }
+    if (at < text.length) span.append(text.slice(at));
+  }
+
   function append(lines) {
     const atEnd = follow.checked;
     for (const line of lines) {
       const span = document.createElement("span");
       span.className = line.stream === "stderr" || line.stream === "system" ? line.stream : "stdout";
-      span.textContent = line.text;
+      fill(span, line);
       mark(span);
       log.append(span, "\n");
     }
