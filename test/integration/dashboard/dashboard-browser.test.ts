@@ -146,6 +146,12 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
       await page.waitForURL(`${w.url}/builds/${done.id}`);
       const stored = await w.h.app.store.readLog(done.id);
       assert.ok((await page.locator("#log").innerText()).includes(stored.at(-1)!.text), "the log is in the page itself");
+      assert.equal(await page.locator("button[data-copy]").count(), 2);
+      assert.equal(await page.locator("button[data-copy]:visible").count(), 0, "copy buttons need the script");
+      assert.ok(await page.locator("#log .ts").first().isHidden());
+      await page.getByRole("link", { name: "Show timestamps" }).click();
+      await page.waitForURL(/timestamps=1/);
+      assert.ok(await page.locator("#log .ts").first().isVisible(), "?timestamps=1 shows them with no script");
       await page.getByRole("button", { name: "Rebuild" }).click();
       await page.getByText("A new build was queued.").waitFor();
     } finally {
@@ -160,7 +166,7 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
     w.scripts.set(sha, {
       steps: [
         { lines: ["\u001b[31m<script>window.__xss=3</script>\u001b[0m plain", `<img src=x onerror="window.__xss=4">`], gate: more.promise },
-        { lines: [`<svg onload="window.__xss=5"></svg> live & "quoted"`, "\u001b]8;;https://evil.test\u0007link\u001b]8;;\u0007 osc"] },
+        { lines: [`<svg onload="window.__xss=5"></svg> live & "quoted"`, "\u001b]8;;https://evil.test\u0007link\u001b]8;;\u0007 osc", "\u001b[1;38;5;46m<b onclick=\"window.__xss=6\">live bold</b>\u001b[0m after"] },
       ],
     });
     const payload = w.h.pushPayload({ sha, branch: "xss" });
@@ -182,6 +188,39 @@ describe("dashboard in Chromium", { timeout: 120_000 }, () => {
     assert.doesNotMatch(message, /\u001b|\[1;31m|\]8;;|second line/, "its escapes gone, its first line only");
     assert.equal(await page.locator("main img, main svg, main script").count(), 0);
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
+
+    // Colours: the page's own lines and the live ones, each a span of known classes holding text.
+    assert.equal(await page.locator("#log span.ansi-fg-1").innerText(), "<script>window.__xss=3</script>");
+    await page.locator("#log span.ansi-bold.ansi-fg-10").waitFor();
+    assert.equal(await page.locator("#log span.ansi-bold.ansi-fg-10").innerText(), `<b onclick="window.__xss=6">live bold</b>`);
+    assert.equal(await page.locator("#log b").count(), 0);
+    const colour = (e: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(e).color;
+    assert.notEqual(await page.locator("#log span.ansi-fg-1").evaluate(colour), await page.locator("#log").evaluate(colour), "the class has a colour");
+
+    // Timestamps: hidden, shown by the checkbox for the page's lines and the live ones, and never found.
+    const stamps = page.locator("#log .ts");
+    assert.ok(await page.locator("#log-ts-link").isHidden(), "the no-script link gives way to the checkbox");
+    assert.ok(await stamps.first().isHidden());
+    await page.getByLabel("Timestamps").check();
+    assert.ok((await stamps.first().isVisible()) && (await stamps.last().isVisible()));
+    assert.match(await stamps.last().innerText(), /^\d\d:\d\d:\d\d\.\d{3}\s*$/);
+    await page.getByLabel("Find").fill((await stamps.first().innerText()).trim());
+    await page.getByText("0 matching lines").waitFor();
+    await page.getByLabel("Find").fill("");
+    await page.getByLabel("Timestamps").uncheck();
+    assert.ok(await stamps.last().isHidden());
+
+    // Copy buttons: shown by the script once the build has an image, and they copy.
+    await until(async () => (await w.h.app.store.getBuild(build.id))?.state === "completed", "the build to end");
+    await alice.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: w.url });
+    await page.goto(`${w.url}/builds/${build.id}`);
+    const copyDigest = page.getByRole("button", { name: "Copy digest" });
+    assert.ok((await page.getByRole("button", { name: "Copy image reference" }).isVisible()) && (await copyDigest.isVisible()));
+    await copyDigest.focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#copy-status", { hasText: "Copied" }).waitFor();
+    const digest = (await w.h.app.store.getBuild(build.id))?.outcome?.image?.digest;
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()), digest);
     await page.goto(`${w.url}/builds?branch=xss`);
     assert.ok((await rowsText(page)).join("\n").includes(hostile));
     assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
