@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import type { LogLine, LogStream } from "../core/builder.ts";
-import { MAX_LINE_CHARS, OutputLine, cutAt, cutMarker } from "../core/log-text.ts";
+import { MAX_LINE_CHARS, OutputLine, cleanLogText, cutAt, cutMarker } from "../core/log-text.ts";
 import { styledLogText } from "../core/log-style.ts";
 
 const DECODE_PIECE = 64 * 1024;
@@ -65,13 +65,14 @@ export class LineSplitter {
 
   private push(): void {
     const raw = this.pieces.length === 1 ? this.pieces[0]! : this.pieces.join("");
-    // The raw line was cut before cleaning, so the runs already end within the kept text.
-    const styled = styledLogText(raw);
-    const text = styled.text + (this.dropped > 0 ? cutMarker(this.dropped) : "");
+    // The raw line was cut before cleaning, so the runs already end within the kept text. A line
+    // with no escape (most of them) makes no styling object on this hot path.
+    const styled = raw.includes("\u001b") ? styledLogText(raw) : null;
+    const text = (styled ? styled.text : cleanLogText(raw)) + (this.dropped > 0 ? cutMarker(this.dropped) : "");
     this.pieces = [];
     this.kept = 0;
     this.dropped = 0;
-    this.emit(new OutputLine(this.now(), this.stream, text, styled.runs));
+    this.emit(new OutputLine(this.now(), this.stream, text, styled?.runs));
   }
 }
 
