@@ -7,6 +7,7 @@ import { LineSplitter } from "../../../src/builder/log-lines.ts";
 import { BuildLog } from "../../../src/core/build-log.ts";
 import { registerSecret } from "../../../src/core/redact.ts";
 import type { LogLine } from "../../../src/core/builder.ts";
+import { secretMask } from "../../../src/builder/secret-mask.ts";
 
 const E = "\u001b";
 const fg = (c: number) => (c + 1) << 4;
@@ -132,4 +133,23 @@ test("the build log keeps runs on a clean line and drops them on a line redactio
   assert.deepEqual(stored.map((l) => [l.text, l.sgr]), [["red plain", [[0, 3, fg(1)]]], ["token [REDACTED] tail", undefined]]);
   assert.ok(!JSON.stringify(stored).includes("sgr\":null"));
   assert.deepEqual(log.tail()[1]!.sgr, undefined);
+});
+
+test("a line the build log cuts keeps only the runs within what it keeps", async () => {
+  const stored: LogLine[] = [];
+  const log = new BuildLog({ appendLog: async (_id: string, ls: LogLine[]) => void stored.push(...ls) } as never, "b2");
+  const text = "a".repeat(MAX_LINE_CHARS + 1000);
+  log.add({ ts: 1, stream: "stdout", text, sgr: [[0, 10, fg(1)], [MAX_LINE_CHARS - 5, MAX_LINE_CHARS + 500, fg(2)], [MAX_LINE_CHARS + 600, MAX_LINE_CHARS + 700, fg(3)]] });
+  await log.flush();
+  assert.match(stored[0]!.text, /line cut/);
+  assert.deepEqual(stored[0]!.sgr, [[0, 10, fg(1)], [MAX_LINE_CHARS - 5, MAX_LINE_CHARS, fg(2)]]);
+});
+
+test("a line a build secret was masked in loses its colours", () => {
+  const mask = secretMask({ secrets: [{ name: "K", value: "sekrit-value" }], registryAuth: undefined } as never);
+  const line = { ts: 1, stream: "stdout" as const, text: "key sekrit-value!", sgr: [[4, 16, fg(1)]] as [number, number, number][] };
+  const masked = mask.line(line);
+  assert.equal(masked.text, "key ***!");
+  assert.equal(masked.sgr, undefined);
+  assert.equal(mask.line({ ...line, text: "clean" }).sgr, line.sgr, "an unmasked line keeps them");
 });
