@@ -22,8 +22,9 @@ const FG = 0x1f << 4;
 const BG = 0x1f << 9;
 
 /**
- * cleanLogText and the colours it drops, in one linear pass (no regex: a hand-written scanner
- * looks at each character at most twice). The text is exactly cleanLogText(raw): the same
+ * cleanLogText and the colours it drops, in one linear pass: a hand-written scanner finds the
+ * escapes (no regex that could backtrack; each character is looked at most twice), and the text
+ * between them loses its control characters to a one-character class. The text is exactly cleanLogText(raw): the same
  * escapes go, a carriage return keeps the last frame, and the earlier frames only set the style
  * the last one starts with, as on a terminal.
  */
@@ -38,14 +39,24 @@ export function styledLogText(raw: string): StyledText {
   const scan = new SgrScan(raw);
   scan.run(0, from, false);
   scan.run(from, end, true);
-  return { text: scan.out.join(""), runs: scan.runs };
+  return { text: scan.text, runs: scan.runs };
 }
 
-const isControl = (c: number) => c <= 8 || (c >= 11 && c <= 31) || c === 127;
+// cleanLogText's: control characters other than tab and newline (one character each: linear).
+const CONTROL = /[\u0000-\u0008\u000b-\u001a\u001c-\u001f\u007f]/g;
+
+/** A loop, not CONTROL.test: most pieces are a few plain characters, and a regex call costs more. */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 127) if (c !== 9 && c !== 10) return true;
+  }
+  return false;
+}
 
 class SgrScan {
   readonly raw: string;
-  out: string[] = [];
+  text = "";
   runs: SgrRun[] = [];
   private length = 0;
   style = 0;
@@ -56,25 +67,23 @@ class SgrScan {
 
   /** Scans raw[from, to): escapes set the style, the rest is written when `emit`. */
   run(from: number, to: number, emit: boolean): void {
-    const raw = this.raw;
-    let kept = from;
     for (let i = from; i < to; ) {
-      const c = raw.charCodeAt(i);
-      if (c !== 27 && !isControl(c)) {
-        i++;
-        continue;
-      }
-      if (emit) this.write(kept, i);
-      i = c === 27 ? this.escape(i, to) : i + 1;
-      kept = i;
+      let esc = this.raw.indexOf("\u001b", i);
+      if (esc === -1 || esc > to) esc = to;
+      if (emit) this.write(i, esc);
+      if (esc === to) return;
+      i = this.escape(esc, to);
     }
-    if (emit) this.write(kept, to);
   }
 
+  /** Writes raw[from, to), which holds no escape, in the current style; its control characters go. */
   private write(from: number, to: number): void {
     if (from >= to) return;
-    const n = to - from;
-    this.out.push(this.raw.slice(from, to));
+    const slice = this.raw.slice(from, to);
+    const piece = hasControl(slice) ? slice.replace(CONTROL, "") : slice;
+    const n = piece.length;
+    if (n === 0) return;
+    this.text += piece;
     const last = this.runs[this.runs.length - 1];
     if (this.style !== 0) {
       if (last && last[1] === this.length && last[2] === this.style) last[1] += n;
@@ -110,29 +119,45 @@ class SgrScan {
   }
 }
 
-const PLAIN_PARAMS = /^[0-9;:]*$/;
-
 /** The style after `ESC[<params>m`. Codes it does not know are skipped, as a terminal does. */
 export function applySgr(style: number, params: string): number {
-  if (!PLAIN_PARAMS.test(params)) return style;
-  const codes = params.split(";");
+  // Parsed by hand: this runs once per colour change of a whole build's output.
+  const codes: number[] = [];
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= params.length; i++) {
+    const c = i < params.length ? params.charCodeAt(i) : 59;
+    if (c === 59) {
+      codes.push(digits > 9 ? -1 : n);
+      n = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      n = n * 10 + c - 48;
+      digits++;
+    } else if (c === 58) {
+      return applyColons(style, params);
+    } else {
+      return style; // `<`, `=`, `>` or `?`: a private function, not SGR
+    }
+  }
   let s = style;
   for (let k = 0; k < codes.length; k++) {
-    const p = codes[k]!;
-    if (p.includes(":")) {
-      s = extended(s, p.split(":"));
-      continue;
-    }
-    const n = p === "" ? 0 : Number(p);
-    if (n === 38 || n === 48) {
-      const mode = Number(codes[k + 1]);
-      const take = mode === 5 ? 2 : mode === 2 ? 4 : 1;
+    const code = codes[k]!;
+    if (code === 38 || code === 48) {
+      const take = codes[k + 1] === 5 ? 2 : codes[k + 1] === 2 ? 4 : 1;
       s = extended(s, codes.slice(k, k + 1 + take));
       k += take;
-      continue;
+    } else {
+      s = basic(s, code);
     }
-    s = basic(s, n);
   }
+  return s;
+}
+
+/** The rarer form with sub-parameters (`38:2::r:g:b`, `4:3`), one `;`-separated code at a time. */
+function applyColons(style: number, params: string): number {
+  let s = style;
+  for (const p of params.split(";")) s = p.includes(":") ? extended(s, p.split(":").map(Number)) : basic(s, p === "" ? 0 : Number(p));
   return s;
 }
 
@@ -152,14 +177,14 @@ function basic(s: number, n: number): number {
 }
 
 /** 38/48 with `5;n` (256 colours) or `2;r;g;b` (true colour), either separator: the nearest of the 16. */
-function extended(s: number, parts: string[]): number {
-  const which = Number(parts[0]);
-  if (which === 4) return Number(parts[1] ?? 1) === 0 ? s & ~8 : s | 8;
+function extended(s: number, parts: number[]): number {
+  const which = parts[0];
+  if (which === 4) return (parts[1] ?? 1) === 0 ? s & ~8 : s | 8;
   if (which !== 38 && which !== 48) return s;
-  const mode = Number(parts[1]);
+  const mode = parts[1];
   // `38:2::r:g:b` carries a colour space id before the three values: the last three are the colour.
   const values = mode === 5 ? parts.slice(2, 3) : mode === 2 && parts.length >= 5 ? parts.slice(-3) : [];
-  const colour = nearestColour(mode, values.map((v) => Number(v)));
+  const colour = nearestColour(mode ?? -1, values);
   if (colour < 0) return s;
   return which === 38 ? (s & ~FG) | ((colour + 1) << 4) : (s & ~BG) | ((colour + 1) << 9);
 }
