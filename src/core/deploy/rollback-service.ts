@@ -1,10 +1,6 @@
-import type { Deployer, DeploymentReporter } from "../deployer.ts";
-import type { LinkSigner, OpLog, SecretSource } from "../ports.ts";
-import type { Store } from "../store.ts";
 import { redeployStep, shaSteps, usableStep, type ServingImage } from "./image-choice.ts";
-import { deployImage, type ImageDeployHow, type ImageDeployRequest, type ImageDeployResult, type ImageStep } from "./image-deploy.ts";
+import { deployImage, type ImageDeployDeps, type ImageDeployHow, type ImageDeployRequest, type ImageDeployResult, type ImageStep } from "./image-deploy.ts";
 import { rollbackCandidates, type DeployHistoryEntry } from "./rollback-choice.ts";
-import type { DeploymentLocks } from "./deployment-lock.ts";
 
 export interface RollbackRequest extends ImageDeployRequest {
   /** The target's deploys, newest first, as GitHub's deployments recorded them. */
@@ -18,16 +14,7 @@ export type RollbackPlan = { ok: true; steps: RollbackStep[] } | { ok: false; re
 
 export type RollbackResult = ImageDeployResult;
 
-export interface RollbackDeps {
-  deployer: Deployer;
-  deployments: DeploymentReporter | null;
-  store: Store;
-  secrets: SecretSource | null;
-  links: LinkSigner;
-  log: OpLog;
-  /** The deploy stage's locks: a rollback never runs beside a deploy of the same app and target. */
-  deployLocks?: DeploymentLocks | null;
-}
+export type RollbackDeps = ImageDeployDeps;
 
 /** A rollback waits at most this long for its deploys (the deployer has its own, shorter, limits). */
 const ROLLBACK_TIMEOUT_MS = 15 * 60_000;
