@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, renameSync } from "node:fs";
+import { lstatSync, opendirSync, renameSync } from "node:fs";
 import { opendir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { OpLog } from "../../core/ports.ts";
 
 const HEX64 = /^[a-f0-9]{64}$/;
+// What a killed ensureAppDisk leaves (app-disk.ts): its work dir `{hex}.tmp-{pid}-{8 hex}` (a half
+// pulled layout, an unpacked rootfs, a half-made ext4, the registry auth file) and its lock dir.
+const LEFTOVER = /^[a-f0-9]{64}\.(tmp-[0-9]{1,10}-[a-f0-9]{8}|lock)$/;
 const MAX_ENTRIES = 10_000;
 const hexOf = (digest: string) => digest.split(":").pop() ?? "";
 
@@ -39,6 +42,33 @@ export class AppDiskCollector {
       if (n > 0) this.held.set(hex, n);
       else this.held.delete(hex);
     };
+  }
+
+  /**
+   * At start, with the state dir's lock held (so no conversion can be running on these disks),
+   * sets aside what killed conversions left; the next pass removes it. Synchronous, so it is done
+   * before any deploy of this process can make names like these. How many were set aside.
+   */
+  setAsideLeftovers(): number {
+    let dir;
+    try {
+      dir = opendirSync(this.dir);
+    } catch {
+      return 0;
+    }
+    let n = 0;
+    try {
+      for (let seen = 0, ent = dir.readSync(); ent && seen < MAX_ENTRIES; ent = dir.readSync(), seen++) {
+        if (!LEFTOVER.test(ent.name)) continue;
+        // rename() moves a symlink itself, and the pass's rm() unlinks it: its target is never reached.
+        renameSync(join(this.dir, ent.name), join(this.dir, `.gc-${ent.name.slice(0, 12)}-${randomBytes(4).toString("hex")}`));
+        n++;
+      }
+    } finally {
+      dir.closeSync();
+    }
+    if (n > 0) this.log?.info({ dir: this.dir, count: n }, "removing what killed image-to-disk conversions left");
+    return n;
   }
 
   /** One pass at a time; a call during a pass gets one more pass after it. How many disks went. */

@@ -7,7 +7,11 @@ export interface MicroVmDeployerOptions {
   dataDir: string;
   /** Where app disks are kept, one per image digest (default <dataDir>/deploy/images). */
   appDiskDir?: string;
-  /** Where each VM's record is kept across restarts (default <dataDir>/deploy/state; its env key beside it). */
+  /**
+   * Where each VM's record is kept across restarts (default <dataDir>/deploy/state; its env key
+   * beside it). One process owns it, and the app disk dir with it (state-dir-lock.ts): a second
+   * deployer on it, in this process or another, throws StateDirInUseError; close() gives it up.
+   */
   stateDir?: string;
   /** microship's proxy routes (src/deploy/proxy/route-table.ts). */
   routes: RouteTable;

@@ -45,12 +45,13 @@ export class MicroVmDeployer implements Deployer {
     this.o = o;
     this.accelerator = detectAccelerator({ override: o.accelerator });
     this.policy = new EgressPolicy(parseEgressAllow(o.egressAllow ?? ""));
+    // First: it takes the state dir or throws (another process has it), before a timer starts.
+    this.persist = new VmPersistence({ stateDir: o.stateDir ?? `${o.dataDir}/deploy/state`, appDiskDir: o.appDiskDir ?? `${o.dataDir}/deploy/images`, log: o.log },
+      { vms: this.vms, envs: this.envs, routes: o.routes, serial: (name, fn) => this.serial(name, fn) });
     this.sleeper = new PreviewSleeper({
       routes: o.routes, log: o.log, records: () => this.vms.values(), serial: (name, fn) => this.serial(name, fn),
       putToSleep: (rec) => this.putToSleep(rec), wake: (rec) => this.wakeRecord(rec),
     }, { checkEveryMs: o.idleCheckMs, wakeBackoffMs: o.wakeBackoffMs });
-    this.persist = new VmPersistence({ stateDir: o.stateDir ?? `${o.dataDir}/deploy/state`, appDiskDir: o.appDiskDir ?? `${o.dataDir}/deploy/images`, log: o.log },
-      { vms: this.vms, envs: this.envs, routes: o.routes, serial: (name, fn) => this.serial(name, fn) });
     this.restored = this.persist.restore();
   }
 
@@ -229,6 +230,9 @@ export class MicroVmDeployer implements Deployer {
     this.sleeper.close();
     this.shutdown.abort(new Error("the microvm deployer is shutting down"));
     await Promise.all([...this.vms.values()].map((r) => this.stopOne(r)));
+    // The restore's cleanup and the last writes finish before another process may take the dir.
+    await this.restored.catch(() => undefined);
     await this.persist.flush();
+    this.persist.release();
   }
 }

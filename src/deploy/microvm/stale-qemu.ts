@@ -1,36 +1,13 @@
-import { readFileSync } from "node:fs";
 import { lstat, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { procStat } from "./proc-stat.ts";
 
 export interface QemuIdentity {
   pid: number;
   /** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
   startTime: string;
-}
-
-interface ProcStat {
-  comm: string;
-  state: string;
-  startTime: string;
-}
-
-/** /proc/<pid>/stat, or null when there is no such process (or no /proc). */
-function procStat(pid: number): ProcStat | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8").slice(0, 4096);
-  } catch {
-    return null;
-  }
-  // comm (field 2) may hold spaces and parentheses: the fields after it start after the last ')'.
-  const open = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).split(" ");
-  const startTime = rest[19];
-  return startTime && /^[0-9]{1,20}$/.test(startTime) ? { comm: text.slice(open + 1, close), state: rest[0] ?? "", startTime } : null;
 }
 
 /** The identity of a running process, to find it again later without mistaking a reused pid for it. */

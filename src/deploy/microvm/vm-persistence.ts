@@ -3,6 +3,7 @@ import type { RouteTable } from "../proxy/route-table.ts";
 import { AppDiskCollector } from "./app-disk-gc.ts";
 import { killStaleQemu, qemuIdentity, removeVmDirs } from "./stale-qemu.ts";
 import { chooseRestored, savedOf, sleepingRecord } from "./vm-restore.ts";
+import { lockStateDir, type StateDirLock } from "./state-dir-lock.ts";
 import { VmStateStore, type LoadedVm } from "./vm-state-store.ts";
 import type { VmRecord } from "./vm-record.ts";
 
@@ -29,6 +30,7 @@ export interface VmPersistenceOptions {
 export class VmPersistence {
   readonly store: VmStateStore;
   readonly disks: AppDiskCollector;
+  private readonly lock: StateDirLock;
   private readonly d: PersistedDeployer;
   private readonly log?: OpLog;
 
@@ -36,7 +38,21 @@ export class VmPersistence {
     this.d = d;
     this.log = o.log;
     this.store = new VmStateStore({ dir: o.stateDir, log: o.log });
+    // One process owns the state dir (and the app disks beside it): two would restore, kill
+    // "stale" QEMUs and collect disks under each other. A second one refuses to start.
+    this.lock = lockStateDir(o.stateDir, o.log);
     this.disks = new AppDiskCollector(o.appDiskDir, o.log);
+    try {
+      this.disks.setAsideLeftovers();
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+  }
+
+  /** Gives up the state dir (close(), once its last write is done); idempotent. */
+  release(): void {
+    this.lock.release();
   }
 
   /** Writes the record as it is now (with its env and, once known, its QEMU's pid and start time). */

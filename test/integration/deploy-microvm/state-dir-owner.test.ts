@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MicroVmDeployer } from "../../../src/deploy/microvm/microvm-deployer.ts";
+import { StateDirInUseError } from "../../../src/deploy/microvm/state-dir-lock.ts";
+import { VmStateStore } from "../../../src/deploy/microvm/vm-state-store.ts";
+import { RouteTable } from "../../../src/deploy/proxy/route-table.ts";
+import { savedVm } from "../../helpers/saved-vms.ts";
+
+// The microvm deployer owns its state dir for its life (state-dir-lock.ts has the lock's own
+// attacks, with other processes), and at start removes what killed image-to-disk conversions left.
+const hex = (b: string) => b.repeat(32);
+const signal = new AbortController().signal;
+
+function world() {
+  const root = mkdtempSync(join(tmpdir(), "ms-state-owner-"));
+  const stateDir = join(root, "state");
+  const appDiskDir = join(root, "images");
+  const deployer = () => new MicroVmDeployer({ dataDir: join(root, "data"), stateDir, appDiskDir, routes: new RouteTable({ domain: "localhost" }), idleCheckMs: 3_600_000 });
+  return { root, stateDir, appDiskDir, deployer, done: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+test("a second deployer on the same state dir is refused at construction, naming the dir and pid; close() frees the dir", async () => {
+  const w = world();
+  try {
+    const first = w.deployer();
+    await first.restored;
+    assert.throws(() => w.deployer(), (err) => err instanceof StateDirInUseError && err.message.includes(w.stateDir) && err.message.includes(`pid ${process.pid}`));
+    await first.close();
+    assert.deepEqual(readdirSync(w.stateDir).filter((n) => n.includes("lock")), [], "close() removes the lock file");
+    const second = w.deployer();
+    await second.restored;
+    await second.close();
+  } finally {
+    w.done();
+  }
+});
+
+test("at start, a killed conversion's work dirs and lock dirs are removed; symlinks named like them are unlinked, never followed; nothing else goes", async () => {
+  const w = world();
+  const precious = join(w.root, "precious");
+  mkdirSync(precious);
+  writeFileSync(join(precious, "keep"), "x");
+  const used = savedVm({ digestByte: "aa" });
+  await new VmStateStore({ dir: w.stateDir }).save(used, {});
+  // As app-disk.ts leaves them: `{hex}.tmp-{pid}-{8 hex}` (with the registry's auth file in it) and `{hex}.lock` with its pid.
+  const work = join(w.appDiskDir, `${hex("bb")}.tmp-4242-0a1b2c3d`);
+  mkdirSync(join(work, "bundle", "rootfs", "etc"), { recursive: true });
+  writeFileSync(join(work, "auth.json"), '{"auths":{}}');
+  writeFileSync(join(work, "root.ext4"), "half a disk");
+  const lockDir = join(w.appDiskDir, `${hex("bb")}.lock`);
+  mkdirSync(lockDir);
+  writeFileSync(join(lockDir, "pid"), "4242");
+  mkdirSync(join(w.appDiskDir, `${hex("cc")}.lock`), { recursive: true }); // killed before it wrote its pid: it blocked that digest for good
+  symlinkSync(precious, join(w.appDiskDir, `${hex("dd")}.tmp-1-deadbeef`));
+  symlinkSync(precious, join(w.appDiskDir, `${hex("dd")}.lock`));
+  // What stays: the disk a record uses, names that only look alike, the operator's files.
+  mkdirSync(join(w.appDiskDir, hex("aa")));
+  writeFileSync(join(w.appDiskDir, hex("aa"), "ready"), "");
+  const stay = [hex("aa"), `${hex("ee")}.tmp-1-abcd`, "x.lock", `${hex("ee")}.locked`, "notes"];
+  for (const n of stay.slice(1)) writeFileSync(join(w.appDiskDir, n), "keep");
+
+  const d = w.deployer();
+  try {
+    assert.equal(existsSync(work), false, "set aside at construction, before a deploy could make such a name");
+    await d.restored;
+    assert.deepEqual(readdirSync(w.appDiskDir).sort(), stay.sort());
+    assert.deepEqual(readdirSync(precious), ["keep"], "a symlink's target is untouched");
+    assert.equal(readFileSync(join(precious, "keep"), "utf8"), "x");
+    assert.deepEqual((await d.list(null, signal)).map((l) => l.instance), [used.instance]);
+  } finally {
+    await d.close();
+    w.done();
+  }
+});
