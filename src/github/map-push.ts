@@ -1,5 +1,5 @@
 import type { BuildRequest } from "../core/types.ts";
-import { cleanLogText } from "../core/log-text.ts";
+import { commitSubject } from "../core/commit-subject.ts";
 
 /** The fields of a `push` payload we read; the webhook types of Octokit satisfy it. */
 export interface PushPayload {
@@ -11,15 +11,6 @@ export interface PushPayload {
   installation?: { id: number };
   sender?: { login: string } | null;
   head_commit?: { message?: string } | null;
-}
-
-/** The dashboard shows the first line of it; the rest stays on GitHub. */
-const MESSAGE_CHARS = 200;
-
-/** Cut before it is cleaned, so a huge message costs no more than a short one; terminal escapes go, as in logs. */
-function firstLine(message: unknown): string | null {
-  if (typeof message !== "string") return null;
-  return cleanLogText(message.slice(0, MESSAGE_CHARS * 4).split("\n", 1)[0]!).slice(0, MESSAGE_CHARS);
 }
 
 // GitHub lists at most 20 commits in a push payload; past that we can't know every changed path.
@@ -46,6 +37,6 @@ export function mapPush(deliveryId: string, p: PushPayload): BuildRequest | null
     requestedBy: p.sender?.login ?? "",
     changedPaths: changed,
     rerun: false,
-    commitMessage: firstLine(p.head_commit?.message),
+    commitMessage: commitSubject(p.head_commit?.message),
   };
 }
