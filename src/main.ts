@@ -8,7 +8,7 @@ import { BuildService } from "./core/build-service.ts";
 import { CheckRunOpener } from "./core/check-run-opener.ts";
 import type { Archiver, ImageNamer, Planner, RegistryCredential, RegistryCredentials, SecretSource } from "./core/ports.ts";
 import { WorkerPool } from "./core/worker-pool.ts";
-import { hasAppCredentials, loadEnv, publicUrl, EnvError, type Env } from "./config/env.ts";
+import { hasAppCredentials, loadEnv, publicUrl, type Env } from "./config/env.ts";
 import { microshipApp } from "./github/app.ts";
 import { installationClients } from "./github/installation-clients.ts";
 import { MicroshipOctokit } from "./github/octokit-class.ts";
@@ -33,6 +33,7 @@ import { pipelineDeps } from "./pipeline-parts.ts";
 import { dashboardUsers } from "./github/dashboard-users.ts";
 import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
 import type { RollbackService } from "./core/deploy/rollback-service.ts";
+import { exitIfRefused } from "./start-refusal.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -226,18 +227,14 @@ export async function main(): Promise<void> {
   try {
     env = loadEnv();
   } catch (err) {
-    if (err instanceof EnvError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
+    exitIfRefused(err);
   }
   if (!hasAppCredentials(env)) {
     console.error("No GitHub App credentials (APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH): starting the setup flow.");
     await runSetup();
     return;
   }
-  const running = await startMicroship(env);
+  const running = await startMicroship(env).catch(exitIfRefused);
   const shutdown = async (signal: string) => {
     console.error(`${signal}: stopping microship`);
     await running.stop();

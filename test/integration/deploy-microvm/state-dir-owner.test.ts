@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,5 +75,51 @@ test("at start, a killed conversion's work dirs and lock dirs are removed; symli
   } finally {
     await d.close();
     w.done();
+  }
+});
+
+const MAIN = new URL("../../../src/main.ts", import.meta.url).pathname;
+
+/** `node src/main.ts` as an operator runs it, with the microvm deployer and nothing slow to start (host builder, an outside registry). */
+function microship(dataDir: string, keyPath: string) {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "", APP_ID: "1", PRIVATE_KEY_PATH: keyPath, WEBHOOK_SECRET: "s", MICROSHIP_DATA_DIR: dataDir, PORT: "0",
+    MICROSHIP_REGISTRY: "127.0.0.1:1", MICROSHIP_BUILDER: "host", MICROSHIP_DEPLOYER: "microvm", LOG_LEVEL: "info",
+  };
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const seen = (re: RegExp) => new Promise<void>((ok) => {
+    const look = () => re.test(out) && ok();
+    child.stdout!.on("data", (c) => ((out += c), look()));
+    child.stderr!.on("data", (c) => ((out += c), look()));
+  });
+  const exited = new Promise<number | null>((ok) => child.once("exit", (code) => ok(code)));
+  return { child, listening: seen(/microship listening on port/), exited, out: () => out };
+}
+
+test("microship started twice on one data dir: the second refuses to start naming the dir and the first's pid; after a kill -9 the first starts again", { timeout: 60_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), "ms-two-starts-"));
+  const keyPath = join(root, "app.pem");
+  writeFileSync(keyPath, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
+  const dataDir = join(root, "data");
+  const first = microship(dataDir, keyPath);
+  let again: ReturnType<typeof microship> | null = null;
+  try {
+    await first.listening;
+    const second = microship(dataDir, keyPath);
+    assert.equal(await second.exited, 2, second.out());
+    const stateDir = join(dataDir, "builders", "microvm", "deploy", "state");
+    assert.ok(second.out().includes(`The microvm deploy state dir ${stateDir} is in use by another microship process, pid ${first.child.pid}.`), second.out());
+    assert.doesNotMatch(second.out(), /\n\s+at /, "an operator's message, not a stack");
+    first.child.kill("SIGKILL");
+    await first.exited;
+    again = microship(dataDir, keyPath);
+    await again.listening;
+    again.child.kill("SIGTERM");
+    assert.equal(await again.exited, 0, again.out());
+    assert.deepEqual(readdirSync(stateDir).filter((n) => n.includes("lock")), [], "a stop gives the dir up");
+  } finally {
+    for (const p of [first, again]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    rmSync(root, { recursive: true, force: true });
   }
 });
