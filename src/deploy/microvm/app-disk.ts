@@ -6,6 +6,7 @@ import { execa } from "execa";
 import type { RegistryCredential } from "../../core/ports.ts";
 import { infraError, userError } from "../../core/errors.ts";
 import { needsPlainHttp, registryHost } from "../../registry/registry-host.ts";
+import { withParentDeath } from "../../registry/embedded-registry.ts";
 import { ext4FromDir } from "../../builder/microvm/disks.ts";
 import { withDirLock } from "../../builder/microvm/dir-lock.ts";
 import { AGENT_SCRIPT, GUEST_AGENT, GUEST_BUSYBOX, type AppRuntime } from "./run-script.ts";
@@ -110,7 +111,8 @@ function runtimeOf(config: { process?: { args?: unknown; env?: unknown; cwd?: un
   return { args, env: strings(p.env), cwd: typeof p.cwd === "string" ? p.cwd : "/", uid: id(p.user?.uid), gid: id(p.user?.gid) };
 }
 
+/** One tool of the conversion; it dies with microship, even a kill -9, so none writes on into a work dir the next start removes. */
 async function step(cmd: string, args: string[]): Promise<void> {
-  const r = await execa(cmd, args, { reject: false, stdin: "ignore", timeout: 600_000 });
+  const r = await execa(...withParentDeath([cmd, ...args]), { reject: false, stdin: "ignore", timeout: 600_000 });
   if (r.exitCode !== 0) throw infraError(`${cmd} failed (exit ${r.exitCode ?? "killed"}): ${(r.stderr || r.stdout || "").slice(-500)}`, { title: "Deploy image conversion failed" });
 }
