@@ -38,7 +38,6 @@ const MAX_GENERATION = 999_999_999;
 const MAX_ENTRIES = 10_000;
 const ATTEMPTS = 5;
 
-
 /**
  * Takes the state dir for this process's life. Node has no flock, and proper-lockfile judges a
  * holder dead by an mtime it must keep touching; on one host the kernel says for sure: a holder is
@@ -47,7 +46,8 @@ const ATTEMPTS = 5;
  * whole under another name (0600, fsynced) and linked into place: link() makes a name only if it is
  * free, and a dead holder's file is never replaced by name (that races: two could both "replace"
  * it), only removed once a newer one is ours and no other live holder is there. Holders are read
- * bounded and without following symlinks; a symlink or garbage is a dead holder, unlinked.
+ * bounded and without following symlinks; a symlink or garbage is a dead holder, unlinked. Pids
+ * mean something only in one pid namespace: two containers sharing the data dir are not told apart.
  */
 export function lockStateDir(dir: string, log?: OpLog): StateDirLock {
   const me = selfHolder();
