@@ -60,7 +60,15 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);
   log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
   const routes = o.deployRoutes !== undefined ? o.deployRoutes : deployerOf(env) === "microvm" ? deployRoutes({ domain: env.MICROSHIP_DEPLOY_DOMAIN, publicUrl: env.MICROSHIP_PUBLIC_URL }) : null;
-  const deployer = o.deployer !== undefined ? o.deployer : createDeployer(env, log, { routes, registryAuth: embedded?.auth ?? null, insecure });
+  let deployer: Deployer | null;
+  try {
+    deployer = o.deployer !== undefined ? o.deployer : createDeployer(env, log, { routes, registryAuth: embedded?.auth ?? null, insecure });
+  } catch (err) {
+    // Refused (another microship owns the deploy state): what already started stops with it.
+    await builder.close?.();
+    await embedded?.stop();
+    throw err;
+  }
   return {
     builder,
     planner: o.planner ?? planner,

@@ -5,7 +5,10 @@ import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadEnv } from "../../../src/config/env.ts";
+import { createDefaultParts } from "../../../src/default-parts.ts";
 import { MicroVmDeployer } from "../../../src/deploy/microvm/microvm-deployer.ts";
+import { createLogger } from "../../../src/log/logger.ts";
 import { StateDirInUseError } from "../../../src/deploy/microvm/state-dir-lock.ts";
 import { VmStateStore } from "../../../src/deploy/microvm/vm-state-store.ts";
 import { RouteTable } from "../../../src/deploy/proxy/route-table.ts";
@@ -120,6 +123,36 @@ test("microship started twice on one data dir: the second refuses to start namin
     assert.deepEqual(readdirSync(stateDir).filter((n) => n.includes("lock")), [], "a stop gives the dir up");
   } finally {
     for (const p of [first, again]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** This process's children named `comm` (setpriv execs the registry under its own name). */
+function myChildren(comm: string): number[] {
+  return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).filter((n) => {
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, "utf8");
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) === comm && rest[1] === String(process.pid) && rest[0] !== "Z";
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+test("parts refused for the deploy state stop what they had started (the embedded registry)", { timeout: 60_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), "ms-parts-refused-"));
+  const env = loadEnv({ MICROSHIP_DATA_DIR: root, MICROSHIP_BUILDER: "host", MICROSHIP_DEPLOYER: "microvm" });
+  const log = createLogger("silent");
+  const before = myChildren("docker-registry");
+  const first = await createDefaultParts(env, log, {});
+  try {
+    const running = myChildren("docker-registry").filter((p) => !before.includes(p));
+    assert.equal(running.length, 1, "the first parts' registry runs");
+    await assert.rejects(createDefaultParts(env, log, {}), StateDirInUseError);
+    assert.deepEqual(myChildren("docker-registry").filter((p) => !before.includes(p)), running, "the refused parts' registry is stopped");
+  } finally {
+    await first.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
