@@ -17,12 +17,12 @@ export const deployStage: Stage<"deploy"> = {
   phase: "deploy",
   scope: "app",
   async run(ctx) {
-    const deployer = ctx.deps.deployer;
-    if (!deployer) return;
     const app = appOf(ctx, "deploy");
-    const image = need(app.found.image, "a pushed image", "deploy");
     // Kept with the build even when it does not deploy now: a later deployment of this image runs it.
     app.found.release = releaseOf(ctx, ctx.config?.deploy).release ?? null;
+    const deployer = ctx.deps.deployer;
+    if (!deployer) return;
+    const image = need(app.found.image, "a pushed image", "deploy");
     const decision = deployTargetFor(ctx.build.request, deployConfigFor(ctx.build.request, ctx.config?.deploy));
     if (!decision.deploy) {
       ctx.log.system(`Not deployed: ${decision.reason}.`);
