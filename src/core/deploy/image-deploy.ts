@@ -10,7 +10,7 @@ import type { DeployTarget } from "./deploy-target.ts";
 import { deploymentLockName, type DeploymentLocks } from "./deployment-lock.ts";
 import { forkDeployConfig } from "./fork-deploy.ts";
 import { imageRelease } from "./image-release.ts";
-import { BuildLog } from "../build-log.ts";
+import { DeployLog } from "./deploy-log.ts";
 
 /** Where an image already built goes again, and with which settings. */
 export interface ImageDeployRequest {
@@ -62,9 +62,6 @@ export interface ImageDeployDeps {
 
 type Tell = (state: DeploymentState, url: string | null) => Promise<void> | undefined;
 
-/** What one image deploy adds to its build's log (the deployer's lines, a release's output) at most; the deployer bounds them too. */
-const LOG_MAX_BYTES = 512 * 1024;
-
 const HOW_TEXT: Record<ImageDeployHow["kind"], string> = { rollback: "Rollback", redeploy: "Redeploy", deployment: "A deployment made on GitHub" };
 
 /**
@@ -85,7 +82,7 @@ export async function deployImage(deps: ImageDeployDeps, req: ImageDeployRequest
   const only = how.kind === "deployment" ? { only: "comment" as const } : {};
   const tell: Tell = (state, url) =>
     github && id !== null ? github.status(build, key, id, state, { url, logUrl, ...only }).catch((err) => log.warn({ err }, "could not write the deployment status")) : undefined;
-  const userLog = new BuildLog(deps.store, build.id, { maxBytes: LOG_MAX_BYTES, onError: (err) => log.warn({ err }, "could not store the deploy's lines in the build log") });
+  const userLog = new DeployLog(deps.store, build.id, (err) => log.warn({ err }, "could not store the deploy's lines in the build log"));
   userLog.system(`--- ${HOW_TEXT[how.kind]}: this build's image${key.app ? ` of ${key.app}` : ""} to ${key.target.environment}, ${new Date().toISOString()} ---`);
   let unlock: (() => Promise<void>) | null = null;
   try {
@@ -102,7 +99,7 @@ export async function deployImage(deps: ImageDeployDeps, req: ImageDeployRequest
   }
 }
 
-async function deployNow(deps: ImageDeployDeps, req: ImageDeployRequest, { build, key, entry }: ImageStep, how: ImageDeployHow, signal: AbortSignal, tell: Tell, logs: { log: OpLog; user: BuildLog }): Promise<ImageDeployResult> {
+async function deployNow(deps: ImageDeployDeps, req: ImageDeployRequest, { build, key, entry }: ImageStep, how: ImageDeployHow, signal: AbortSignal, tell: Tell, logs: { log: OpLog; user: DeployLog }): Promise<ImageDeployResult> {
   await tell("in_progress", null);
   const fork = build.request.pr?.fork ?? false;
   // A fork's image runs with what a fork's approved preview gets: preview.env, no secrets.
@@ -118,7 +115,7 @@ async function deployNow(deps: ImageDeployDeps, req: ImageDeployRequest, { build
     const result = await deps.deployer.deploy({
       ...key, installationId: req.installationId, sha: build.request.sha, imageRef: entry.imageRef, digest: entry.digest,
       port: settings.port, health: settings.health, expiresAt: settings.expiresAt, idleMinutes: settings.idleMinutes,
-      env: { ...secrets, ...settings.env }, signal, log: (text) => user.system(text),
+      env: { ...secrets, ...settings.env }, signal, log: (text) => user.line(text),
       ...(release.release ? { release: release.release } : {}),
       ...(how.kind === "redeploy" ? { fresh: true } : {}),
     });

@@ -22,7 +22,7 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const KEY = "k-secret-2718";
 const ref = (c: string) => `registry.test/octo/app@${digest(c)}`;
 
-async function world(o: { fails?: boolean } = {}) {
+async function world(o: { fails?: boolean; noisy?: boolean } = {}) {
   const store = new SqliteStore(new SqliteDatabase(":memory:"));
   const inputs: DeployInput[] = [];
   const deployer: Deployer = {
@@ -30,6 +30,7 @@ async function world(o: { fails?: boolean } = {}) {
     async deploy(input) {
       inputs.push(input);
       if (input.release) input.log(`release | ran ${input.release} with ${input.env.API_KEY}`);
+      if (o.noisy) for (let i = 0; i < 5_000; i++) input.log(`release | ${"x".repeat(1_000)} ${i}`);
       if (o.fails) throw new Error("the new version did not pass its health check");
       return { url: "http://app.test", instance: `i-${inputs.length}`, replaced: [] };
     },
@@ -135,6 +136,18 @@ test("a rollback runs the release command its build recorded, its lines in that 
   assert.match(log, /Deployed to production: http:\/\/app\.test/);
   await w.run(req, [step], { kind: "redeploy" });
   assert.equal(w.inputs[1]!.release, undefined, "a restart of the serving image runs no release");
+});
+
+test("what one image deploy adds to its build's log is bounded, and still ends saying how the deploy went", async () => {
+  const w = await world({ noisy: true });
+  const build = await w.built("5", {}, { release: "./spam" });
+  const req = w.request(environmentTarget("production"));
+  await w.run(req, [{ build, key: { owner: "octo", repo: "app", app: null, target: req.target }, entry: { imageRef: ref("5"), digest: digest("5") } }], { kind: "rollback" });
+  const lines = (await w.store.readLog(build.id)).map((l) => l.text);
+  const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+  assert.ok(bytes <= 520 * 1024, `${bytes} bytes stored`);
+  assert.ok(lines.some((l) => /output was cut: it passed 512 KiB/.test(l)));
+  assert.match(lines.at(-1)!, /^Deployed to production: /);
 });
 
 test("an image deploy runs none for a fork's image, nor for a build that recorded none; a multi-app build's app runs its own", async () => {
