@@ -21,8 +21,14 @@ export interface BuildOutcome {
   skippedReason: string | null;
   /** The deploy after push, when there was one; its failure does not fail the build. */
   deploy?: DeployReport | null;
-  /** A multi-app repo's apps, each with its own conclusion (the dashboard lists them). */
-  apps?: { name: string; conclusion: Conclusion }[];
+  /**
+   * The image's release command as this build's deploy stage resolved it (its commit's
+   * `deploy.release`, else its Procfile's line; null: none, as for a fork), kept so a rollback or
+   * a deployment made on GitHub runs the command that belongs to this image. Absent: not recorded.
+   */
+  release?: string | null;
+  /** A multi-app repo's apps, each with its own conclusion (the dashboard lists them) and release command. */
+  apps?: { name: string; conclusion: Conclusion; release?: string | null }[];
 }
 
 export interface BuildRecord {

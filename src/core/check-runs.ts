@@ -74,7 +74,7 @@ export function multiAppOutcome(results: { app: string; outcome: BuildOutcome }[
   return {
     ...emptyOutcome(conclusion, `${results.filter((r) => r.outcome.conclusion === "success").length} of ${results.length} apps built`),
     messages: results.map((r) => ({ level: r.outcome.conclusion === "success" ? "info" : "error", text: `${r.app}: ${r.outcome.title}` })),
-    apps: results.map((r) => ({ name: r.app, conclusion: r.outcome.conclusion })),
+    apps: results.map((r) => ({ name: r.app, conclusion: r.outcome.conclusion, ...(r.outcome.release !== undefined ? { release: r.outcome.release } : {}) })),
     phases,
   };
 }

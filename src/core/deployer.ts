@@ -144,6 +144,14 @@ export interface DeployedImage {
 /** `inactive`: the deploy was cancelled (a newer push, a closed PR) before it finished. */
 export type DeploymentState = "in_progress" | "success" | "failure" | "error" | "inactive";
 
+export interface StatusOptions {
+  url: string | null;
+  logUrl: string;
+  /** At most 140 characters, GitHub's limit. */
+  description?: string;
+  only?: "status" | "comment";
+}
+
 /** GitHub's side of deploys (deployments, their statuses, the PR's preview comment); only src/github/reporter/ implements it. */
 export interface DeploymentReporter {
   /**
@@ -151,7 +159,12 @@ export interface DeploymentReporter {
    * one. `image` goes into the deployment's payload, which is what `/rollback` reads back later.
    */
   created(build: BuildRecord, key: DeploymentKey, image?: DeployedImage): Promise<number | null>;
-  status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: { url: string | null; logUrl: string }): Promise<void>;
+  /**
+   * Writes the deployment's status and, for a preview, the app's line in the PR's comment.
+   * `description` replaces the state's own words; `only` writes just one of the two (a deployment
+   * made on GitHub gets one status for all its apps, and a comment line per app).
+   */
+  status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: StatusOptions): Promise<void>;
   /** A pull request's preview is gone (its PR closed, or its TTL passed): its deployments inactive, its comment saying so. */
   previewRemoved(installationId: number, owner: string, repo: string, prNumber: number, reason?: "closed" | "expired"): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { redeployStep, shaSteps, usableStep, type ServingImage } from "./image-choice.ts";
 import { deployImage, type ImageDeployDeps, type ImageDeployHow, type ImageDeployRequest, type ImageDeployResult, type ImageStep } from "./image-deploy.ts";
+import { deployMadeDeployment } from "./made-deployment.ts";
 import { rollbackCandidates, type DeployHistoryEntry } from "./rollback-choice.ts";
 
 export interface RollbackRequest extends ImageDeployRequest {
@@ -87,6 +88,7 @@ export class RollbackService {
 
   private async run(req: RollbackRequest, steps: ImageStep[], how: ImageDeployHow): Promise<RollbackResult[]> {
     const signal = AbortSignal.timeout(ROLLBACK_TIMEOUT_MS);
+    if (how.kind === "deployment" && how.deploymentId !== undefined) return deployMadeDeployment(this.deps, req, steps, how.deploymentId, signal);
     const results: RollbackResult[] = [];
     for (const step of steps) results.push(await deployImage(this.deps, req, step, how, signal));
     return results;

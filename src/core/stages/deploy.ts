@@ -17,9 +17,11 @@ export const deployStage: Stage<"deploy"> = {
   phase: "deploy",
   scope: "app",
   async run(ctx) {
+    const app = appOf(ctx, "deploy");
+    // Kept with the build even when it does not deploy now: a later deployment of this image runs it.
+    app.found.release = releaseOf(ctx, ctx.config?.deploy).release ?? null;
     const deployer = ctx.deps.deployer;
     if (!deployer) return;
-    const app = appOf(ctx, "deploy");
     const image = need(app.found.image, "a pushed image", "deploy");
     const decision = deployTargetFor(ctx.build.request, deployConfigFor(ctx.build.request, ctx.config?.deploy));
     if (!decision.deploy) {
@@ -84,9 +86,9 @@ async function deployInput(ctx: StageContext, key: DeploymentKey, image: { image
   };
 }
 
-/** `deploy.release`, else the Procfile's release line; a fork's preview runs none (its deploy config is the base's, without release). */
+/** `deploy.release`, else the Procfile's release line; a fork's build runs none (an approved preview's deploy config is the base's, without release). */
 function releaseOf(ctx: StageContext, deploy: DeployConfig | undefined): { release?: string } {
-  if (ctx.build.request.forkDeploy) return {};
+  if (ctx.build.request.pr?.fork || ctx.build.request.forkDeploy) return {};
   const release = releaseCommand(deploy, appOf(ctx, "deploy").plan);
   return release ? { release } : {};
 }

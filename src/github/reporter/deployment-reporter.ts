@@ -1,5 +1,5 @@
 import type { BuildRecord } from "../../core/build.ts";
-import type { DeployedImage, DeploymentKey, DeploymentReporter, DeploymentState } from "../../core/deployer.ts";
+import type { DeployedImage, DeploymentKey, DeploymentReporter, DeploymentState, StatusOptions } from "../../core/deployer.ts";
 import type { ClientFor } from "./check-run-reporter.ts";
 import { endInterruptedDeployments } from "./interrupted-deployments.ts";
 import { upsertPreviewComment } from "./preview-comment.ts";
@@ -58,20 +58,22 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
     return data.id;
   }
 
-  async status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: { url: string | null; logUrl: string }): Promise<void> {
+  async status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: StatusOptions): Promise<void> {
     const gh = await this.clientFor(build.request.installationId);
-    await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
-      owner: key.owner,
-      repo: key.repo,
-      deployment_id: deploymentId,
-      state,
-      log_url: o.logUrl,
-      ...(o.url ? { environment_url: o.url } : {}),
-      description: STATE_TEXT[state].replace(/^\S+ /, "").slice(0, 140),
-    });
+    if (o.only !== "comment") {
+      await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
+        owner: key.owner,
+        repo: key.repo,
+        deployment_id: deploymentId,
+        state,
+        log_url: o.logUrl,
+        ...(o.url ? { environment_url: o.url } : {}),
+        description: (o.description ?? STATE_TEXT[state].replace(/^\S+ /, "")).slice(0, 140),
+      });
+    }
     const pr = build.request.pr;
     // A cancelled deploy leaves the comment to the deploy that replaced it.
-    if (key.target.kind !== "preview" || !pr || state === "inactive") return;
+    if (o.only === "status" || key.target.kind !== "preview" || !pr || state === "inactive") return;
     const where = o.url && state === "success" ? `: ${o.url}` : "";
     const line = `${key.app ? `**${key.app}** ` : ""}${STATE_TEXT[state]}${where} (\`${build.request.sha.slice(0, 7)}\`, [log](${o.logUrl}))`;
     await upsertPreviewComment(gh, { owner: key.owner, repo: key.repo, issue_number: pr.number }, { app: key.app, line });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { matchOperation, describeErrors, OPENAPI_VERSION } from "./openapi-operations.ts";
-import { checkRunLimits } from "./limits.ts";
+import { checkRunLimits, deploymentStatusLimits } from "./limits.ts";
 import { verifyAppJwt } from "./app-jwt.ts";
 import { serveGit } from "./git-http-backend.ts";
 import { GitRepos, type FileSpec } from "./git-repos.ts";
@@ -241,6 +241,10 @@ export class GitHubFake {
     }
     if (matched.op.operationId.startsWith("checks/")) {
       const problems = checkRunLimits(call.body);
+      if (problems.length > 0) return reply(422, { message: `Invalid request.\n\n${problems.join("\n")}`, documentation_url: DOCS, status: "422" });
+    }
+    if (matched.op.operationId === "repos/create-deployment-status") {
+      const problems = deploymentStatusLimits(call.body);
       if (problems.length > 0) return reply(422, { message: `Invalid request.\n\n${problems.join("\n")}`, documentation_url: DOCS, status: "422" });
     }
     const result = handleOperation(matched.op.operationId, { params, body: call.body as Record<string, unknown>, state: this.state, repos: this.repos, baseUrl: this.url, path, query });

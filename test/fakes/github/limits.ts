@@ -29,3 +29,12 @@ export function checkRunLimits(body: unknown): string[] {
   }
   return problems;
 }
+
+/**
+ * A deployment status's description: "The maximum description length is 140 characters" (GitHub's
+ * REST docs; the spec states it only on the response's `description`, not the request's).
+ */
+export function deploymentStatusLimits(body: unknown): string[] {
+  const d = (body as { description?: unknown } | null)?.description;
+  return typeof d === "string" && [...d].length > 140 ? [`description is ${[...d].length} characters; GitHub accepts at most 140`] : [];
+}

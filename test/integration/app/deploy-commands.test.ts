@@ -171,3 +171,36 @@ test("on an issue, /rollback needs an environment, and /rollback production look
   await reply(50, /nothing was rolled back: nothing runs in production now/);
   assert.ok(h.fake.calls.some((c) => c.operationId === "repos/get-content" && c.query.ref === "main"), "the default branch's config was read");
 });
+
+test("/rollback runs the old image's own release command before traffic moves; when it fails, the version serving keeps serving", async () => {
+  // Each push's config names its own command: the rollback must run the first image's, not today's.
+  const withRelease = (command: string) => `${BASE}  release: ${command}\n`;
+  const push = async (content: string, command: string, action: "opened" | "synchronize") => {
+    const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "pr-40", files: { ".github/microship.yml": withRelease(command), "index.js": content } });
+    h.fake.setPullRequest({ owner: OWNER, repo: REPO, number: 40, headSha: sha, headRef: "pr-40" });
+    await h.send("pull_request", h.prPayload({ action, number: 40, sha, headRef: "pr-40" }));
+    await h.fake.waitFor(() => deploymentsOf("preview/pr-40").find((d) => d.sha === sha && lastState(d) === "success"), 20_000, `the deploy of ${sha.slice(0, 8)}`);
+    return sha;
+  };
+  const first = await push("one", "./migrate-v1", "opened");
+  const second = await push("two", "./migrate-v2", "synchronize");
+  const firstBuild = (await h.app.store.latestBuildForSha(OWNER, REPO, first, true))!;
+  // A rollback that succeeds runs its release before the app's instance: the dashboard's Roll back test shows it.
+  const rollback = async (commentId: number) => {
+    const count = deploymentsOf("preview/pr-40").length, from = hypeman.deploy.created.length;
+    await h.send("issue_comment", h.commentPayload({ number: 40, body: "/rollback", user: "maintainer", commentId }));
+    const d = await h.fake.waitFor(() => deploymentsOf("preview/pr-40").length > count && deploymentsOf("preview/pr-40").at(-1)!, 10_000, "the rollback's deployment");
+    await h.fake.waitFor(() => finished(d), 20_000, "the rollback to finish");
+    return { d, created: hypeman.deploy.created.slice(from) };
+  };
+
+  hypeman.deploy.faults.commands.set("./migrate-v1", { exitCode: 3, output: ["error: v1 cannot read the v2 schema"] });
+  const broken = await rollback(4001);
+  assert.equal(lastState(broken.d), "failure");
+  assert.deepEqual(broken.created.map((c) => [c.cmd, c.image]), [[["./migrate-v1"], `registry.test/${OWNER}/${REPO}@${digestOf(first)}`]], "only the release's one-off instance started");
+  assert.equal(instancesOf("pr-40").length, 1);
+  assert.ok(instancesOf("pr-40")[0]!.image.endsWith(digestOf(second)), "the second version keeps serving");
+  const log = async () => (await h.app.store.readLog(firstBuild.id)).map((l) => l.text).join("\n");
+  assert.match(await log(), /--- Rollback: this build's image to preview\/pr-40, .*---[\s\S]*release \| error: v1 cannot read the v2 schema[\s\S]*failed with exit code 3/, "the release's output is in the log the status links to");
+  assert.match(broken.d.statuses.at(-1)!.log_url ?? "", new RegExp(firstBuild.id));
+});

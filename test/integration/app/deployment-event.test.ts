@@ -7,7 +7,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startHarness, OWNER, REPO, INSTALLATION, type Harness } from "../../helpers/microship-harness.ts";
-import { ScriptedBuilder, emptyArchiver, fixedPlanner, namer } from "../../helpers/pipeline-doubles.ts";
+import { ScriptedBuilder, emptyArchiver, namer, plan } from "../../helpers/pipeline-doubles.ts";
+import type { Planner } from "../../../src/core/ports.ts";
 import { startHypemanFake, type HypemanFake } from "../../helpers/hypeman-fake/hypeman-fake.ts";
 import { fakeDeployments, type FakeDeployment } from "../../fakes/github/deployment-handlers.ts";
 import { loadExample, withRepo } from "../../fakes/webhooks.ts";
@@ -20,6 +21,9 @@ let builds = 0;
 const digestOf = (sha: string) => `sha256:${sha.padEnd(64, "0").slice(0, 64)}`;
 const SECRET = "deploy-event-secret-0123456789";
 const CONFIG = "deploy:\n  env: { FROM: base }\n  secrets: [API_KEY]\n";
+// The apps a build plans: one, until the multi-app test plans two (web first, with a Procfile release line).
+let apps = [plan()];
+const planner: Planner = { plan: async () => apps.map((p) => ({ ok: true as const, plan: p })) };
 
 before(async () => {
   const builder = new ScriptedBuilder(async (input) => {
@@ -28,7 +32,7 @@ before(async () => {
   });
   hypeman = await startHypemanFake({ builder: new ScriptedBuilder(async () => ({ digest: digestOf("0") })), registry: "registry.test" });
   const deployer = new HypemanDeployer({ baseURL: hypeman.url, apiKey: hypeman.token(), domain: "preview.test", pollMs: 5, healthTimeoutMs: 5_000, imageTimeoutMs: 5_000 });
-  h = await startHarness({ builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer, deployer, secrets: { secretsFor: async () => [{ id: "API_KEY", value: SECRET }] } });
+  h = await startHarness({ builder, planner, archiver: emptyArchiver, images: namer, deployer, secrets: { secretsFor: async () => [{ id: "API_KEY", value: SECRET }] } });
 });
 
 after(async () => {
@@ -161,4 +165,39 @@ test("with previews turned off in the base branch's config, a preview's deployme
   assert.equal(d.statuses[0]!.state, "failure");
   assert.match(d.statuses[0]!.description ?? "", /previews are turned off/);
   assert.equal([...hypeman.deploy.instances.values()].filter((i) => String(i.name).includes("-pr-70-")).length, 0);
+});
+
+test("a deployment made on GitHub of a two-app sha gets one coherent set of statuses: in_progress once, then one ending naming the app that failed", async () => {
+  apps = [plan({ app: "web", release: "./web-migrate" }), plan({ app: "api" })];
+  const both = async (content: string) => {
+    const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "main", files: { ".github/microship.yml": CONFIG, "index.js": content } });
+    await h.send("push", h.pushPayload({ sha, branch: "main" }));
+    // The second app's success may mark the first's deployment inactive (auto_inactive): it did end.
+    const deployed = (d: FakeDeployment) => d.statuses.some((st) => ["success", "failure", "error"].includes(st.state));
+    await h.fake.waitFor(() => production().filter((d) => d.sha === sha && deployed(d)).length === 2, 30_000, `both apps' deploys of ${sha.slice(0, 8)}`);
+    return sha;
+  };
+  const first = await both("apps one");
+  const second = await both("apps two");
+  const running = (app: string) => serving().filter((i) => String(i.name).startsWith(`${app}-`)).map((i) => String(i.image));
+  const count = all().length;
+
+  hypeman.deploy.faults.commands.set("./web-migrate", { exitCode: 3, output: ["web's migration failed"] });
+  const broken = await deploymentBy({ sha: first, environment: "production" });
+  await h.fake.waitFor(() => ended(broken), 20_000, "the two-app deployment's ending");
+  assert.deepEqual(broken.statuses.map((s) => s.state), ["in_progress", "failure"], "one status per step, not one per app");
+  assert.equal(broken.statuses[1]!.description, "Deploy failed for web; deployed: api");
+  assert.equal(broken.statuses[1]!.environment_url, null);
+  await h.fake.waitFor(() => running("api").length === 1 && running("api")[0]!.endsWith(digestOf(first)), 10_000, "api on the first sha");
+  assert.ok(running("web").every((i) => i.endsWith(digestOf(second))), "web's release failed: its serving version keeps serving");
+
+  hypeman.deploy.faults.commands.set("./web-migrate", { exitCode: 0, output: ["migrated"] });
+  const fixed = await deploymentBy({ sha: first, environment: "production" });
+  await h.fake.waitFor(() => ended(fixed), 20_000, "the second two-app deployment's ending");
+  assert.deepEqual(fixed.statuses.map((s) => [s.state, s.description]), [["in_progress", "Deploying"], ["success", "Ready: all 2 apps deployed"]]);
+  const webUrl = production().find((d) => d.sha === first && (d.body.payload as { app?: string })?.app === "web")!.statuses.find((s) => s.state === "success")!.environment_url;
+  assert.ok(webUrl);
+  assert.equal(fixed.statuses[1]!.environment_url, webUrl, "the first planned app's URL");
+  assert.equal(all().length, count + 2, "no deployment of microship's own for either app");
+  apps = [plan()];
 });

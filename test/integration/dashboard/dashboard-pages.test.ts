@@ -205,7 +205,7 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     const serving = () => [...fake.deploy.instances.values()].filter(shop);
     const production = () => fakeDeployments(w.h.fake.state).filter((d) => d.environment === "production");
     const done = (n: number) => until(async () => production().length >= n && production().slice(0, n).every((d) => d.statuses.some((st) => ["success", "failure", "error"].includes(st.state))), `${n} production deploys`);
-    const config = { ".github/microship.yml": "deploy:\n  env: { FROM: base }\n" };
+    const config = { ".github/microship.yml": "deploy:\n  env: { FROM: base }\n  release: ./migrate\n" };
     const first = await w.push({ branch: "main", message: "First", files: { ...config, "index.js": "one\n" } });
     await done(1);
     const second = await w.push({ branch: "main", message: "Second", files: { ...config, "index.js": "two\n" } });
@@ -223,11 +223,15 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.equal(await postTeardown(alice.page, w.url, "../../etc", "rollback"), 404);
     assert.equal(production().length, 2, "nothing was deployed by the refused posts");
 
+    const created = fake.deploy.created.length;
     await alice.page.goto(`${w.url}/deployments`);
     await alice.page.getByRole("button", { name: "Roll back production of octo-org/shop" }).click();
     await alice.page.getByRole("heading", { name: "Rolled back" }).waitFor();
     assert.match(await alice.page.locator("main").innerText(), new RegExp(`back to ${first.request.sha.slice(0, 12)}, serving at http://`));
     await until(async () => serving().length === 1 && serving()[0]!.image.endsWith(digestOf(first.request.sha)), "the first image to serve again");
+    const [release, app] = fake.deploy.created.slice(created);
+    assert.deepEqual([release?.cmd, release?.image], [["./migrate"], serving()[0]!.image], "a rollback is a new release: its image's release command runs first");
+    assert.ok(app && shop(app), "then the app's instance");
     const latest = production().at(-1)!;
     assert.equal(production().length, 3, "GitHub got a new deployment");
     assert.equal(latest.sha, first.request.sha);
@@ -251,7 +255,8 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     assert.ok(old && serving().length === 1, "the rollback left one instance serving");
     const count = production().length;
     // The default branch's config changes without a deploy: a redeploy picks it up.
-    w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "main", files: { ".github/microship.yml": "deploy:\n  env: { FROM: changed }\n" } });
+    w.h.fake.commit({ owner: "octo-org", repo: "shop", branch: "main", files: { ".github/microship.yml": "deploy:\n  env: { FROM: changed }\n  release: ./migrate\n" } });
+    const created = fake.deploy.created.length;
 
     await bob.page.goto(`${w.url}/deployments`);
     assert.equal(await bob.page.getByRole("button", { name: /Redeploy/ }).count(), 0, "a reader is offered no Redeploy");
@@ -269,6 +274,7 @@ describe("deployments, health and the list's details in Chromium", { timeout: 12
     const [fresh] = serving();
     assert.equal(fresh!.image, old.image, "the same image, by digest");
     assert.equal(fresh!.env.FROM, "changed", "with the default branch's config as it is now");
+    assert.deepEqual(fake.deploy.created.slice(created).map((c) => c.cmd ?? null), [null], "a redeploy is a restart: no release command runs");
     assert.equal(production().length, count + 1, "GitHub got a new deployment");
     const latest = production().at(-1)!;
     assert.equal(latest.sha, old.tags["microship-sha"]);

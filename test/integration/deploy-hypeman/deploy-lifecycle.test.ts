@@ -72,6 +72,7 @@ describe("deploy lifecycle on Hypeman: release command, one deploy per environme
     const from = fake.deploy.created.length;
     const { outcome, log } = await build({ ...main, sha: "a".repeat(40) }, RELEASE_CONFIG);
     assert.equal(outcome.deploy?.ok, true, outcome.deploy?.error ?? "");
+    assert.equal(outcome.release, "npm run migrate", "kept with the build: a rollback to this image runs the same");
     const [release, app, ...more] = fake.deploy.created.slice(from) as [Record<string, any>, Record<string, any>, ...unknown[]];
     assert.equal(more.length, 0);
     assert.deepEqual({ entrypoint: release.entrypoint, cmd: release.cmd, policy: release.restart_policy.policy, image: release.image }, {
