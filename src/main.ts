@@ -19,6 +19,7 @@ import { createHttpApp, createMetricsApp } from "./http/server.ts";
 import { createWorkerApp } from "./http/worker-app.ts";
 import { createDeployProxy, type DeployProxy } from "./deploy/proxy/deploy-proxy.ts";
 import type { RouteTable } from "./deploy/proxy/route-table.ts";
+import type { RouteSource } from "./deploy/proxy/route-source.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
@@ -146,7 +147,7 @@ interface HttpParts {
   clientFor: ReturnType<typeof installationClients>["clientFor"];
   deploying: ReturnType<typeof deployParts>["pipeline"];
   builder: Builder;
-  deployRoutes: RouteTable | null;
+  deployRoutes: RouteTable | RouteSource | null;
   rollbacks: RollbackService | null;
 }
 
