@@ -19,7 +19,6 @@ import { createHttpApp, createMetricsApp } from "./http/server.ts";
 import { createWorkerApp } from "./http/worker-app.ts";
 import { createDeployProxy, type DeployProxy } from "./deploy/proxy/deploy-proxy.ts";
 import type { RouteTable } from "./deploy/proxy/route-table.ts";
-import type { RouteSource } from "./deploy/proxy/route-source.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { registerSecret } from "./core/redact.ts";
 import { CheckRunReporter } from "./github/reporter/check-run-reporter.ts";
@@ -29,7 +28,7 @@ import type { PreviewReconciler } from "./core/deploy/reconciler.ts";
 import type { Store } from "./core/store.ts";
 import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
-import { createDefaultParts } from "./default-parts.ts";
+import { createDefaultParts, type Parts } from "./default-parts.ts";
 import { pipelineDeps } from "./pipeline-parts.ts";
 import { dashboardUsers } from "./github/dashboard-users.ts";
 import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
@@ -147,7 +146,7 @@ interface HttpParts {
   clientFor: ReturnType<typeof installationClients>["clientFor"];
   deploying: ReturnType<typeof deployParts>["pipeline"];
   builder: Builder;
-  deployRoutes: RouteTable | RouteSource | null;
+  deployRoutes: Parts["deployRoutes"];
   rollbacks: RollbackService | null;
 }
 
