@@ -31,6 +31,9 @@ export interface KnownInstance {
   sleeping: boolean;
 }
 
+/** How old a list may be to call a host unknown: a flood of made-up names costs a list a second at most. */
+const UNKNOWN_TTL_MS = 1_000;
+
 export interface InstanceHostsOptions {
   /** The deployer's list of every repository: only instances it reports (tagged as microship's, no release's) are served. */
   list: (signal: AbortSignal) => Promise<LiveDeployment[]>;
@@ -61,11 +64,16 @@ export class InstanceHosts {
 
   async find(host: string): Promise<KnownInstance | null> {
     const known = this.byHost.get(host) ?? null;
-    if (this.o.now() - this.listedAt < this.o.ttlMs) return known;
-    const listing = this.refresh();
-    if (!known) return listing.then(() => this.byHost.get(host) ?? null);
-    listing.catch(() => undefined);
-    return known;
+    // A host not in the list may be a deployment newer than it: listed again sooner, still bounded.
+    if (this.o.now() - this.listedAt < (known ? this.o.ttlMs : UNKNOWN_TTL_MS)) return known;
+    try {
+      await this.refresh();
+    } catch (err) {
+      // Hypeman's list failed: a known host keeps its last state; an unknown one can't be told.
+      if (!known) throw err;
+      return known;
+    }
+    return this.byHost.get(host) ?? null;
   }
 
   private refresh(): Promise<void> {
