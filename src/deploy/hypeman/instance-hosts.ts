@@ -1,4 +1,5 @@
 import type { LiveDeployment } from "../../core/deployer.ts";
+import type { OpLog } from "../../core/ports.ts";
 import { MAX_HOST, parseDeployHost } from "../proxy/deploy-host.ts";
 
 /** A Host header as the wake layer reads it: one of its hosts (`host` normalised; `label` is what pages show before the domain). */
@@ -42,6 +43,7 @@ export interface InstanceHostsOptions {
   /** At most this many hosts are kept from one list. */
   max: number;
   timeoutMs: number;
+  log?: OpLog;
 }
 
 /**
@@ -88,6 +90,9 @@ export class InstanceHosts {
       }
       this.byHost = next;
       this.onListed?.([...next.values()]);
+    }).catch((err: unknown) => {
+      this.o.log?.warn({ err: String(err).slice(0, 300) }, "listing Hypeman instances for the wake layer failed");
+      throw err;
     }).finally(() => (this.pending = null));
     return this.pending;
   }

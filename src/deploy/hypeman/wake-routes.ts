@@ -54,7 +54,7 @@ export class HypemanWakeRoutes implements RouteSource {
     this.o = o;
     this.domain = o.domain;
     this.now = o.now ?? Date.now;
-    this.hosts = new InstanceHosts({ list: o.list, ttlMs: o.listTtlMs ?? 5_000, now: this.now, max: 10_000, timeoutMs: 15_000 });
+    this.hosts = new InstanceHosts({ list: o.list, ttlMs: o.listTtlMs ?? 5_000, now: this.now, max: 10_000, timeoutMs: 15_000, log: o.log });
     this.hosts.onListed = (listed) => {
       const names = new Map(listed.map((k) => [k.instance, k]));
       for (const [name, s] of this.states) {

@@ -40,12 +40,12 @@ export function createDeployProxy(routes: RouteTable | RouteSource, o: { proxyTi
     handle(req, res, next) {
       const found = source.resolve(req.headers.host);
       if (!(found instanceof Promise)) return answer(found, req, res, next);
-      found.then((r) => answer(r, req, res, next), () => notAnswering(res));
+      found.then((r) => answer(r, req, res, next)).catch(() => notAnswering(res));
     },
     upgrade(req, socket, head) {
       const found = source.resolve(req.headers.host);
       if (!(found instanceof Promise)) return found.kind !== "other" && upgradeTo(found, req, socket, head);
-      found.then((r) => upgradeTo(r, req, socket, head), () => void socket.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
+      found.then((r) => upgradeTo(r, req, socket, head)).catch(() => void socket.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
       return true;
     },
     attach(server) {

@@ -214,6 +214,25 @@ describe("hypeman previews sleep when idle and wake on their first request", () 
     assert.equal(calls(`/${instance}/restore`), 1);
   });
 
+  test("Hypeman's API down: a known running host still reaches the ingress; an unknown one is a 502, not a 404", async () => {
+    const instance = await deploy("pr-7");
+    const host = `${instance}.${domain}`;
+    assert.equal((await get(host)).status, 200);
+    now += 6_000;
+    fake.faults.unavailable = true;
+    try {
+      const known = await get(host);
+      assert.equal(known.status, 200, "its hold stands and the list's last word is kept");
+      assert.equal(known.body, `instance ${instance} port 3000`);
+      now += 2_000;
+      const unknown = await get(`not-listed-yet.${domain}`);
+      assert.equal(unknown.status, 502);
+      assert.match(unknown.body, /not answering/);
+    } finally {
+      fake.faults.unavailable = false;
+    }
+  });
+
   test("an app on another port answers at {instance}.p{port}.{domain}", async () => {
     const target = { kind: "preview" as const, environment: "preview/pr-6", slug: "pr-6", transient: true, production: false };
     const { instance } = await parts.deployer.deploy({
