@@ -13,6 +13,8 @@ export interface WakeRoutesOptions {
   domain: string;
   /** MICROSHIP_HYPEMAN_INGRESS_URL: where a running instance's requests go, Host kept. */
   ingressUrl: string;
+  /** microship's own host name (from its public URL): never a deployment, even under the domain. */
+  ownHost?: string | null;
   log?: OpLog;
   /** How old the list of instances may be (5 s). */
   listTtlMs?: number;
@@ -70,6 +72,7 @@ export class HypemanWakeRoutes implements RouteSource {
     const key = hostKey(header, this.domain);
     if (key.kind === "other") return key;
     if (key.kind === "invalid") return { kind: "unknown", name: null };
+    if (key.host === this.o.ownHost?.toLowerCase()) return { kind: "other" };
     return this.route(key.host, key.label);
   }
 

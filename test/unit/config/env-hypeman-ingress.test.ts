@@ -16,8 +16,11 @@ test("MICROSHIP_HYPEMAN_INGRESS_URL: a plain http URL, only with the hypeman dep
   }
   assert.throws(() => loadEnv({ MICROSHIP_BUILDER: "host", MICROSHIP_HYPEMAN_INGRESS_URL: "http://10.0.0.5" }), /MICROSHIP_HYPEMAN_INGRESS_URL: only with the hypeman deployer/);
   const log = createLogger("silent");
-  const on = await createDefaultParts(loadEnv({ ...hypeman, MICROSHIP_HYPEMAN_INGRESS_URL: "http://10.0.0.5:8080" }), log, { builder: new ScriptedBuilder(async () => ({ digest: "sha256:x" })) });
+  const env = loadEnv({ ...hypeman, MICROSHIP_HYPEMAN_INGRESS_URL: "http://10.0.0.5:8080", MICROSHIP_PUBLIC_URL: "https://CI.preview.example.com" });
+  const on = await createDefaultParts(env, log, { builder: new ScriptedBuilder(async () => ({ digest: "sha256:x" })) });
   assert.ok(on.deployRoutes instanceof HypemanWakeRoutes);
+  assert.deepEqual(on.deployRoutes.resolve("ci.preview.example.com:443"), { kind: "other" }, "microship's own host under the domain stays its own");
+  assert.deepEqual(on.deployRoutes.resolve("a_b.preview.example.com"), { kind: "unknown", name: null });
   assert.equal(on.deployer?.name, "hypeman");
   const off = await createDefaultParts(loadEnv(hypeman), log, { builder: new ScriptedBuilder(async () => ({ digest: "sha256:x" })) });
   assert.equal(off.deployRoutes, null, "without it, the deploy domain's DNS goes to Hypeman's ingress, as before");
