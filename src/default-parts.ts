@@ -13,9 +13,10 @@ import { HypemanBuilder } from "./builder/hypeman/hypeman-builder.ts";
 import type { Deployer } from "./core/deployer.ts";
 import { deployerOf } from "./config/env.ts";
 import { hypemanBaseURLs } from "./config/hypeman-base-urls.ts";
-import { HypemanDeployer } from "./deploy/hypeman/hypeman-deployer.ts";
+import { hypemanParts } from "./deploy/hypeman/hypeman-parts.ts";
 import { MicroVmDeployer } from "./deploy/microvm/microvm-deployer.ts";
 import type { RouteTable } from "./deploy/proxy/route-table.ts";
+import type { RouteSource } from "./deploy/proxy/route-source.ts";
 import { deployRoutes } from "./deploy/proxy/deploy-routes.ts";
 
 export interface Parts {
@@ -30,8 +31,8 @@ export interface Parts {
   registryCredentials: RegistryCredentials | null;
   /** Runs what was built (MICROSHIP_DEPLOYER); null: nothing deploys. */
   deployer: Deployer | null;
-  /** microship's own deploy proxy routes (the microvm deployer's); null when nothing deploys there. */
-  deployRoutes: RouteTable | null;
+  /** microship's own deploy proxy routes (the microvm deployer's, or the Hypeman wake layer's); null when nothing deploys there. */
+  deployRoutes: RouteTable | RouteSource | null;
   close(): Promise<void>;
 }
 
@@ -59,10 +60,14 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   };
   const builder = o.builder ?? createBuilder(env, log, join(dataDir, "builders"), insecure);
   log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
-  const routes = o.deployRoutes !== undefined ? o.deployRoutes : deployerOf(env) === "microvm" ? deployRoutes({ domain: env.MICROSHIP_DEPLOY_DOMAIN, publicUrl: env.MICROSHIP_PUBLIC_URL }) : null;
+  // loadEnv insists on HYPEMAN_BASE_URL and MICROSHIP_DEPLOY_DOMAIN with this deployer; deploys go to the first server, builds are spread over all.
+  const hypeman = o.deployer === undefined && deployerOf(env) === "hypeman"
+    ? hypemanParts({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!)[0]!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, ingressUrl: env.MICROSHIP_HYPEMAN_INGRESS_URL, publicUrl: env.MICROSHIP_PUBLIC_URL, log })
+    : null;
+  const routes = o.deployRoutes !== undefined ? o.deployRoutes : deployerOf(env) === "microvm" ? deployRoutes({ domain: env.MICROSHIP_DEPLOY_DOMAIN, publicUrl: env.MICROSHIP_PUBLIC_URL }) : hypeman?.wakeRoutes ?? null;
   let deployer: Deployer | null;
   try {
-    deployer = o.deployer !== undefined ? o.deployer : createDeployer(env, log, { routes, registryAuth: embedded?.auth ?? null, insecure });
+    deployer = o.deployer !== undefined ? o.deployer : hypeman?.deployer ?? createDeployer(env, log, { routes: routes as RouteTable | null, registryAuth: embedded?.auth ?? null, insecure });
   } catch (err) {
     // Refused (another microship owns the deploy state): what already started stops with it.
     await builder.close?.();
@@ -111,15 +116,12 @@ function createBuilder(env: Env, log: Logger, dir: string, insecureRegistries: s
 
 function createDeployer(env: Env, log: Logger, m: { routes: RouteTable | null; registryAuth: RegistryCredential | null; insecure: string[] }): Deployer | null {
   switch (deployerOf(env)) {
-    case "hypeman":
-      // loadEnv insists on HYPEMAN_BASE_URL and MICROSHIP_DEPLOY_DOMAIN with this deployer.
-      // Deploys go to the first server of HYPEMAN_BASE_URL; builds are spread over all of them.
-      return new HypemanDeployer({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!)[0]!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, log });
     case "microvm":
       return new MicroVmDeployer({
         dataDir: microvmDataDir(env), routes: m.routes!, log, registryAuth: m.registryAuth, insecureRegistries: m.insecure,
         accelerator: env.MICROSHIP_MICROVM_ACCEL, egressAllow: env.MICROSHIP_EGRESS_ALLOW, runAs: env.MICROSHIP_MICROVM_RUNAS,
       });
+    case "hypeman": // made above, with its wake layer
     case "none":
       return null;
   }

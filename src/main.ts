@@ -28,7 +28,7 @@ import type { PreviewReconciler } from "./core/deploy/reconciler.ts";
 import type { Store } from "./core/store.ts";
 import { openStorage } from "./open-storage.ts";
 import { startLogRetention } from "./store/log-retention.ts";
-import { createDefaultParts } from "./default-parts.ts";
+import { createDefaultParts, type Parts } from "./default-parts.ts";
 import { pipelineDeps } from "./pipeline-parts.ts";
 import { dashboardUsers } from "./github/dashboard-users.ts";
 import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
@@ -147,7 +147,7 @@ interface HttpParts {
   clientFor: ReturnType<typeof installationClients>["clientFor"];
   deploying: ReturnType<typeof deployParts>["pipeline"];
   builder: Builder;
-  deployRoutes: RouteTable | null;
+  deployRoutes: Parts["deployRoutes"];
   rollbacks: RollbackService | null;
 }
 

@@ -23,6 +23,12 @@ export interface HypemanDeployerOptions {
   healthTimeoutMs?: number;
   /** How long deploy.release may run. */
   releaseTimeoutMs?: number;
+  /**
+   * Previews get Hypeman's auto-standby after their idle minutes. Only with microship's wake layer
+   * (MICROSHIP_HYPEMAN_INGRESS_URL, wake-routes.ts): Hypeman's ingress wakes nothing, so without it
+   * a preview asleep would stay so.
+   */
+  autoStandby?: boolean;
 }
 
 /** Tags every instance of a deployment carries, so a later deploy or a teardown finds them all. */
@@ -151,6 +157,7 @@ export class HypemanDeployer implements Deployer {
       health_check: { type: "http", http: { port: input.port, path: input.health }, interval: "2s", timeout: "2s", start_period: "30s", failure_threshold: 3, success_threshold: 1 },
       restart_policy: { policy: "on_failure", max_attempts: 5, backoff: "5s", stable_after: "60s" },
       tags: { ...identityTags(input), [DEPLOYMENT_TAG]: tag, [TARGET_TAG]: targetTag(input) },
+      ...autoStandby(this.o.autoStandby === true, input),
     }, { signal: input.signal });
   }
 
@@ -192,6 +199,12 @@ export class HypemanDeployer implements Deployer {
     }
     return removed;
   }
+}
+
+/** Environments never sleep by themselves; a preview does after preview.idle_minutes without a connection. */
+function autoStandby(on: boolean, input: DeployInput): { auto_standby?: { enabled: true; idle_timeout: string } } {
+  if (!on || input.target.kind !== "preview" || !input.idleMinutes || input.idleMinutes <= 0) return {};
+  return { auto_standby: { enabled: true, idle_timeout: `${input.idleMinutes}m` } };
 }
 
 const isDead = (i: Instance) => i.state === "Stopped" || i.state === "Shutdown" || i.state === "Unknown";

@@ -1,7 +1,8 @@
 import { Agent, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
-import type { RouteTable, Route } from "./route-table.ts";
+import { RouteTable, type Route, type WakeStatus } from "./route-table.ts";
+import { tableSource, type Resolved, type RouteSource } from "./route-source.ts";
 import { unknownDeploymentPage, wakeFailedPage, wakingPage } from "./proxy-pages.ts";
 
 export interface DeployProxy {
@@ -20,52 +21,37 @@ export interface DeployProxy {
 }
 
 /**
- * microship's reverse proxy for its own deployments (the microvm deployer's VMs): a request for
- * `{name}.{domain}` goes to the route's loopback port, with its Host kept and X-Forwarded-* added;
- * it never reaches microship's own routes. An unknown name gets a 404 page, a dead VM a 502.
+ * microship's one reverse proxy for deployments: a request for `{name}.{domain}` goes where its
+ * source says (the microvm deployer's route table: a VM's loopback port; the Hypeman wake layer:
+ * Hypeman's ingress), with its Host kept and X-Forwarded-* added; it never reaches microship's own
+ * routes. An unknown name gets a 404 page, a sleeping one the waking page, a dead one a 502.
  */
-export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: number } = {}): DeployProxy {
+export function createDeployProxy(routes: RouteTable | RouteSource, o: { proxyTimeoutMs?: number } = {}): DeployProxy {
+  const source = routes instanceof RouteTable ? tableSource(routes) : routes;
   // Keep-alive to the VMs: a new connection per request through QEMU's user network costs most of the time.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
   const proxy = createProxyServer({ xfwd: true, ws: true, agent, proxyTimeout: o.proxyTimeoutMs ?? 120_000 });
   proxy.on("error", (_err, _req, resOrSocket) => {
     const res = resOrSocket as ServerResponse | Duplex | undefined;
-    if (res && "writeHead" in res) {
-      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain; charset=utf-8" });
-      res.end("This deployment is not answering right now.\n");
-    } else res?.destroy();
+    if (res && "writeHead" in res) notAnswering(res);
+    else res?.destroy();
   });
   const self: DeployProxy = {
     handle(req, res, next) {
-      const found = routes.lookup(req.headers.host);
-      if (found.kind === "other") return next();
-      if (found.kind === "unknown") {
-        res.writeHead(404, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff" });
-        res.end(unknownDeploymentPage(found.name, routes.domain));
-        return;
-      }
-      routes.touch(found.route.name);
-      if (found.route.sleeping) return answerSleeping(routes, found.route.name, res);
-      self.onRequest?.(found.route);
-      proxy.web(req, res, { target: `http://127.0.0.1:${found.route.port}` });
+      const found = source.resolve(req.headers.host);
+      if (!(found instanceof Promise)) return answer(found, req, res, next);
+      found.then((r) => answer(r, req, res, next)).catch(() => notAnswering(res));
     },
     upgrade(req, socket, head) {
-      const found = routes.lookup(req.headers.host);
-      if (found.kind === "other") return false;
-      if (found.kind === "unknown") {
-        socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-        return true;
-      }
-      routes.touch(found.route.name);
-      if (found.route.sleeping) return refuseSleeping(routes, found.route.name, socket);
-      self.onRequest?.(found.route);
-      proxy.ws(req, socket, head, { target: `http://127.0.0.1:${found.route.port}` });
+      const found = source.resolve(req.headers.host);
+      if (!(found instanceof Promise)) return found.kind !== "other" && upgradeTo(found, req, socket, head);
+      found.then((r) => upgradeTo(r, req, socket, head)).catch(() => void socket.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));
       return true;
     },
     attach(server) {
       server.once("listening", () => {
         const address = server.address();
-        if (typeof address === "object" && address) routes.listening(address.port);
+        if (typeof address === "object" && address) source.listening?.(address.port);
       });
       server.once("close", () => self.close());
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -78,23 +64,46 @@ export function createDeployProxy(routes: RouteTable, o: { proxyTimeoutMs?: numb
       proxy.close();
     },
   };
+  function answer(found: Resolved, req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    if (found.kind === "other") return next();
+    if (found.kind === "unknown") {
+      res.writeHead(404, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff" });
+      res.end(unknownDeploymentPage(found.name, source.domain));
+      return;
+    }
+    if (found.kind === "asleep") return answerSleeping(source.domain, found.name, found.wake, res);
+    if (found.route) self.onRequest?.(found.route);
+    proxy.web(req, res, { target: found.target });
+  }
+  function upgradeTo(found: Exclude<Resolved, { kind: "other" }>, req: IncomingMessage, socket: Duplex, head: Buffer): true {
+    if (found.kind === "unknown") socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    else if (found.kind === "asleep") refuseSleeping(found.wake, socket);
+    else {
+      if (found.route) self.onRequest?.(found.route);
+      proxy.ws(req, socket, head, { target: found.target });
+    }
+    return true;
+  }
   return self;
 }
 
 const WAKE_REFRESH_S = 5;
 
-/** A sleeping route's request: starts the VM (once, however many ask) and answers a 503 page at once. */
-function answerSleeping(routes: RouteTable, name: string, res: ServerResponse): void {
-  const w = routes.wake(name);
+/** A sleeping deployment's request: its wake was asked for (once, however many ask); a 503 page at once. */
+function answerSleeping(domain: string, name: string, w: WakeStatus, res: ServerResponse): void {
   const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
   res.writeHead(503, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", "retry-after": String(retry) });
-  res.end(w.kind === "failed" ? wakeFailedPage(name, routes.domain, retry) : wakingPage(name, routes.domain, retry));
+  res.end(w.kind === "failed" ? wakeFailedPage(name, domain, retry) : wakingPage(name, domain, retry));
 }
 
-/** A sleeping route's upgrade: a socket can't show a page, so 503; the VM starts anyway, for the client's retry. */
-function refuseSleeping(routes: RouteTable, name: string, socket: Duplex): true {
-  const w = routes.wake(name);
+/** A sleeping deployment's upgrade: a socket can't show a page, so 503; the wake goes on, for the client's retry. */
+function refuseSleeping(w: WakeStatus, socket: Duplex): void {
   const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
   socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  return true;
+}
+
+/** A deployment that doesn't answer, or a source that could not say (the backend's list failed). */
+function notAnswering(res: ServerResponse): void {
+  if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain; charset=utf-8" });
+  res.end("This deployment is not answering right now.\n");
 }

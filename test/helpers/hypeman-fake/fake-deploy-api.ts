@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { instanceAction } from "./fake-instance-actions.ts";
+import { autoStandbyProblem, autoStandbyStatus, holdAutoStandby, idlePastTimeout } from "./fake-auto-standby.ts";
 
 /**
  * Hypeman's images, instances and ingresses resources, as @onkernel/hypeman describes them:
@@ -12,7 +13,8 @@ import { instanceAction } from "./fake-instance-actions.ts";
  * it boots, with the exit code and output `commands` gives it; GET /instances/{id}/logs serves
  * that output as Server-Sent Events whose data are JSON strings, as the SDK's Stream reads them.
  * Standby and restore move an instance Running ⇄ Standby, and refuse any other state with a 409
- * (fake-instance-actions.ts).
+ * (fake-instance-actions.ts). An instance may carry an `auto_standby` policy, with its status and
+ * holds (fake-auto-standby.ts); `idle` plays Hypeman's controller.
  */
 export interface DeployFaults {
   /** Images (by name) whose pull fails. */
@@ -32,6 +34,10 @@ export interface DeployFaults {
   commands: Map<string, { exitCode: number; output: string[] }>;
   /** Pulls of images whose name ends with one of these stay `pulling` until it is taken out. */
   holdPulls: Set<string>;
+  /** The next N restores answer 500 (the snapshot would not load). */
+  restoreErrors: number;
+  /** While set, restores answer only once it resolves (a snapshot still loading). */
+  restoreGate: Promise<void> | null;
 }
 
 type Json = Record<string, any>;
@@ -45,16 +51,27 @@ export class FakeDeployApi {
   readonly images = new Map<string, Json>();
   readonly instances = new Map<string, Json>();
   readonly ingresses = new Map<string, Json>();
-  readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2, ignoreTagFilter: false, commands: new Map(), holdPulls: new Set() };
+  readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2, ignoreTagFilter: false, commands: new Map(), holdPulls: new Set(), restoreErrors: 0, restoreGate: null };
   /** Every instance create's body with the id it got, in order (deleted ones too). */
   readonly created: Json[] = [];
   private readonly reads = new Map<string, number>();
+  /** Auto-standby holds: instance id -> until (ms). */
+  readonly holds = new Map<string, number>();
+  /** The auto-standby clock (holds, the controller hook): tests move it instead of waiting. */
+  clock: () => number = Date.now;
+
+  /** Hypeman's controller: the instance had no inbound connection for its idle_timeout; true when it went to Standby. */
+  idle(idOrName: string): boolean {
+    const key = this.find(this.instances, idOrName);
+    return key !== undefined && idlePastTimeout(this.instances.get(key)!, this.holds.get(key), this.clock());
+  }
 
   /** Handles the request when it is one of these resources; false otherwise. */
   handle(req: IncomingMessage, url: URL, send: Send, fail: Fail, res?: ServerResponse): boolean {
     const [resource, rawId, ...rest] = url.pathname.split("/").slice(1);
     if (resource === "instances" && rawId && rest.length === 1 && rest[0] === "logs" && req.method === "GET" && res) return this.logs(decodeURIComponent(rawId), url, res, fail), true;
     if (resource === "instances" && rawId && rest.length === 1 && (rest[0] === "standby" || rest[0] === "restore") && req.method === "POST") return this.action(decodeURIComponent(rawId), rest[0], send, fail), true;
+    if (resource === "instances" && rawId && rest.length === 2 && rest[0] === "auto-standby") return this.autoStandby(decodeURIComponent(rawId), `${req.method} ${rest[1]}`, send, fail), true;
     if (!resource || !["images", "instances", "ingresses"].includes(resource) || rest.length > 0) return false;
     const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
     const method = req.method ?? "GET";
@@ -75,7 +92,22 @@ export class FakeDeployApi {
   private action(idOrName: string, action: "standby" | "restore", send: Send, fail: Fail): void {
     const key = this.find(this.instances, idOrName);
     if (!key) return fail(404, "not_found", `instance ${idOrName} not found`);
-    instanceAction(this.read("instances", key), action, send, fail);
+    const act = () => {
+      if (action === "restore" && this.faults.restoreErrors > 0 && this.faults.restoreErrors--) return fail(500, "internal_error", "failed to restore instance: snapshot could not be loaded");
+      instanceAction(this.read("instances", key), action, send, fail);
+    };
+    if (action === "restore" && this.faults.restoreGate) void this.faults.restoreGate.then(act);
+    else act();
+  }
+
+  /** GET .../auto-standby/status and POST .../auto-standby/hold. */
+  private autoStandby(idOrName: string, what: string, send: Send, fail: Fail): void {
+    const key = this.find(this.instances, idOrName);
+    if (!key) return fail(404, "not_found", `instance ${idOrName} not found`);
+    const instance = this.read("instances", key);
+    if (what === "GET status") return send(200, autoStandbyStatus(instance, this.holds.get(key), this.clock()));
+    if (what === "POST hold") return holdAutoStandby(instance, this.holds, this.clock(), send, fail);
+    fail(405, "method_not_allowed", what);
   }
 
   private table(resource: string): Map<string, Json> {
@@ -118,6 +150,8 @@ export class FakeDeployApi {
     }
     const hc = body.health_check;
     if (hc && hc.type === "http" && !(hc.http && Number.isInteger(hc.http.port))) return fail(400, "invalid_request", "health_check.http.port is required");
+    const standbyProblem = autoStandbyProblem(body.auto_standby);
+    if (standbyProblem) return fail(400, "invalid_request", standbyProblem);
     const id = randomUUID().replace(/-/g, "").slice(0, 24);
     this.created.push({ ...body, id });
     const instance: Json = {
@@ -125,6 +159,7 @@ export class FakeDeployApi {
       health_check: hc, restart_policy: body.restart_policy, tags: body.tags ?? {}, cmd: body.cmd, entrypoint: body.entrypoint, exit_code: null,
       health_status: { status: hc && hc.type !== "none" ? "starting" : "disabled", consecutive_failures: 0, consecutive_successes: 0, last_error: null },
       network: { enabled: true, ip: `10.100.0.${(this.instances.size % 250) + 2}`, name: "default" },
+      ...(body.auto_standby ? { auto_standby: body.auto_standby } : {}),
     };
     this.instances.set(id, instance);
     this.reads.set(`instance:${id}`, 0);

@@ -12,6 +12,7 @@ import { jwtProblem, signJwt } from "./jwt.ts";
 import { FakeBuild, type FakeEvent } from "./fake-build.ts";
 import { FakeDeployApi } from "./fake-deploy-api.ts";
 import { FakeResources } from "./fake-resources.ts";
+import { startFakeIngress, type FakeIngress } from "./fake-ingress.ts";
 
 /**
  * A Hypeman server on loopback, as its API documents the builds resource (docs/design.md section 5):
@@ -61,6 +62,8 @@ export interface HypemanFake {
   deploy: FakeDeployApi;
   /** What `GET /resources` reports; running builds are counted in. */
   resources: FakeResources;
+  /** Hypeman's ingress: its own listener, routing by Host through `deploy.ingresses`. */
+  ingress: FakeIngress;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
   const running = new Set<Promise<void>>();
   const streams = new Set<ServerResponse>();
   const deploy = new FakeDeployApi();
+  const ingress = await startFakeIngress(deploy);
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://fake");
@@ -207,7 +211,9 @@ export async function startHypemanFake(o: HypemanFakeOptions): Promise<HypemanFa
     faults,
     deploy,
     resources,
+    ingress,
     async close() {
+      await ingress.close();
       for (const b of builds.values()) if (!b.terminal) b.cancel();
       await Promise.allSettled([...running]);
       for (const s of streams) s.destroy();
