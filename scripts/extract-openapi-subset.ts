@@ -32,6 +32,7 @@ export const OPERATIONS = [
   "POST /repos/{owner}/{repo}/deployments",
   "GET /repos/{owner}/{repo}/deployments",
   "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
   "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
   "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
   // The dashboard, with a user's own token (GitHub App user-to-server).

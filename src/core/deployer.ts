@@ -150,6 +150,8 @@ export interface StatusOptions {
   /** At most 140 characters, GitHub's limit. */
   description?: string;
   only?: "status" | "comment";
+  /** The deployment carries every app of the sha (one made on GitHub), not just `key.app`'s. */
+  allApps?: boolean;
 }
 
 /** GitHub's side of deploys (deployments, their statuses, the PR's preview comment); only src/github/reporter/ implements it. */

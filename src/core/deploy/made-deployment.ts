@@ -51,7 +51,7 @@ export async function deployMadeDeployment(deps: ImageDeployDeps, req: ImageDepl
   const logUrl = deps.links.detailsUrl(first.build.id);
   const log = deps.log.child({ owner: req.owner, repo: req.repo, environment: first.key.target.environment, deploymentId });
   const tell = (state: DeploymentState, o: { url: string | null; description?: string }) =>
-    deps.deployments?.status(first.build, first.key, deploymentId, state, { ...o, logUrl, only: "status" }).catch((err) => log.warn({ err }, "could not write the deployment status"));
+    deps.deployments?.status(first.build, first.key, deploymentId, state, { ...o, logUrl, only: "status", allApps: true }).catch((err) => log.warn({ err }, "could not write the deployment status"));
   await tell("in_progress", { url: null });
   const results: ImageDeployResult[] = [];
   for (const step of ordered) results.push(await deployImage(deps, req, step, { kind: "deployment", deploymentId }, signal));

@@ -1,6 +1,7 @@
 import type { BuildRecord } from "../../core/build.ts";
 import type { DeployedImage, DeploymentKey, DeploymentReporter, DeploymentState, StatusOptions } from "../../core/deployer.ts";
 import type { ClientFor } from "./check-run-reporter.ts";
+import { retireEarlierOfApp } from "./app-deployments.ts";
 import { endInterruptedDeployments } from "./interrupted-deployments.ts";
 import { upsertPreviewComment } from "./preview-comment.ts";
 
@@ -60,6 +61,8 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
 
   async status(build: BuildRecord, key: DeploymentKey, deploymentId: number, state: DeploymentState, o: StatusOptions): Promise<void> {
     const gh = await this.clientFor(build.request.installationId);
+    // One app's deployment among several in this environment: GitHub's auto_inactive would retire the others' too.
+    const perApp = key.app !== null && !o.allApps;
     if (o.only !== "comment") {
       await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
         owner: key.owner,
@@ -69,7 +72,9 @@ export class GitHubDeploymentReporter implements DeploymentReporter {
         log_url: o.logUrl,
         ...(o.url ? { environment_url: o.url } : {}),
         description: (o.description ?? STATE_TEXT[state].replace(/^\S+ /, "")).slice(0, 140),
+        ...(perApp ? { auto_inactive: false } : {}),
       });
+      if (perApp && state === "success") await retireEarlierOfApp(gh, key, deploymentId).catch(() => 0);
     }
     const pr = build.request.pr;
     // A cancelled deploy leaves the comment to the deploy that replaced it.

@@ -5,7 +5,8 @@ import { paginate } from "./paginate.ts";
  * Deployments, their statuses and the issue-comment reads and edits, as GitHub's REST API
  * answers them: a deployment without `required_contexts: []` is refused (409) while a check
  * on its sha has not passed; a `success` status marks earlier deployments of the environment
- * inactive unless `auto_inactive` is false; a comment edit keeps its id.
+ * inactive unless `auto_inactive` is false, as GitHub documents it: only the earlier ones that had
+ * a `success` and are neither transient nor production; a comment edit keeps its id.
  */
 export interface FakeDeployment {
   id: number;
@@ -72,10 +73,18 @@ export function handleDeploymentOperation(operationId: string, ctx: Ctx): Result
       d.statuses.push(status);
       if (status.state === "success" && body.auto_inactive !== false) {
         for (const other of list) {
-          if (other !== d && other.repo === d.repo && other.environment === d.environment && other.statuses.at(-1)?.state !== "inactive") other.statuses.push({ ...status, state: "inactive" });
+          if (other.id >= d.id || other.owner !== d.owner || other.repo !== d.repo || other.environment !== d.environment || other.transient || other.production) continue;
+          if (other.statuses.some((s) => s.state === "success") && other.statuses.at(-1)?.state !== "inactive") other.statuses.push({ ...status, state: "inactive" });
         }
       }
       return { status: 201, body: { id: state.id(), node_id: "DES_1", state: status.state, creator: bot, description: status.description ?? "", environment: d.environment, target_url: "", created_at: status.created_at, updated_at: status.created_at, deployment_url: "", repository_url: "", environment_url: status.environment_url ?? "", log_url: status.log_url ?? "", url: "" } };
+    }
+    case "repos/list-deployment-statuses": {
+      const d = list.find((x) => x.id === Number(params.deployment_id) && x.owner === repo.owner && x.repo === repo.repo);
+      if (!d) return notFound;
+      // Newest first, as GitHub lists them.
+      const page = paginate(d.statuses.map((st, n) => ({ ...st, n })).reverse(), params, ctx);
+      return { status: 200, body: page.items.map((st) => ({ id: d.id * 1000 + st.n, node_id: "DES_1", state: st.state, creator: bot, description: st.description ?? "", environment: d.environment, target_url: st.log_url ?? "", created_at: st.created_at, updated_at: st.created_at, deployment_url: "", repository_url: "", environment_url: st.environment_url ?? "", log_url: st.log_url ?? "", url: "" })), headers: page.headers };
     }
     case "issues/list-comments": {
       const found = state.comments.filter((c) => c.owner === repo.owner && c.repo === repo.repo && c.issue_number === Number(params.issue_number));

@@ -201,3 +201,31 @@ test("a deployment made on GitHub of a two-app sha gets one coherent set of stat
   assert.equal(all().length, count + 2, "no deployment of microship's own for either app");
   apps = [plan()];
 });
+
+test("two apps deploying to a non-production environment: a push retires only each app's own earlier deployment, never the other app's", async () => {
+  apps = [plan({ app: "web" }), plan({ app: "api" })];
+  const config = "deploy:\n  environments: { staging: { branch: main } }\n";
+  const appOf = (d: FakeDeployment) => (d.body.payload as { app?: string })?.app;
+  // An earlier test made a `staging` deployment of someone else's: only microship's own are looked at.
+  const staging = () => all().filter((d) => d.environment === "staging" && appOf(d));
+  const push = async (content: string) => {
+    const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "main", files: { ".github/microship.yml": config, "index.js": content } });
+    await h.send("push", h.pushPayload({ sha, branch: "main" }));
+    await h.fake.waitFor(() => staging().filter((d) => d.sha === sha && d.statuses.some((st) => st.state === "success")).length === 2, 30_000, `both apps' deploys of ${sha.slice(0, 8)}`);
+    return sha;
+  };
+  const first = await push("staging one");
+  await settle();
+  const last = (d: FakeDeployment) => d.statuses.at(-1)?.state;
+  assert.deepEqual(staging().filter((d) => d.sha === first).map(last), ["success", "success"], "api's success left web's deployment active");
+  const second = await push("staging two");
+  await h.fake.waitFor(() => staging().filter((d) => d.sha === first).every((d) => last(d) === "inactive"), 10_000, "the first push's deployments retired");
+  await settle();
+  for (const d of staging()) {
+    assert.equal(last(d), d.sha === second ? "success" : "inactive", `${appOf(d)} of ${d.sha.slice(0, 7)}`);
+    const inactive = d.statuses.filter((st) => st.state === "inactive");
+    assert.ok(inactive.length <= 1, "retired once");
+    if (inactive[0]) assert.equal(inactive[0].description, `Replaced by a newer deployment of ${appOf(d)}.`);
+  }
+  apps = [plan()];
+});
