@@ -144,5 +144,6 @@ test("a multi-app repo reports each app on its own check run, and the main run c
   assert.deepEqual(apps, [["api", "success"], ["web", "failure"]]);
   assert.equal(outcome.conclusion, "failure");
   assert.equal(outcome.title, "1 of 2 apps built");
-  assert.deepEqual(outcome.apps, [{ name: "api", conclusion: "success" }, { name: "web", conclusion: "failure" }], "the dashboard lists them");
+  // api built and has no release command (recorded for a later rollback); web never reached the deploy stage.
+  assert.deepEqual(outcome.apps, [{ name: "api", conclusion: "success", release: null }, { name: "web", conclusion: "failure" }], "the dashboard lists them");
 });
