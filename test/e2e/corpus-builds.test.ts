@@ -1,4 +1,4 @@
-import { test, before, after } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CACHE, ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
@@ -116,46 +116,49 @@ after(async () => {
   await cleanupAll(() => h?.stop(), () => index?.stop(), () => base?.stop());
 });
 
-for (const c of CASES) {
-  test(`corpus app ${c.app} builds with its rendered Dockerfile and runs its detected start command`, { timeout: 600_000 }, async () => {
-    const files = { ...corpusAppFiles(c.dir ?? join(CORPUS, c.app)), ...c.extraFiles?.() };
-    if (c.buildArgs) {
-      // Appended to the app's own config (a `root:`), which never sets build_args itself.
-      files[".github/microship.yml"] = `${files[".github/microship.yml"] ?? ""}build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;
-    }
-    const branch = `corpus-${c.app}`;
-    const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch, files });
-    assert.equal((await h.send("push", h.pushPayload({ sha, branch }))).status, 200);
-    const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 540_000, `the build of ${c.app}`);
-    const summary = run.output.summary ?? "";
-    assert.equal(run.conclusion, "success", `${summary}\n${run.output.text?.slice(-4000)}`);
-    for (const re of c.summary) assert.match(summary, re);
-    // An ARG the template declares but nobody passes would put buildah's warning in every log.
-    assert.doesNotMatch(run.output.text ?? "", /build argument/);
-
-    const name = `${OWNER}/${REPO}`;
-    const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
-    assert.ok(digest, summary);
-    const port = await freePort();
-    const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
-    try {
-      const body = await firstBody(port, 60_000);
-      assert.match(body, c.body, container.output());
-      for (const [path, re] of Object.entries(c.paths ?? {})) {
-        const r = await fetch(`http://127.0.0.1:${port}${path}`);
-        assert.equal(r.status, 200, `${path}: ${container.output()}`);
-        assert.match(await r.text(), re, path);
+// Two apps at a time, as microship builds by default (MICROSHIP_CONCURRENCY=2): one app's
+// downloads and start-up overlap the other's compile.
+describe("corpus apps, two at a time", { concurrency: 2 }, () => {
+  for (const c of CASES) {
+    test(`corpus app ${c.app} builds with its rendered Dockerfile and runs its detected start command`, { timeout: 600_000 }, async () => {
+      const files = { ...corpusAppFiles(c.dir ?? join(CORPUS, c.app)), ...c.extraFiles?.() };
+      if (c.buildArgs) {
+        // Appended to the app's own config (a `root:`), which never sets build_args itself.
+        files[".github/microship.yml"] = `${files[".github/microship.yml"] ?? ""}build_args:\n${Object.entries(c.buildArgs(index)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join("")}`;
       }
-      if (c.asset) {
-        const path = c.asset.exec(body)?.[0];
-        assert.ok(path, `no asset in ${body.slice(0, 2000)}`);
-        const asset = await fetch(`http://127.0.0.1:${port}${path}`);
-        assert.equal(asset.status, 200, path);
-        if (c.assetBody) assert.match(await asset.text(), c.assetBody, path);
-      }
-    } finally {
-      await container.stop();
-    }
-  });
-}
+      const branch = `corpus-${c.app}`;
+      const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch, files });
+      assert.equal((await h.send("push", h.pushPayload({ sha, branch }))).status, 200);
+      const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 540_000, `the build of ${c.app}`);
+      const summary = run.output.summary ?? "";
+      assert.equal(run.conclusion, "success", `${summary}\n${run.output.text?.slice(-4000)}`);
+      for (const re of c.summary) assert.match(summary, re);
+      // An ARG the template declares but nobody passes would put buildah's warning in every log.
+      assert.doesNotMatch(run.output.text ?? "", /build argument/);
 
+      const name = `${OWNER}/${REPO}`;
+      const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
+      assert.ok(digest, summary);
+      const port = await freePort();
+      const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
+      try {
+        const body = await firstBody(port, 60_000);
+        assert.match(body, c.body, container.output());
+        for (const [path, re] of Object.entries(c.paths ?? {})) {
+          const r = await fetch(`http://127.0.0.1:${port}${path}`);
+          assert.equal(r.status, 200, `${path}: ${container.output()}`);
+          assert.match(await r.text(), re, path);
+        }
+        if (c.asset) {
+          const path = c.asset.exec(body)?.[0];
+          assert.ok(path, `no asset in ${body.slice(0, 2000)}`);
+          const asset = await fetch(`http://127.0.0.1:${port}${path}`);
+          assert.equal(asset.status, 200, path);
+          if (c.assetBody) assert.match(await asset.text(), c.assetBody, path);
+        }
+      } finally {
+        await container.stop();
+      }
+    });
+  }
+});

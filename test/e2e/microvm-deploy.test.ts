@@ -180,8 +180,8 @@ test("an idle preview sleeps (its QEMU stops, it lists as sleeping); a request g
   assert.equal(waking.status, 503);
   assert.match(waking.body, /Waking up/);
   let got = waking;
-  for (let i = 0; i < 240 && got.status !== 200; i++) {
-    await new Promise((res) => setTimeout(res, 1_000));
+  for (let i = 0; i < 960 && got.status !== 200; i++) {
+    await new Promise((res) => setTimeout(res, 250));
     got = await viaProxy(h13);
   }
   assert.deepEqual(got, { status: 200, body: "hello v1 42\n" }, "same image, same env");
@@ -210,8 +210,8 @@ test("microship killed and started again: the new deployer lists the deployment 
   host = new URL(live!.url).host;
   let got = await viaProxy(host);
   assert.equal(got.status, 503);
-  for (let i = 0; i < 240 && got.status !== 200; i++) {
-    await new Promise((res) => setTimeout(res, 1_000));
+  for (let i = 0; i < 960 && got.status !== 200; i++) {
+    await new Promise((res) => setTimeout(res, 250));
     got = await viaProxy(host);
   }
   assert.deepEqual(got, { status: 200, body: "hello v2 42\n" }, "same image, same env, decrypted");

@@ -18,7 +18,11 @@ async function runHere(script: string): Promise<{ stdout: string; status: number
     await mkdir(join(dir, "ports"));
     await writeFile(join(dir, "config", "nonce"), `${NONCE}\n`);
     const here = script.replaceAll("/.microship/busybox", "/bin/busybox").replaceAll("/config", join(dir, "config")).replaceAll("/sys/class/virtio-ports", join(dir, "ports"));
-    const r = spawnSync("/bin/busybox", ["sh", "-c", here], { encoding: "utf8", cwd: dir });
+    // In a PID namespace of its own, as in the release VM: start-stop-daemon refuses to start
+    // /bin/sh while it sees another /bin/sh running, and this host runs other tests' shells.
+    const alone = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "true"]).status === 0;
+    const argv = ["/bin/busybox", "sh", "-c", here];
+    const r = alone ? spawnSync("unshare", ["--pid", "--fork", "--mount-proc", ...argv], { encoding: "utf8", cwd: dir }) : spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", cwd: dir });
     return { stdout: r.stdout, status: r.status };
   } finally {
     await rm(dir, { recursive: true, force: true });
