@@ -132,7 +132,8 @@ class HypemanBackend implements BuildBackend {
         }
       },
       onStatus: (status) => {
-        if (status === last) return;
+        // A reopened event stream replays the statuses from `queued`: only a step forward is news.
+        if (!isLaterStatus(status, last)) return;
         last = status;
         if (status !== "queued") running();
         io.system(`Hypeman build ${id}: ${status}`);
@@ -183,4 +184,15 @@ class HypemanBackend implements BuildBackend {
       if (status !== 404 && status !== 409 && status !== 500) this.o.log?.warn({ err: String(err), buildId: id }, "hypeman: cancel failed");
     }
   }
+}
+
+const STATUS_ORDER: readonly string[] = ["queued", "building", "pushing", "ready", "failed", "cancelled"];
+
+/** The lifecycle only moves forward (the three ends are all last); an unknown status is passed on. */
+export function isLaterStatus(status: string, last: string | null | undefined): boolean {
+  if (!last) return true;
+  const at = STATUS_ORDER.indexOf(status);
+  const was = STATUS_ORDER.indexOf(last);
+  if (at < 0 || was < 0) return status !== last;
+  return Math.min(at, 3) > Math.min(was, 3);
 }
