@@ -82,7 +82,7 @@ export async function deployImage(deps: ImageDeployDeps, req: ImageDeployRequest
   const only = how.kind === "deployment" ? { only: "comment" as const } : {};
   const tell: Tell = (state, url) =>
     github && id !== null ? github.status(build, key, id, state, { url, logUrl, ...only }).catch((err) => log.warn({ err }, "could not write the deployment status")) : undefined;
-  const userLog = new DeployLog(deps.store, build.id, (err) => log.warn({ err }, "could not store the deploy's lines in the build log"));
+  const userLog = await DeployLog.open(deps.store, build.id, (err) => log.warn({ err }, "could not store the deploy's lines in the build log"));
   userLog.system(`--- ${HOW_TEXT[how.kind]}: this build's image${key.app ? ` of ${key.app}` : ""} to ${key.target.environment}, ${new Date().toISOString()} ---`);
   let unlock: (() => Promise<void>) | null = null;
   try {
