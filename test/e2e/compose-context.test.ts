@@ -2,8 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { firstBody, runImage } from "../helpers/run-image.ts";
-import { freePort } from "../../src/registry/free-port.ts";
+import { firstBody, runPushedImage } from "../helpers/run-image.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
 let base: BaseImages;
@@ -34,11 +33,7 @@ test("a compose file's `context: .` and `dockerfile: web/Dockerfile`: the archiv
   assert.match(summary, /Build context:\*\* `\.` \(the repository's top\)/);
   assert.match(summary, /Read from service `web` of docker-compose\.yml/);
 
-  const name = `${OWNER}/${REPO}`;
-  const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
-  assert.ok(digest, summary);
-  const port = await freePort();
-  const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
+  const { port, container } = await runPushedImage(h.app, `${OWNER}/${REPO}`, summary);
   try {
     assert.equal(await firstBody(port, 30_000), "hello from shared/, outside the Dockerfile's folder\n", container.output());
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/about.txt`)).text(), "built from web/Dockerfile\n");

@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { CACHE, ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { firstBody, runImage } from "../helpers/run-image.ts";
-import { freePort } from "../../src/registry/free-port.ts";
+import { firstBody, runPushedImage } from "../helpers/run-image.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 import { streamlitStandIn } from "../helpers/streamlit-stand-in.ts";
 import { yarnRelease } from "../helpers/yarn-release.ts";
@@ -136,11 +135,7 @@ describe("corpus apps, two at a time", { concurrency: 2 }, () => {
       // An ARG the template declares but nobody passes would put buildah's warning in every log.
       assert.doesNotMatch(run.output.text ?? "", /build argument/);
 
-      const name = `${OWNER}/${REPO}`;
-      const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
-      assert.ok(digest, summary);
-      const port = await freePort();
-      const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
+      const { port, container } = await runPushedImage(h.app, `${OWNER}/${REPO}`, summary);
       try {
         const body = await firstBody(port, 60_000);
         assert.match(body, c.body, container.output());

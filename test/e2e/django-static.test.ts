@@ -5,8 +5,7 @@ import { join, relative } from "node:path";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startPythonIndex, type PythonIndex } from "../helpers/package-index.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { firstBody, runImage } from "../helpers/run-image.ts";
-import { freePort } from "../../src/registry/free-port.ts";
+import { firstBody, runPushedImage } from "../helpers/run-image.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 
 const FIXTURE = new URL("../fixtures/e2e/python-django-static/", import.meta.url).pathname;
@@ -48,11 +47,7 @@ test("a Django app with whitenoise and STATIC_ROOT: collectstatic at build, its 
   assert.match(summary, /`python manage\.py migrate --noinput` will run before each deploy/);
   assert.match(run.output.text ?? "", /static files? copied to '\/app\/staticfiles'/);
 
-  const name = `${OWNER}/${REPO}`;
-  const digest = new RegExp(`${h.app.registry}/${name}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
-  assert.ok(digest, summary);
-  const port = await freePort();
-  const container = await runImage(`${h.app.registry}/${name}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
+  const { port, container } = await runPushedImage(h.app, `${OWNER}/${REPO}`, summary);
   try {
     const body = await firstBody(port, 60_000);
     const css = /css at (\/static\/notes\/site\.[0-9a-f]{12}\.css); SECRET_KEY not in the environment\n$/.exec(body);

@@ -2,8 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { ensureBaseImages, type BaseImages } from "../helpers/base-images.ts";
 import { startHarness, OWNER, REPO, type Harness } from "../helpers/microship-harness.ts";
-import { firstBody, runImage } from "../helpers/run-image.ts";
-import { freePort } from "../../src/registry/free-port.ts";
+import { firstBody, runPushedImage } from "../helpers/run-image.ts";
 import { cleanupAll } from "../helpers/cleanup.ts";
 import { corpusAppFiles } from "../helpers/corpus-app-files.ts";
 
@@ -43,10 +42,7 @@ test("a package of a pnpm workspace builds from the workspace root and answers f
   assert.match(summary, /pnpm install --frozen-lockfile --prod=false --filter web\.\.\./);
   assert.match(summary, /pnpm exec turbo run build --filter=web\.\.\./);
 
-  const digest = new RegExp(`${h.app.registry}/${OWNER}/${REPO}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
-  assert.ok(digest, summary);
-  const port = await freePort();
-  const container = await runImage(`${h.app.registry}/${OWNER}/${REPO}@${digest}`, { PORT: String(port) }, h.app.registryAuth);
+  const { port, container } = await runPushedImage(h.app, `${OWNER}/${REPO}`, summary);
   try {
     assert.equal(await firstBody(port, 60_000), "hello from web, built with @acme/ui\n", container.output());
   } finally {

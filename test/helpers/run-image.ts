@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import assert from "node:assert/strict";
 import type { RegistryCredential } from "../../src/core/ports.ts";
+import { freePort } from "../../src/registry/free-port.ts";
 
 export interface RunningImage {
   output(): string;
@@ -62,4 +64,16 @@ export async function firstBody(port: number, timeoutMs: number): Promise<string
     if (r?.ok) return r.text();
   }
   return "";
+}
+
+/**
+ * Runs the image a check run's summary names (`{registry}/{repo}@sha256:…`) with `$PORT` on a free
+ * port: what each e2e test does once its build has succeeded.
+ */
+export async function runPushedImage(app: { registry: string; registryAuth?: RegistryCredential | null }, repo: string, summary: string): Promise<{ port: number; container: RunningImage }> {
+  const digest = new RegExp(`${app.registry}/${repo}@(sha256:[0-9a-f]{64})`).exec(summary)?.[1];
+  assert.ok(digest, summary);
+  const port = await freePort();
+  const container = await runImage(`${app.registry}/${repo}@${digest}`, { PORT: String(port) }, app.registryAuth);
+  return { port, container };
 }

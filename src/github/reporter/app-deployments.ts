@@ -1,5 +1,6 @@
 import type { DeploymentKey } from "../../core/deployer.ts";
 import type { GitHubRequester } from "./check-run-reporter.ts";
+import { listDeployments } from "./listed-deployments.ts";
 
 /** Earlier deployments of one app looked at; older ones were retired by the deploys in between. */
 const MAX_LOOKED_AT = 30;
@@ -14,13 +15,10 @@ const MAX_LOOKED_AT = 30;
  */
 export async function retireEarlierOfApp(gh: GitHubRequester, key: DeploymentKey, deploymentId: number): Promise<number> {
   if (key.target.transient || key.target.production) return 0;
-  const { data } = await gh.request("GET /repos/{owner}/{repo}/deployments", {
-    owner: key.owner, repo: key.repo, environment: key.target.environment, per_page: MAX_LOOKED_AT,
-  });
-  const list = (Array.isArray(data) ? data : []) as { id: number; payload?: unknown }[];
+  const list = await listDeployments(gh, { owner: key.owner, repo: key.repo, environment: key.target.environment, perPage: MAX_LOOKED_AT });
   let retired = 0;
   for (const d of list) {
-    const payload = (d.payload && typeof d.payload === "object" ? d.payload : {}) as Record<string, unknown>;
+    const { payload } = d;
     if (d.id >= deploymentId || payload.app !== key.app) continue;
     const { data: statuses } = await gh.request("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
       owner: key.owner, repo: key.repo, deployment_id: d.id, per_page: 1,

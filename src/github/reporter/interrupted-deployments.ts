@@ -1,6 +1,7 @@
 import type { BuildRecord } from "../../core/build.ts";
 import type { DeploymentKey } from "../../core/deployer.ts";
 import type { GitHubRequester } from "./check-run-reporter.ts";
+import { listDeployments } from "./listed-deployments.ts";
 
 /** A build deploys one app to one environment a handful of times at most (resumes after crashes). */
 const MAX_LOOKED_AT = 30;
@@ -12,16 +13,12 @@ const MAX_LOOKED_AT = 30;
  * The build id travels in each deployment's payload, which is how they are told apart.
  */
 export async function endInterruptedDeployments(gh: GitHubRequester, build: BuildRecord, key: DeploymentKey): Promise<number> {
-  const { data } = await gh.request("GET /repos/{owner}/{repo}/deployments", {
-    owner: key.owner, repo: key.repo, sha: build.request.sha, environment: key.target.environment, per_page: MAX_LOOKED_AT,
-  });
-  const list = (Array.isArray(data) ? data : []) as { id: number; payload?: unknown }[];
+  const list = await listDeployments(gh, { owner: key.owner, repo: key.repo, sha: build.request.sha, environment: key.target.environment, perPage: MAX_LOOKED_AT });
   let ended = 0;
-  for (const d of list) {
-    const payload = (d.payload && typeof d.payload === "object" ? d.payload : {}) as Record<string, unknown>;
+  for (const { id, payload } of list) {
     if (payload.build !== build.id || payload.app !== (key.app ?? "") || payload.rollback === true) continue;
     await gh.request("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
-      owner: key.owner, repo: key.repo, deployment_id: d.id, state: "error", description: "Interrupted: microship restarted during this deploy and ran it again.",
+      owner: key.owner, repo: key.repo, deployment_id: id, state: "error", description: "Interrupted: microship restarted during this deploy and ran it again.",
     });
     ended++;
   }
