@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import { savedVm } from "../../helpers/saved-vms.ts";
 // The microvm deployer owns its state dir for its life (state-dir-lock.ts has the lock's own
 // attacks, with other processes), and at start removes what killed image-to-disk conversions left.
 const hex = (b: string) => b.repeat(32);
+const freeToFlock = (path: string) => spawnSync("flock", ["--exclusive", "--nonblock", "--conflict-exit-code", "75", path, "true"]).status === 0;
 const signal = new AbortController().signal;
 
 function world() {
@@ -34,7 +35,8 @@ test("a second deployer on the same state dir is refused at construction, naming
     await first.restored;
     assert.throws(() => w.deployer(), (err) => err instanceof StateDirInUseError && err.message.includes(w.stateDir) && err.message.includes(`pid ${process.pid}`));
     await first.close();
-    assert.deepEqual(readdirSync(w.stateDir).filter((n) => n.includes("lock")), [], "close() removes the lock file");
+    assert.equal(readFileSync(join(w.stateDir, "owner.lock"), "utf8"), "", "close() empties the record (the file itself is never removed)");
+    assert.equal(freeToFlock(join(w.stateDir, "owner.lock")), true, "close() lets the lock go");
     const second = w.deployer();
     await second.restored;
     await second.close();
@@ -100,7 +102,7 @@ function microship(dataDir: string, keyPath: string) {
   return { child, listening: seen(/microship listening on port/), exited, out: () => out };
 }
 
-test("microship started twice on one data dir: the second refuses to start naming the dir and the first's pid; after a kill -9 the first starts again", { timeout: 60_000 }, async () => {
+test("microship started twice on one data dir: the second refuses to start naming the dir and the first's pid; after a kill -9 the first starts again; a symlinked lock file is refused plainly", { timeout: 60_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), "ms-two-starts-"));
   const keyPath = join(root, "app.pem");
   writeFileSync(keyPath, generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
@@ -120,7 +122,14 @@ test("microship started twice on one data dir: the second refuses to start namin
     await again.listening;
     again.child.kill("SIGTERM");
     assert.equal(await again.exited, 0, again.out());
-    assert.deepEqual(readdirSync(stateDir).filter((n) => n.includes("lock")), [], "a stop gives the dir up");
+    assert.equal(readFileSync(join(stateDir, "owner.lock"), "utf8"), "", "a stop gives the dir up");
+    // A lock file that is not one (here a symlink) is the operator's to remove: a plain refusal too.
+    rmSync(join(stateDir, "owner.lock"));
+    symlinkSync(keyPath, join(stateDir, "owner.lock"));
+    const refused = microship(dataDir, keyPath);
+    assert.equal(await refused.exited, 2, refused.out());
+    assert.ok(refused.out().includes(`The microvm deploy state dir's lock file ${join(stateDir, "owner.lock")} is a symlink`), refused.out());
+    assert.doesNotMatch(refused.out(), /\n\s+at /);
   } finally {
     for (const p of [first, again]) if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
     rmSync(root, { recursive: true, force: true });
