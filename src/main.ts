@@ -34,6 +34,7 @@ import { dashboardUsers } from "./github/dashboard-users.ts";
 import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
 import type { RollbackService } from "./core/deploy/rollback-service.ts";
 import { exitIfRefused } from "./start-refusal.ts";
+import { repoSecrets } from "./secrets-parts.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -53,7 +54,7 @@ export interface Overrides {
   listRefreshMs?: number;
   /** Replaces MICROSHIP_DEPLOYER's deployer; null turns deploys off. */
   deployer?: Deployer | null;
-  /** Secrets for builds and deploys (tests; no server-side secret store exists yet). */
+  /** Secrets for builds and deploys, instead of microship's own store (tests); null: none. */
   secrets?: SecretSource | null;
   /** The deploy proxy's routes, shared with a replacement deployer; null: no deploy proxy. */
   deployRoutes?: RouteTable | null;
@@ -93,7 +94,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const parts = await createDefaultParts(env, log, overrides);
   const { pipeline: deploying, previews, reconciler } = deployParts(parts.deployer, clientFor, log, { store, reconcileMinutes: env.MICROSHIP_RECONCILE_MINUTES });
 
-  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying };
+  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir, secrets: repoSecrets(env, dataDir, storage.secretRows, log) }), ...deploying };
   const rollbacks = rollbackService(pipeline);
   const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline,
     hostId: env.MICROSHIP_HOST_ID ?? hostname(), affinityMs: env.MICROSHIP_AFFINITY_MS });
@@ -178,6 +179,7 @@ function createAppProbot(env: Env, log: Logger): Probot {
   const probot = createProbot({ env: probotEnv, overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
   registerSecret(env.WEBHOOK_SECRET);
   registerSecret(env.MICROSHIP_LOG_SECRET);
+  registerSecret(env.MICROSHIP_SECRETS_KEY);
   registerSecret(env.MICROSHIP_METRICS_TOKEN);
   registerSecret(env.GITHUB_CLIENT_SECRET);
   return probot;
