@@ -94,7 +94,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const parts = await createDefaultParts(env, log, overrides);
   const { pipeline: deploying, previews, reconciler } = deployParts(parts.deployer, clientFor, log, { store, reconcileMinutes: env.MICROSHIP_RECONCILE_MINUTES });
 
-  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir, secrets: repoSecrets(env, dataDir, storage.secretRows, log) }), ...deploying };
+  const secrets = repoSecrets(env, dataDir, storage.secretRows, log);
+  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir, secrets }), ...deploying };
   const rollbacks = rollbackService(pipeline);
   const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline,
     hostId: env.MICROSHIP_HOST_ID ?? hostname(), affinityMs: env.MICROSHIP_AFFINITY_MS });
@@ -105,7 +106,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks, appId: env.APP_ID ? Number(env.APP_ID) : null }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets });
 
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -150,10 +151,11 @@ interface HttpParts {
   builder: Builder;
   deployRoutes: Parts["deployRoutes"];
   rollbacks: RollbackService | null;
+  secrets: ReturnType<typeof repoSecrets>;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages, deployments' hosts and the dashboard; a worker's: health and metrics. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks, secrets }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
@@ -163,7 +165,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
     dashboard: {
       github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
-      rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null,
+      rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null, secrets,
     },
   });
 }
@@ -179,7 +181,6 @@ function createAppProbot(env: Env, log: Logger): Probot {
   const probot = createProbot({ env: probotEnv, overrides: { log: log.child({ name: "probot" }), Octokit: MicroshipOctokit } });
   registerSecret(env.WEBHOOK_SECRET);
   registerSecret(env.MICROSHIP_LOG_SECRET);
-  registerSecret(env.MICROSHIP_SECRETS_KEY);
   registerSecret(env.MICROSHIP_METRICS_TOKEN);
   registerSecret(env.GITHUB_CLIENT_SECRET);
   return probot;

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
 import { loadKeyFile } from "../core/key-file.ts";
+import { registerSecret } from "../core/redact.ts";
 import type { OpLog } from "../core/ports.ts";
 
 const FILE = "secrets.key";
@@ -15,6 +16,8 @@ export const NO_SHARED_KEY = "this server shares DATABASE_URL with other replica
  * Losing the key loses the secrets (they must be set again), never exposes them.
  */
 export function loadSecretsKey(env: Env, dataDir: string, log?: OpLog): Buffer | null {
+  // Scrubbed from every log, as the other keys of the environment are.
+  registerSecret(env.MICROSHIP_SECRETS_KEY);
   if (env.MICROSHIP_SECRETS_KEY) return Buffer.from(env.MICROSHIP_SECRETS_KEY, "base64");
   if (env.DATABASE_URL) return null;
   return loadKeyFile(join(dataDir, FILE), { what: "the repositories' secrets", ifDeleted: "every secret set so far must be set again" }, log);
