@@ -34,6 +34,7 @@ import { dashboardUsers } from "./github/dashboard-users.ts";
 import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
 import type { RollbackService } from "./core/deploy/rollback-service.ts";
 import { exitIfRefused } from "./start-refusal.ts";
+import { repoSecrets } from "./secrets-parts.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -53,7 +54,7 @@ export interface Overrides {
   listRefreshMs?: number;
   /** Replaces MICROSHIP_DEPLOYER's deployer; null turns deploys off. */
   deployer?: Deployer | null;
-  /** Secrets for builds and deploys (tests; no server-side secret store exists yet). */
+  /** Secrets for builds and deploys, instead of microship's own store (tests); null: none. */
   secrets?: SecretSource | null;
   /** The deploy proxy's routes, shared with a replacement deployer; null: no deploy proxy. */
   deployRoutes?: RouteTable | null;
@@ -93,7 +94,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const parts = await createDefaultParts(env, log, overrides);
   const { pipeline: deploying, previews, reconciler } = deployParts(parts.deployer, clientFor, log, { store, reconcileMinutes: env.MICROSHIP_RECONCILE_MINUTES });
 
-  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }), ...deploying };
+  const secrets = repoSecrets(env, dataDir, storage.secretRows, log);
+  const pipeline = { ...pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir, secrets }), ...deploying };
   const rollbacks = rollbackService(pipeline);
   const pool = new WorkerPool({ queue, opener, concurrency: env.MICROSHIP_CONCURRENCY, leaseMs: overrides.leaseMs, pollMs: overrides.pollMs, pipeline,
     hostId: env.MICROSHIP_HOST_ID ?? hostname(), affinityMs: env.MICROSHIP_AFFINITY_MS });
@@ -104,7 +106,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks, appId: env.APP_ID ? Number(env.APP_ID) : null }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets });
 
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -149,10 +151,11 @@ interface HttpParts {
   builder: Builder;
   deployRoutes: Parts["deployRoutes"];
   rollbacks: RollbackService | null;
+  secrets: ReturnType<typeof repoSecrets>;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages, deployments' hosts and the dashboard; a worker's: health and metrics. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks, secrets }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
@@ -162,7 +165,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
     dashboard: {
       github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
-      rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null,
+      rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null, secrets,
     },
   });
 }

@@ -1,6 +1,7 @@
 import type { Env } from "./config/env.ts";
 import type { PipelineDeps } from "./core/pipeline-deps.ts";
 import type { Store } from "./core/store.ts";
+import type { SecretSource } from "./core/ports.ts";
 import type { Parts } from "./default-parts.ts";
 import { renderDetectionStory } from "./detect/story.ts";
 import type { installationClients } from "./github/installation-clients.ts";
@@ -25,9 +26,11 @@ export interface PipelineParts {
   metrics: PrometheusMetrics;
   log: Logger;
   workDir: string;
+  /** microship's own secret store; overrides.secrets replaces it (tests). */
+  secrets: SecretSource | null;
 }
 
-export function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir }: PipelineParts): PipelineDeps {
+export function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporter, store, links, metrics, log, workDir, secrets }: PipelineParts): PipelineDeps {
   const gitBaseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}` : "https://github.com";
   return {
     source: new GitCheckout({ tokens, gitBaseUrl, workDir, maxBytes: env.MICROSHIP_SOURCE_MAX_MIB * 1024 * 1024, maxFiles: env.MICROSHIP_SOURCE_MAX_FILES }),
@@ -40,7 +43,7 @@ export function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporte
     registryCredentials: overrides.registryCredentials ?? parts.registryCredentials,
     reporter,
     store,
-    secrets: overrides.secrets ?? null,
+    secrets: overrides.secrets !== undefined ? overrides.secrets : secrets,
     links,
     metrics,
     log,

@@ -1,6 +1,7 @@
 import { planCommand } from "./commands/plan.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { imagesCommand } from "./commands/images.ts";
+import { secretsCommand } from "./commands/secrets.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -8,6 +9,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   plan: { run: planCommand, help: "plan <dir> [--json]   show what microship would build, without GitHub" },
   images: { run: imagesCommand, help: "images build-vm       build the microvm builder's VM image now (else the first build does)" },
+  secrets: { run: secretsCommand, help: "secrets set|list|delete <owner/repo> [NAME]   a repository's secrets (set reads the value from stdin)" },
   serve: { run: serveCommand, help: "serve                 run the GitHub App (same as npm start)" },
 };
 

@@ -33,6 +33,14 @@ export const envSchema = z.object({
    * dir. Set it to share links across replicas.
    */
   MICROSHIP_LOG_SECRET: z.string().min(16).optional(),
+  /**
+   * Key of microship's secret store (AES-256-GCM), base64 of 32 bytes. Unset: a random key made once
+   * in the data dir (secrets.key); replicas on DATABASE_URL must share one, or secrets stay off.
+   */
+  MICROSHIP_SECRETS_KEY: z
+    .string()
+    .refine((v) => isBase64Key(v), "expected the base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`")
+    .optional(),
   /** How long a log link works. */
   MICROSHIP_LOG_LINK_DAYS: positiveInt.max(3_650).default(30),
   /** A finished build's log is deleted this long after the build ended. */
@@ -94,6 +102,13 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Base64 (standard alphabet, padded) of exactly 32 bytes: 44 characters, checked without a regex. */
+function isBase64Key(v: string): boolean {
+  if (v.length !== 44 || !v.endsWith("=") || v.endsWith("==")) return false;
+  const decoded = Buffer.from(v, "base64");
+  return decoded.length === 32 && decoded.toString("base64") === v;
+}
 
 export class EnvError extends Error {
   readonly problems: string[];

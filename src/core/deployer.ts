@@ -129,6 +129,8 @@ export interface DeployReport {
   url: string | null;
   /** Why it failed, in the user's words; null on success. */
   error: string | null;
+  /** What the user should know either way (secrets named but not set), without any value. */
+  notes?: string[];
 }
 
 /** The image a deployment ran, as kept in its GitHub payload. */

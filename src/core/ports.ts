@@ -121,4 +121,6 @@ export interface GitHubUsers {
   repositories(token: string): Promise<VisibleRepo[]>;
   /** Write, maintain or admin, as the /rebuild command checks it (the installation asks GitHub). */
   canWrite(installationId: number, owner: string, repo: string, login: string): Promise<boolean>;
+  /** Admin of the repository (its secrets are theirs to change); absent: nobody is. */
+  isAdmin?(installationId: number, owner: string, repo: string, login: string): Promise<boolean>;
 }

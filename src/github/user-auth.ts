@@ -91,6 +91,14 @@ export class GitHubUserAuth implements GitHubUsers {
     return WRITE.has(String(data.role_name)) || WRITE.has(String(data.permission));
   }
 
+  async isAdmin(installationId: number, owner: string, repo: string, login: string): Promise<boolean> {
+    const client = await this.o.clientFor(installationId);
+    const { data } = (await client.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo, username: login })) as {
+      data: { permission?: string; role_name?: string };
+    };
+    return data.role_name === "admin" || data.permission === "admin";
+  }
+
   /** A client per call: the token is the user's, and nothing of it is kept. */
   private user(token: string) {
     return new MicroshipOctokit({ auth: { token }, baseUrl: this.o.apiBaseUrl, request: { timeout: TIMEOUT_MS } });

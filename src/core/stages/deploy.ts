@@ -42,14 +42,15 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
   const tell = (state: DeploymentState, url: string | null) =>
     github && deploymentId !== null ? github.status(build, key, deploymentId, state, { url, logUrl }).catch(reportError(ctx, undefined)) : undefined;
   let unlock: (() => Promise<void>) | null = null;
+  const notes: string[] = [];
   try {
     unlock = await deployLock(ctx, key);
     await tell("in_progress", null);
     log.system(`Deploying to ${key.target.environment} on ${deployer.describe()}.`);
-    const result = await deployer.deploy(await deployInput(ctx, key, image));
+    const result = await deployer.deploy(await deployInput(ctx, key, image, notes));
     log.system(`Deployed to ${key.target.environment}: ${result.url}`);
     await tell("success", result.url);
-    return { environment: key.target.environment, ok: true, url: result.url, error: null };
+    return { environment: key.target.environment, ok: true, url: result.url, error: null, ...(notes.length ? { notes } : {}) };
   } catch (err) {
     if (ctx.signal.aborted) {
       await tell("inactive", null);
@@ -60,7 +61,7 @@ async function deployWithReport(ctx: StageContext, deployer: Deployer, key: Depl
     if (!users) deps.log.error({ err, buildId: build.id }, "deploy failed on our side");
     log.system(`Deploy to ${key.target.environment} failed: ${message}`);
     await tell(users ? "failure" : "error", null);
-    return { environment: key.target.environment, ok: false, url: null, error: message };
+    return { environment: key.target.environment, ok: false, url: null, error: message, ...(notes.length ? { notes } : {}) };
   } finally {
     await unlock?.();
   }
@@ -74,12 +75,12 @@ function deployLock(ctx: StageContext, key: DeploymentKey): Promise<() => Promis
   return locks.acquire(deploymentLockName(key), ctx.signal, waiting);
 }
 
-async function deployInput(ctx: StageContext, key: DeploymentKey, image: { imageRef: string; digest: string }): Promise<DeployInput> {
+async function deployInput(ctx: StageContext, key: DeploymentKey, image: { imageRef: string; digest: string }, notes: string[]): Promise<DeployInput> {
   const deploy = deployConfigFor(ctx.build.request, ctx.config?.deploy);
   const port = deploy?.port ?? DEPLOY_DEFAULTS.port;
   return {
     ...key, ...image, installationId: ctx.build.request.installationId, sha: ctx.build.request.sha, ...lifetime(deploy, key.target), port, health: deploy?.health ?? DEPLOY_DEFAULTS.health,
-    env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target)), ...deployEnv(deploy, key.target, port) },
+    env: { ...(await secretEnv(ctx, deploy?.secrets ?? [], key.target, notes)), ...deployEnv(deploy, key.target, port) },
     signal: ctx.signal,
     log: (text) => ctx.log.system(text),
     ...releaseOf(ctx, deploy),
@@ -100,15 +101,15 @@ function lifetime(deploy: DeployConfig | undefined, target: DeployTarget): { exp
   return { expiresAt: new Date(Date.now() + days * 86_400_000), idleMinutes: deploy?.preview?.idle_minutes ?? DEPLOY_DEFAULTS.idleMinutes };
 }
 
-/** The named secrets' values; a fork's preview gets none, as a fork's build gets none. */
-async function secretEnv(ctx: StageContext, names: string[], target: DeployTarget): Promise<Record<string, string>> {
+/** The named secrets' values; a fork's preview gets none, as a fork's build gets none. Names not set are said, never values. */
+async function secretEnv(ctx: StageContext, names: string[], target: DeployTarget, notes: string[]): Promise<Record<string, string>> {
   const { request } = ctx.build;
-  if (names.length === 0 || !ctx.deps.secrets) return {};
+  if (names.length === 0) return {};
   if (target.kind === "preview" && request.pr?.fork) {
     ctx.log.system("This preview is from a fork: it gets no secrets.");
     return {};
   }
-  const all = await ctx.deps.secrets.secretsFor(request);
+  const all = ctx.deps.secrets ? await ctx.deps.secrets.secretsFor(request) : [];
   const wanted = new Set(names);
   const env: Record<string, string> = {};
   for (const s of all) {
@@ -118,8 +119,16 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
     registerSecret(s.value);
   }
   const missing = names.filter((n) => !(n in env));
-  if (missing.length > 0) ctx.log.system(`Secrets not set on this server: ${missing.join(", ")}.`);
+  if (missing.length > 0) {
+    notes.push(missingSecrets(`${request.owner}/${request.repo}`, missing));
+    ctx.log.system(notes[notes.length - 1]!);
+  }
   return env;
+}
+
+/** The line a user who names a secret nobody set reads, with how to set it. */
+export function missingSecrets(repo: string, missing: string[]): string {
+  return `Secrets not set for ${repo}: ${missing.join(", ")}. Set them with \`npm run secrets -- set ${repo} NAME\` (the value on stdin) on the microship server.`;
 }
 
 /** GitHub being unreachable must not stop a deploy: the check run still tells. */

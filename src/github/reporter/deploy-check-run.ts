@@ -14,7 +14,7 @@ export async function reportDeployCheck(
   const { owner, repo, sha } = run.build.request;
   const output = deploy.ok ? {
     title: `Deployed to ${deploy.environment}`.slice(0, 255),
-    summary: `✅ Deployed to **${deploy.environment}**: ${deploy.url ?? ""}\n\n[Full log](${detailsUrl})`,
+    summary: [`✅ Deployed to **${deploy.environment}**: ${deploy.url ?? ""}`, ...notesOf(deploy), `[Full log](${detailsUrl})`].join("\n\n"),
   } : {
     title: `Deploy to ${deploy.environment} failed`.slice(0, 255),
     summary: [
@@ -22,6 +22,7 @@ export async function reportDeployCheck(
       "",
       deploy.error ?? "No reason was given.",
       "",
+      ...notesOf(deploy).flatMap((n) => [n, ""]),
       "What served before keeps serving. Push a fix, or re-run the build to deploy again.",
       "",
       `[Full log](${detailsUrl})`,
@@ -34,4 +35,9 @@ export async function reportDeployCheck(
     return;
   }
   await gh.request("POST /repos/{owner}/{repo}/check-runs", { owner, repo, name, head_sha: sha, external_id: run.build.id, ...body });
+}
+
+/** The deploy's notes (bounded: each is ours, but names come from the repo's config). */
+function notesOf(deploy: DeployReport): string[] {
+  return (deploy.notes ?? []).slice(0, 5).map((n) => `⚠️ ${n.slice(0, 2000)}`);
 }

@@ -17,6 +17,8 @@ import { addLogEvents } from "./log-events.ts";
 import { CookieSealer, SESSION_COOKIE } from "./session.ts";
 import { addStaticFiles } from "./static-files.ts";
 import { renderPage } from "./views.ts";
+import type { SecretStore } from "../../core/secrets/secret-store.ts";
+import { addSecretsRoutes } from "./secrets-route.ts";
 
 export interface DashboardDeps {
   /** Null when the App's OAuth credentials are not configured: the dashboard is off. */
@@ -38,6 +40,8 @@ export interface DashboardDeps {
   /** The health page's builder line and disk use (of the data directory's caches and logs). */
   builder?: { name: string; describe(): string } | null;
   dataDir?: string | null;
+  /** The repositories' secrets, for their admins; without it the dashboard has no secrets pages. */
+  secrets?: SecretStore | null;
 }
 
 /**
@@ -61,6 +65,7 @@ export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   if (deploymentsDeps.rollbacks) addRedeployRoute(app, { ...deploymentsDeps, rollbacks: deploymentsDeps.rollbacks });
   addSleepRoutes(app, deploymentsDeps);
   addHealthRoute(app, { store: deps.store, access, builder: deps.builder ?? null, disk: deps.dataDir ? dataDiskUse(deps.dataDir) : null });
+  if (deps.secrets) addSecretsRoutes(app, { access, github: deps.github, secrets: deps.secrets, log: deps.log });
   addLogEvents(app, { store: deps.store, access, log: deps.log, maxStreams: deps.maxLogStreams ?? 32 });
   // GitHub refusing the user's token (revoked, or the app uninstalled) ends the session, not the page.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -80,4 +80,21 @@ CREATE TABLE scope_hosts (
 );
 `,
   },
+  {
+    // microship's own secret store (store/postgres/pg-secret-rows.ts): AES-256-GCM ciphertexts
+    // per repository (`owner/repo`, lower case), never a plaintext value.
+    version: 3,
+    sql: `
+CREATE TABLE repo_secrets (
+  repo TEXT NOT NULL,
+  name TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  iv BYTEA NOT NULL,
+  sealed BYTEA NOT NULL,
+  updated_at BIGINT NOT NULL,
+  updated_by TEXT NOT NULL,
+  PRIMARY KEY (repo, name)
+);
+`,
+  },
 ];
