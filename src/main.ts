@@ -82,7 +82,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   mkdirSync(workDir, { recursive: true });
   const probot = createAppProbot(env, log);
   const linkSecret = loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log);
-  const links = new HmacLinks(linkSecret, publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
+  let listening = env.PORT; // PORT=0: the links take the port the server got, once it listens.
+  const links = new HmacLinks(linkSecret, () => publicUrl(env, listening), env.MICROSHIP_LOG_LINK_DAYS);
 
   const storage = await openStorage(env, dataDir, log);
   const { store, queue } = storage;
@@ -109,7 +110,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
-  const port = portOf(server, env.PORT);
+  const port = (listening = portOf(server, env.PORT));
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind, role: env.MICROSHIP_ROLE }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
   const metricsServer = await listenForMetrics(env, metrics, log);
 
