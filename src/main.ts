@@ -34,6 +34,7 @@ import { dashboardUsers } from "./github/dashboard-users.ts";
 import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
 import type { RollbackService } from "./core/deploy/rollback-service.ts";
 import { exitIfRefused } from "./start-refusal.ts";
+import { stopOnSignals } from "./stop-on-signals.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -236,13 +237,7 @@ export async function main(): Promise<void> {
     return;
   }
   const running = await startMicroship(env).catch(exitIfRefused);
-  const shutdown = async (signal: string) => {
-    console.error(`${signal}: stopping microship`);
-    await running.stop();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+  stopOnSignals(() => running.stop());
 }
 
 if (import.meta.main) await main();
