@@ -40,10 +40,11 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "ms-npm-start-"));
   // The product has no setting for a prepared VM image: it builds one into <data>/builders/microvm/vm
   // (minutes). A symlink to the test cache's, shared with the other microvm tests, stands for
-  // "built once before"; per-build disks, app disks and deploy state stay in this data dir.
+  // "built once before" (were its recipe changed, the new image is built there, as by the other
+  // microvm tests); per-build disks, app disks and deploy state stay in this data dir.
   mkdirSync(join(dataDir, "builders", "microvm"), { recursive: true });
   symlinkSync(join(CACHE, "microvm", "vm"), join(dataDir, "builders", "microvm", "vm"));
-  // `npm start` itself (prestart checks the host's Debian packages, then `node src/main.ts`); npm
+  // `npm start` itself (prestart checks the host's Debian packages, then `exec node src/main.ts`); npm
   // puts node_modules/.bin first on PATH, so the pinned Node 24 runs it.
   child = spawn("npm", ["start"], {
     cwd: ROOT,
@@ -62,7 +63,7 @@ before(async () => {
       MICROSHIP_BASE_IMAGE_MIRROR: base.mirror,
     },
     stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, so a failed test can stop npm, sh and node together.
+    // Its own process group, so a failed test can stop npm and microship together.
     detached: true,
   });
   child.stdout!.on("data", (c) => (out += c));
