@@ -35,6 +35,7 @@ import { GitHubRollbackRequests } from "./github/rollback-requests.ts";
 import type { RollbackService } from "./core/deploy/rollback-service.ts";
 import { exitIfRefused } from "./start-refusal.ts";
 import { repoSecrets } from "./secrets-parts.ts";
+import { stopOnSignals } from "./stop-on-signals.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -83,7 +84,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   mkdirSync(workDir, { recursive: true });
   const probot = createAppProbot(env, log);
   const linkSecret = loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log);
-  const links = new HmacLinks(linkSecret, publicUrl(env), env.MICROSHIP_LOG_LINK_DAYS);
+  let listening = env.PORT; // PORT=0: the links take the port the server got, once it listens.
+  const links = new HmacLinks(linkSecret, () => publicUrl(env, listening), env.MICROSHIP_LOG_LINK_DAYS);
 
   const storage = await openStorage(env, dataDir, log);
   const { store, queue } = storage;
@@ -111,7 +113,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
-  const port = portOf(server, env.PORT);
+  const port = (listening = portOf(server, env.PORT));
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind, role: env.MICROSHIP_ROLE }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
   const metricsServer = await listenForMetrics(env, metrics, log);
 
@@ -238,13 +240,7 @@ export async function main(): Promise<void> {
     return;
   }
   const running = await startMicroship(env).catch(exitIfRefused);
-  const shutdown = async (signal: string) => {
-    console.error(`${signal}: stopping microship`);
-    await running.stop();
-    process.exit(0);
-  };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+  stopOnSignals(() => running.stop());
 }
 
 if (import.meta.main) await main();

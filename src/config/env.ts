@@ -164,6 +164,7 @@ export function hasAppCredentials(env: Env): boolean {
   return Boolean(env.APP_ID && (env.PRIVATE_KEY || env.PRIVATE_KEY_PATH));
 }
 
-export function publicUrl(env: Env): string {
-  return (env.MICROSHIP_PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, "");
+/** MICROSHIP_PUBLIC_URL, else http://localhost on the port listened on (PORT=0 takes a free one, known only once listening). */
+export function publicUrl(env: Env, listeningPort: number = env.PORT): string {
+  return (env.MICROSHIP_PUBLIC_URL ?? `http://localhost:${listeningPort}`).replace(/\/+$/, "");
 }

@@ -38,7 +38,12 @@ export class WorkerPool {
   private sweeping = false;
 
   constructor(options: WorkerPoolOptions) {
-    this.o = { leaseMs: 30_000, pollMs: 1_000, maxTries: 2, workerId: `worker-${randomUUID().slice(0, 8)}`, ...options };
+    // `??`, not a spread under defaults: main.ts passes `leaseMs: undefined` when nothing overrides it,
+    // which a spread would keep (a NaN lease and a heartbeat and sweep every millisecond).
+    this.o = {
+      ...options, leaseMs: options.leaseMs ?? 30_000, pollMs: options.pollMs ?? 1_000, maxTries: options.maxTries ?? 2,
+      workerId: options.workerId ?? `worker-${randomUUID().slice(0, 8)}`,
+    };
   }
 
   get active(): number {

@@ -13,13 +13,14 @@ export type LinkCheck = "valid" | "expired" | "invalid";
  */
 export class HmacLinks implements LinkSigner {
   private readonly secret: Buffer;
-  private readonly baseUrl: string;
+  private readonly baseUrl: () => string;
   private readonly lifetimeMs: number;
   private readonly now: () => number;
 
-  constructor(secret: string | Buffer, baseUrl: string, lifetimeDays = 30, now: () => number = Date.now) {
+  /** A function base is asked at each link: microship's own URL may depend on the port it got (PORT=0). */
+  constructor(secret: string | Buffer, baseUrl: string | (() => string), lifetimeDays = 30, now: () => number = Date.now) {
     this.secret = Buffer.from(secret);
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.baseUrl = typeof baseUrl === "string" ? () => baseUrl : baseUrl;
     this.lifetimeMs = lifetimeDays * DAY_MS;
     this.now = now;
   }
@@ -43,6 +44,6 @@ export class HmacLinks implements LinkSigner {
    */
   detailsUrl(buildId: string): string {
     const exp = Math.ceil((this.now() + this.lifetimeMs) / DAY_MS) * (DAY_MS / 1000);
-    return `${this.baseUrl}/builds/${encodeURIComponent(buildId)}?exp=${exp}&token=${this.token(buildId, exp)}`;
+    return `${this.baseUrl().replace(/\/+$/, "")}/builds/${encodeURIComponent(buildId)}?exp=${exp}&token=${this.token(buildId, exp)}`;
   }
 }
