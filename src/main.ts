@@ -163,7 +163,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
   return createHttpApp({
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
-    maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes) : null,
+    maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes, { log }) : null,
     dashboard: {
       github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hypemanBaseUrl } from "./hypeman-base-urls.ts";
+import { ingressCa } from "./ingress-ca.ts";
 
 /** The environment contract (the README's configuration table). A bad value stops the app with every problem named. */
 
@@ -75,11 +76,13 @@ export const envSchema = z.object({
     .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, "expected a DNS domain such as preview.example.com")
     .optional(),
   /**
-   * Hypeman's ingress (http://host:port), for microship as the wake layer in front of it: the
+   * Hypeman's ingress (http:// or https://host:port), for microship as the wake layer in front of it: the
    * deploy domain's wildcard DNS then points at microship, which forwards each running instance's
    * requests there (Host kept) and restores one in standby. Set, previews sleep after idle_minutes.
    */
-  MICROSHIP_HYPEMAN_INGRESS_URL: z.url({ protocol: /^http$/, error: "expected http://host:port of Hypeman's ingress (plain HTTP: TLS ends at microship or before it)" }).optional(),
+  MICROSHIP_HYPEMAN_INGRESS_URL: z.url({ protocol: /^https?$/, error: "expected http://host:port or https://host:port of Hypeman's ingress" }).optional(),
+  /** A PEM file with the private CA of an https ingress's certificate; unset: Node's CA store. Read once, at start. */
+  MICROSHIP_HYPEMAN_INGRESS_CA: ingressCa.optional(),
   /** Minutes between two passes of the preview reconciler (closed pull requests' and expired previews go). */
   MICROSHIP_RECONCILE_MINUTES: positiveInt.max(1_440).default(5),
   /** One Hypeman server, or several separated by commas that builds are spread over (hypeman-base-urls.ts). */
@@ -137,6 +140,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (deployerOf(env) === "hypeman" && !env.HYPEMAN_BASE_URL) problems.push("HYPEMAN_BASE_URL: required when MICROSHIP_DEPLOYER=hypeman");
   if (deployerOf(env) === "hypeman" && !env.MICROSHIP_DEPLOY_DOMAIN) problems.push("MICROSHIP_DEPLOY_DOMAIN: required when MICROSHIP_DEPLOYER=hypeman");
   if (env.MICROSHIP_HYPEMAN_INGRESS_URL && deployerOf(env) !== "hypeman") problems.push("MICROSHIP_HYPEMAN_INGRESS_URL: only with the hypeman deployer (MICROSHIP_DEPLOYER=hypeman)");
+  if (env.MICROSHIP_HYPEMAN_INGRESS_CA && !env.MICROSHIP_HYPEMAN_INGRESS_URL?.startsWith("https:")) problems.push("MICROSHIP_HYPEMAN_INGRESS_CA: only with an https:// MICROSHIP_HYPEMAN_INGRESS_URL");
   if (env.DATABASE_URL && !env.MICROSHIP_REGISTRY) {
     problems.push(
       "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",

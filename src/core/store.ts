@@ -94,8 +94,11 @@ export interface Store {
    * has is kept; an unknown build is left alone.
    */
   setCommitMessage(id: string, message: string): Promise<void>;
-  /** Stores the lines as the build's next chunk, numbered 0, 1, 2... per build; no lines, no chunk. */
-  appendLog(id: string, lines: LogLine[]): Promise<void>;
+  /**
+   * Stores the lines as the build's next chunk, numbered 0, 1, 2... per build; no lines, no chunk.
+   * `now` is when the log was written, what its retention counts from (to within a minute).
+   */
+  appendLog(id: string, lines: LogLine[], now?: number): Promise<void>;
   /** The whole log at once: only for small logs and tests; pages read it with readLogPage. */
   readLog(id: string): Promise<LogLine[]>;
   /**
@@ -109,8 +112,10 @@ export interface Store {
    */
   logTail(id: string, maxBytes: number): Promise<LogTail>;
   /**
-   * Deletes up to `limit` stored log chunks of builds that ended (completedAt) before `time`; returns how many
-   * it deleted, so a caller deletes in small steps until 0 and never holds the database long.
+   * Deletes up to `limit` stored log chunks of builds that ended (completedAt) before `time` and
+   * whose log was last written before it too (a later deploy of the build's image writes there);
+   * returns how many it deleted, so a caller deletes in small steps until 0 and never holds the
+   * database long. It finds them by the last write's index, never by reading every chunk.
    */
   deleteLogsBefore(time: number, limit: number): Promise<number>;
   countByState(): Promise<Record<string, number>>;

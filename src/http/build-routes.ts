@@ -41,8 +41,10 @@ async function openBuild(deps: BuildRouteDeps, req: Request, res: Response): Pro
   if (verdict === "expired") return refuse(res, 410, "This link has expired: log links last a limited time. A newer check run carries a fresh one.");
   const build = await deps.store.getBuild(id);
   if (!build) return refuse(res, 404, "not found");
-  if (build.completedAt !== null && build.completedAt < Date.now() - deps.logRetentionDays * DAY_MS) {
-    return refuse(res, 410, `This build's log was deleted: logs are kept for ${deps.logRetentionDays} days after a build ends.`);
+  // A log past its build's retention may have been written since (a later deploy of its image):
+  // it is gone only once the sweep has deleted it.
+  if (build.completedAt !== null && build.completedAt < Date.now() - deps.logRetentionDays * DAY_MS && (await deps.store.logTail(id, 0)).totalBytes === 0) {
+    return refuse(res, 410, `This build's log was deleted: logs are kept for ${deps.logRetentionDays} days after a build ends and after their last line.`);
   }
   return { build, query: `exp=${encodeURIComponent(String(exp))}&token=${encodeURIComponent(String(token))}` };
 }

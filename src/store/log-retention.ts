@@ -12,7 +12,10 @@ export interface LogRetention {
   stop(): Promise<void>;
 }
 
-/** Deletes finished builds' logs `days` after they ended: at start, then every `everyMs`. */
+/**
+ * Deletes finished builds' logs `days` after they ended and were last written (a later deploy of
+ * a build's image writes to its log): at start, then every `everyMs`.
+ */
 export function startLogRetention(o: { store: Store; days: number; log: OpLog; everyMs?: number }): LogRetention {
   let running: Promise<number> | null = null;
   let stopped = false;
@@ -27,7 +30,7 @@ export function startLogRetention(o: { store: Store; days: number; log: OpLog; e
           if (n < STEP || stopped) break;
           await yieldToLoop();
         }
-        if (total > 0) o.log.info({ chunks: total, days: o.days }, `deleted the logs of builds that ended over ${o.days} days ago`);
+        if (total > 0) o.log.info({ chunks: total, days: o.days }, `deleted the logs of builds that ended, and were last written, over ${o.days} days ago`);
       } catch (err) {
         o.log.error({ err }, "deleting old build logs failed; the next sweep tries again");
       }

@@ -100,15 +100,15 @@ test("a details link lasts MICROSHIP_LOG_LINK_DAYS (30 by default), and reading 
   for (const href of hrefs) assert.ok(href.includes(`exp=${url.searchParams.get("exp")}&`), `${href} keeps the request's expiry`);
 });
 
-test("logs are deleted MICROSHIP_LOG_RETENTION_DAYS after their build ended, in small steps, and the page then says so", async () => {
-  const old = await seedBuild(h.app.store, Array.from({ length: 2_000 }, (_, i) => line(`old ${i}`)), Date.now() - 31 * DAY);
+test("logs are deleted MICROSHIP_LOG_RETENTION_DAYS after their build ended and their last line, in small steps, and the page then says so", async () => {
+  const endedAt = Date.now() - 31 * DAY;
+  const old = await seedBuild(h.app.store, Array.from({ length: 2_000 }, (_, i) => line(`old ${i}`)), endedAt);
+  for (let i = 0; i < 450; i++) await h.app.store.appendLog(old, [line(`chunk ${i}`)], endedAt + i);
   const recent = await seedBuild(h.app.store, [line("recent")], Date.now() - 29 * DAY);
-  const url = pathOf(h.app.links.detailsUrl(old));
-  const res = await get(url);
-  assert.equal(res.status, 410);
-  assert.match(await res.text(), /log was deleted: logs are kept for 30 days/);
-
-  for (let i = 0; i < 450; i++) await h.app.store.appendLog(old, [line(`chunk ${i}`)]);
+  // An image deployed again today writes to its 31-day-old build's log: that log stays.
+  const redeployed = await seedBuild(h.app.store, [line("built")], endedAt);
+  await h.app.store.appendLog(redeployed, [line("--- Rolled back ---")]);
+  assert.equal((await get(pathOf(h.app.links.detailsUrl(old)))).status, 200, "not yet swept: still shown");
   const steps: number[] = [];
   const store = Object.assign(Object.create(h.app.store), {
     deleteLogsBefore: async (time: number, limit: number) => {
@@ -123,8 +123,15 @@ test("logs are deleted MICROSHIP_LOG_RETENTION_DAYS after their build ended, in 
   assert.equal(await retention.sweep(), 0, "nothing is left to delete");
   await retention.stop();
   assert.deepEqual(await h.app.store.readLog(old), []);
+  const res = await get(pathOf(h.app.links.detailsUrl(old)));
+  assert.equal(res.status, 410);
+  assert.match(await res.text(), /log was deleted: logs are kept for 30 days/);
   assert.deepEqual((await h.app.store.readLog(recent)).map((l) => l.text), ["recent"]);
   assert.equal((await get(pathOf(h.app.links.detailsUrl(recent)))).status, 200);
+  assert.deepEqual((await h.app.store.readLog(redeployed)).map((l) => l.text), ["built", "--- Rolled back ---"]);
+  const page = await get(pathOf(h.app.links.detailsUrl(redeployed)));
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Rolled back/);
 });
 
 test("the link key is made once: a restart on the same data dir reads it back; a symlink in its place is refused", async () => {

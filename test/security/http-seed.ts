@@ -9,14 +9,14 @@ import type { Store } from "../../src/core/store.ts";
 import { buildRequest } from "../helpers/build-requests.ts";
 
 /**
- * A finished build with `lines` as its log. Submitted and completed without yielding to timers,
+ * A finished build with `lines` as its log, written as it ended. Submitted and completed without yielding to timers,
  * so the app's workers never pick it up.
  */
 export async function seedBuild(store: Store, lines: LogLine[], completedAt = Date.now()): Promise<string> {
   const submitted = await store.submit(buildRequest({ sha: randomBytes(20).toString("hex") }));
   if (submitted.kind !== "created") throw new Error("expected a new build");
   await store.complete(submitted.build.id, "failure", emptyOutcome("failure", "Build failed"), completedAt);
-  for (let i = 0; i < lines.length; i += 500) await store.appendLog(submitted.build.id, lines.slice(i, i + 500));
+  for (let i = 0; i < lines.length; i += 500) await store.appendLog(submitted.build.id, lines.slice(i, i + 500), completedAt);
   return submitted.build.id;
 }
 

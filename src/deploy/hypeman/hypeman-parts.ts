@@ -9,6 +9,8 @@ export interface HypemanPartsOptions {
   domain: string;
   /** MICROSHIP_HYPEMAN_INGRESS_URL; unset: no wake layer, and previews never sleep by themselves. */
   ingressUrl?: string;
+  /** MICROSHIP_HYPEMAN_INGRESS_CA's PEM: the CA an https ingress's certificate is checked against. */
+  ingressCa?: string;
   /** MICROSHIP_PUBLIC_URL: its host stays microship's own even under the domain. */
   publicUrl?: string;
   log?: OpLog;
@@ -25,7 +27,7 @@ export function hypemanParts(o: HypemanPartsOptions): { deployer: HypemanDeploye
   if (!o.ingressUrl) return { deployer, wakeRoutes: null };
   const client = new Hypeman({ baseURL: o.baseURL, apiKey: o.apiKey ?? "", maxRetries: 0, timeout: 60_000, logLevel: "off" });
   const wakeRoutes = new HypemanWakeRoutes({
-    client, domain: o.domain, ingressUrl: new URL(o.ingressUrl).origin, log: o.log, ownHost: o.publicUrl ? new URL(o.publicUrl).hostname : null,
+    client, domain: o.domain, ingressUrl: new URL(o.ingressUrl).origin, ingressCa: o.ingressCa, log: o.log, ownHost: o.publicUrl ? new URL(o.publicUrl).hostname : null,
     list: (signal) => deployer.list(null, signal), ...o.tuning?.wake,
   });
   return { deployer, wakeRoutes };

@@ -13,6 +13,8 @@ export interface WakeRoutesOptions {
   domain: string;
   /** MICROSHIP_HYPEMAN_INGRESS_URL: where a running instance's requests go, Host kept. */
   ingressUrl: string;
+  /** MICROSHIP_HYPEMAN_INGRESS_CA's PEM, for an https ingress with a private CA. */
+  ingressCa?: string | null;
   /** microship's own host name (from its public URL): never a deployment, even under the domain. */
   ownHost?: string | null;
   log?: OpLog;
@@ -47,6 +49,7 @@ const NO_HOLD_RECHECK_MS = 30_000;
  */
 export class HypemanWakeRoutes implements RouteSource {
   readonly domain: string;
+  readonly upstreamCa: string | null;
   private readonly o: WakeRoutesOptions;
   private readonly hosts: InstanceHosts;
   private readonly states = new Map<string, InstanceState>();
@@ -55,6 +58,7 @@ export class HypemanWakeRoutes implements RouteSource {
   constructor(o: WakeRoutesOptions) {
     this.o = o;
     this.domain = o.domain;
+    this.upstreamCa = o.ingressCa ?? null;
     this.now = o.now ?? Date.now;
     this.hosts = new InstanceHosts({ list: o.list, ttlMs: o.listTtlMs ?? 5_000, now: this.now, max: 10_000, timeoutMs: 15_000, log: o.log });
     this.hosts.onListed = (listed) => {

@@ -1,9 +1,12 @@
-import { Agent, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import type { IncomingMessage, ServerResponse, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { RouteTable, type Route, type WakeStatus } from "./route-table.ts";
 import { tableSource, type Resolved, type RouteSource } from "./route-source.ts";
 import { unknownDeploymentPage, wakeFailedPage, wakingPage } from "./proxy-pages.ts";
+import { upstreamTlsWarner } from "./upstream-tls.ts";
+import { upstreamAgents } from "./upstream-agents.ts";
+import type { OpLog } from "../../core/ports.ts";
 
 export interface DeployProxy {
   /** Express-style: answers a deployment host's request, or passes any other to `next`. */
@@ -26,16 +29,11 @@ export interface DeployProxy {
  * Hypeman's ingress), with its Host kept and X-Forwarded-* added; it never reaches microship's own
  * routes. An unknown name gets a 404 page, a sleeping one the waking page, a dead one a 502.
  */
-export function createDeployProxy(routes: RouteTable | RouteSource, o: { proxyTimeoutMs?: number } = {}): DeployProxy {
+export function createDeployProxy(routes: RouteTable | RouteSource, o: { proxyTimeoutMs?: number; log?: OpLog } = {}): DeployProxy {
   const source = routes instanceof RouteTable ? tableSource(routes) : routes;
-  // Keep-alive to the VMs: a new connection per request through QEMU's user network costs most of the time.
-  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
-  const proxy = createProxyServer({ xfwd: true, ws: true, agent, proxyTimeout: o.proxyTimeoutMs ?? 120_000 });
-  proxy.on("error", (_err, _req, resOrSocket) => {
-    const res = resOrSocket as ServerResponse | Duplex | undefined;
-    if (res && "writeHead" in res) notAnswering(res);
-    else res?.destroy();
-  });
+  const agents = upstreamAgents(source.upstreamCa);
+  const proxy = createProxyServer({ xfwd: true, ws: true, proxyTimeout: o.proxyTimeoutMs ?? 120_000 });
+  proxy.on("error", onProxyError(upstreamTlsWarner(o.log)));
   const self: DeployProxy = {
     handle(req, res, next) {
       const found = source.resolve(req.headers.host);
@@ -60,7 +58,7 @@ export function createDeployProxy(routes: RouteTable | RouteSource, o: { proxyTi
       });
     },
     close() {
-      agent.destroy();
+      agents.destroy();
       proxy.close();
     },
   };
@@ -73,14 +71,14 @@ export function createDeployProxy(routes: RouteTable | RouteSource, o: { proxyTi
     }
     if (found.kind === "asleep") return answerSleeping(source.domain, found.name, found.wake, res);
     if (found.route) self.onRequest?.(found.route);
-    proxy.web(req, res, { target: found.target });
+    proxy.web(req, res, agents.via(found.target));
   }
   function upgradeTo(found: Exclude<Resolved, { kind: "other" }>, req: IncomingMessage, socket: Duplex, head: Buffer): true {
     if (found.kind === "unknown") socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     else if (found.kind === "asleep") refuseSleeping(found.wake, socket);
     else {
       if (found.route) self.onRequest?.(found.route);
-      proxy.ws(req, socket, head, { target: found.target });
+      proxy.ws(req, socket, head, agents.via(found.target));
     }
     return true;
   }
@@ -100,6 +98,16 @@ function answerSleeping(domain: string, name: string, w: WakeStatus, res: Server
 function refuseSleeping(w: WakeStatus, socket: Duplex): void {
   const retry = w.kind === "failed" ? w.retryInS : WAKE_REFRESH_S;
   socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${retry}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** A forward that failed: the 502 page, or the socket closed; a refused certificate is said in the log. */
+function onProxyError(warnTls: (err: unknown) => void) {
+  return (err: Error, _req: unknown, resOrSocket: unknown): void => {
+    warnTls(err);
+    const res = resOrSocket as ServerResponse | Duplex | undefined;
+    if (res && "writeHead" in res) notAnswering(res);
+    else res?.destroy();
+  };
 }
 
 /** A deployment that doesn't answer, or a source that could not say (the backend's list failed). */

@@ -22,6 +22,11 @@ export type Resolved =
 export interface RouteSource {
   readonly domain: string;
   resolve(host: string | undefined): Resolved | Promise<Exclude<Resolved, { kind: "other" }>>;
+  /**
+   * For `https:` targets: the PEM CA their certificates are checked against instead of Node's
+   * store. Either way the check (and SNI) is for the request's own Host, the deployment's name.
+   */
+  readonly upstreamCa?: string | null;
   /** The port microship's server listens on, for the URLs the source gives out. */
   listening?(port: number): void;
 }

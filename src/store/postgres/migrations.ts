@@ -97,4 +97,32 @@ CREATE TABLE repo_secrets (
 );
 `,
   },
+  {
+    // When each log was last written: retention counts from it, since a later deploy of a build's
+    // image writes to that build's log. The index on it finds the logs due without reading every
+    // chunk. The trigger gives every new log its row even when a replica still running the older
+    // code writes it (during a rolling upgrade); the code then moves it on with each write. The
+    // logs already stored count from when their build ended, as they did.
+    version: 4,
+    sql: `
+CREATE TABLE log_writes (
+  build_id TEXT PRIMARY KEY,
+  written_at BIGINT NOT NULL
+);
+CREATE INDEX log_writes_by_time ON log_writes (written_at);
+CREATE FUNCTION log_writes_first() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO log_writes (build_id, written_at)
+  VALUES (NEW.build_id, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (build_id) DO NOTHING;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER log_chunks_first_write AFTER INSERT ON log_chunks FOR EACH ROW EXECUTE FUNCTION log_writes_first();
+INSERT INTO log_writes (build_id, written_at)
+SELECT c.build_id, COALESCE(b.completed_at, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+FROM (SELECT DISTINCT build_id FROM log_chunks) c LEFT JOIN builds b ON b.id = c.build_id
+ON CONFLICT (build_id) DO NOTHING;
+`,
+  },
 ];

@@ -4,6 +4,22 @@ import type { PgDatabase, Row } from "./pg-database.ts";
 
 const UNIQUE_VIOLATION = "23505";
 
+/**
+ * The chunk and the log's last write in one statement. The write is moved on at most once a
+ * WRITE_STEP_MS: a build's live log is written every quarter second, and retention needs no finer
+ * time than that.
+ */
+const APPEND = `WITH chunk AS (
+  INSERT INTO log_chunks (build_id, seq, lines) VALUES ($1, (SELECT COALESCE(MAX(seq), -1) + 1 FROM log_chunks WHERE build_id = $1), $2) RETURNING build_id)
+INSERT INTO log_writes (build_id, written_at) SELECT build_id, $3::bigint FROM chunk
+ON CONFLICT (build_id) DO UPDATE SET written_at = EXCLUDED.written_at WHERE EXCLUDED.written_at >= log_writes.written_at + $4::bigint`;
+const WRITE_STEP_MS = 60_000;
+
+/** Due logs are found through log_writes' index on the last write, never by reading every chunk. */
+const DELETE_DUE_CHUNKS = `DELETE FROM log_chunks WHERE (build_id, seq) IN (
+  SELECT c.build_id, c.seq FROM log_writes w JOIN builds b ON b.id = w.build_id JOIN log_chunks c ON c.build_id = w.build_id
+  WHERE w.written_at < $1 AND b.state = 'completed' AND b.completed_at < $1 LIMIT $2)`;
+
 /** The log half of the Store: chunks of lines, one per appendLog call, numbered from 0 per build. */
 export class PgLogStore implements Pick<Store, "appendLog" | "readLog" | "readLogPage" | "logTail" | "deleteLogsBefore"> {
   private readonly db: PgDatabase;
@@ -12,14 +28,14 @@ export class PgLogStore implements Pick<Store, "appendLog" | "readLog" | "readLo
     this.db = db;
   }
 
-  async appendLog(id: string, lines: LogLine[]): Promise<void> {
+  async appendLog(id: string, lines: LogLine[], now: number = Date.now()): Promise<void> {
     if (lines.length === 0) return;
     const text = JSON.stringify(lines);
     // Two writers of one build (a lapsed lease's old worker and its new one) may pick the same
     // seq at once: the loser takes the next one.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.db.query("INSERT INTO log_chunks (build_id, seq, lines) VALUES ($1, (SELECT COALESCE(MAX(seq), -1) + 1 FROM log_chunks WHERE build_id = $1), $2)", [id, text]);
+        await this.db.query(APPEND, [id, text, now, WRITE_STEP_MS]);
         return;
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 4) throw err;
@@ -68,12 +84,10 @@ export class PgLogStore implements Pick<Store, "appendLog" | "readLog" | "readLo
   }
 
   async deleteLogsBefore(time: number, limit: number): Promise<number> {
-    const r = await this.db.query(
-      `DELETE FROM log_chunks WHERE (build_id, seq) IN (
-         SELECT c.build_id, c.seq FROM builds b JOIN log_chunks c ON c.build_id = b.id
-         WHERE b.state = 'completed' AND b.completed_at < $1 LIMIT $2)`,
-      [time, limit],
-    );
+    const r = await this.db.query(DELETE_DUE_CHUNKS, [time, limit]);
+    // A log whose chunks have all gone leaves the index. One written again meanwhile stays: its
+    // write holds the row, and the delete then finds it no longer due.
+    await this.db.query("DELETE FROM log_writes w WHERE w.written_at < $1 AND NOT EXISTS (SELECT 1 FROM log_chunks c WHERE c.build_id = w.build_id)", [time]);
     return r.rowCount ?? 0;
   }
 }

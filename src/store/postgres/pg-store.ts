@@ -114,8 +114,8 @@ export class PgStore implements Store {
     });
   }
 
-  appendLog(id: string, lines: LogLine[]): Promise<void> {
-    return this.logs.appendLog(id, lines);
+  appendLog(id: string, lines: LogLine[], now?: number): Promise<void> {
+    return this.logs.appendLog(id, lines, now);
   }
 
   readLog(id: string): Promise<LogLine[]> {

@@ -54,4 +54,9 @@ CREATE TABLE IF NOT EXISTS log_chunks (
   lines TEXT NOT NULL,
   PRIMARY KEY (build_id, seq)
 );
+CREATE TABLE IF NOT EXISTS log_writes (
+  build_id TEXT PRIMARY KEY,
+  written_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_writes_by_time ON log_writes (written_at);
 `;

@@ -2,6 +2,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { SCHEMA } from "./schema.ts";
+import { upgradeSqlite } from "./sqlite-upgrades.ts";
 
 /** One SQLite file under the data dir, in WAL mode so readers never block the webhook path. */
 export class SqliteDatabase {
@@ -17,6 +18,7 @@ export class SqliteDatabase {
     this.db.exec("PRAGMA busy_timeout = 5000");
     this.db.exec("PRAGMA foreign_keys = ON");
     this.db.exec(SCHEMA);
+    upgradeSqlite(this.db);
   }
 
   /**

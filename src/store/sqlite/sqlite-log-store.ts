@@ -3,6 +3,23 @@ import type { LogPage, LogTail, Store } from "../../core/store.ts";
 import type { SqliteDatabase } from "./sqlite-database.ts";
 import type { Row } from "./rows.ts";
 
+/**
+ * A log's last write, moved on at most once a WRITE_STEP_MS: a build's live log is written every
+ * quarter second, and retention needs no finer time than that.
+ */
+const NOTE_WRITE = `INSERT INTO log_writes (build_id, written_at) VALUES (?, ?)
+  ON CONFLICT (build_id) DO UPDATE SET written_at = excluded.written_at WHERE excluded.written_at >= log_writes.written_at + ?`;
+const WRITE_STEP_MS = 60_000;
+
+/**
+ * Due logs are found through log_writes' index on the last write, never by reading every chunk
+ * or every finished build. CROSS JOIN holds SQLite to that order: without statistics it would
+ * start from builds_by_state, every completed build there ever was.
+ */
+const DELETE_DUE_CHUNKS = `DELETE FROM log_chunks WHERE rowid IN (
+  SELECT c.rowid FROM log_writes w CROSS JOIN builds b ON b.id = w.build_id CROSS JOIN log_chunks c ON c.build_id = w.build_id
+  WHERE w.written_at < ? AND b.state = 'completed' AND b.completed_at < ? LIMIT ?)`;
+
 /** The log half of the Store: chunks of lines, one per appendLog call, numbered from 0 per build. */
 export class SqliteLogStore implements Pick<Store, "appendLog" | "readLog" | "readLogPage" | "logTail" | "deleteLogsBefore"> {
   private readonly sql: SqliteDatabase;
@@ -11,11 +28,15 @@ export class SqliteLogStore implements Pick<Store, "appendLog" | "readLog" | "re
     this.sql = sql;
   }
 
-  async appendLog(id: string, lines: LogLine[]): Promise<void> {
+  async appendLog(id: string, lines: LogLine[], now: number = Date.now()): Promise<void> {
     if (lines.length === 0) return;
-    this.sql
-      .prepare("INSERT INTO log_chunks (build_id, seq, lines) VALUES (?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM log_chunks WHERE build_id = ?), ?)")
-      .run(id, id, JSON.stringify(lines));
+    const text = JSON.stringify(lines);
+    this.sql.transaction(() => {
+      this.sql
+        .prepare("INSERT INTO log_chunks (build_id, seq, lines) VALUES (?, (SELECT COALESCE(MAX(seq), -1) + 1 FROM log_chunks WHERE build_id = ?), ?)")
+        .run(id, id, text);
+      this.sql.prepare(NOTE_WRITE).run(id, now, WRITE_STEP_MS);
+    });
   }
 
   async readLog(id: string): Promise<LogLine[]> {
@@ -64,13 +85,11 @@ export class SqliteLogStore implements Pick<Store, "appendLog" | "readLog" | "re
   }
 
   async deleteLogsBefore(time: number, limit: number): Promise<number> {
-    const result = this.sql
-      .prepare(
-        `DELETE FROM log_chunks WHERE rowid IN (
-           SELECT c.rowid FROM builds b JOIN log_chunks c ON c.build_id = b.id
-           WHERE b.state = 'completed' AND b.completed_at < ? LIMIT ?)`,
-      )
-      .run(time, limit);
-    return Number(result.changes);
+    return this.sql.transaction(() => {
+      const deleted = this.sql.prepare(DELETE_DUE_CHUNKS).run(time, time, limit);
+      // A log whose chunks have all gone leaves the index; one written again meanwhile stays.
+      this.sql.prepare("DELETE FROM log_writes WHERE written_at < ? AND NOT EXISTS (SELECT 1 FROM log_chunks c WHERE c.build_id = log_writes.build_id)").run(time);
+      return Number(deleted.changes);
+    });
   }
 }

@@ -105,8 +105,8 @@ export class SqliteStore implements Store {
       .run(message, id);
   }
 
-  appendLog(id: string, lines: LogLine[]): Promise<void> {
-    return this.logs.appendLog(id, lines);
+  appendLog(id: string, lines: LogLine[], now?: number): Promise<void> {
+    return this.logs.appendLog(id, lines, now);
   }
 
   readLog(id: string): Promise<LogLine[]> {

@@ -88,7 +88,7 @@ export const logCases: ContractCase[] = [
     },
   },
   {
-    name: "deleteLogsBefore deletes only finished builds' logs older than the time, at most `limit` chunks a call",
+    name: "deleteLogsBefore deletes only finished builds' logs ended and written before the time, at most `limit` chunks a call",
     async run({ store }) {
       const old = await submitNew(store, { sha: sha("1"), branch: "a" }, 500);
       const recent = await submitNew(store, { sha: sha("2"), branch: "b" }, 500);
@@ -98,7 +98,7 @@ export const logCases: ContractCase[] = [
       await store.complete(recent.id, "success", emptyOutcome("success", "ok"), 5_000);
       await store.complete(edge.id, "success", emptyOutcome("success", "ok"), 2_000);
       for (const id of [old.id, recent.id, running.id, edge.id]) {
-        for (let i = 0; i < 3; i++) await store.appendLog(id, [{ ts: i, stream: "stdout", text: "line" }]);
+        for (let i = 0; i < 3; i++) await store.appendLog(id, [{ ts: i, stream: "stdout", text: "line" }], 600 + i);
       }
       assert.equal(await store.deleteLogsBefore(2_000, 2), 2);
       assert.equal(await store.deleteLogsBefore(2_000, 2), 1);
@@ -113,10 +113,47 @@ export const logCases: ContractCase[] = [
     name: "a build cancelled while queued has ended, for log retention",
     async run({ store }) {
       const old = await submitNew(store, { sha: sha("1") }, 1_000);
-      await store.appendLog(old.id, [{ ts: 0, stream: "system", text: "queued" }]);
+      await store.appendLog(old.id, [{ ts: 0, stream: "system", text: "queued" }], 1_000);
       await submitNew(store, { sha: sha("2") }, 1_500);
       assert.equal(await store.deleteLogsBefore(2_000, 10), 1);
       assert.deepEqual(await store.readLog(old.id), []);
+    },
+  },
+  {
+    name: "a log written after its build ended (a later deploy of its image) is kept from that write on; one untouched since before the time goes",
+    async run({ store }) {
+      const DAY = 86_400_000;
+      const redeployed = await submitNew(store, { sha: sha("1"), branch: "a" }, DAY);
+      const untouched = await submitNew(store, { sha: sha("2"), branch: "b" }, DAY);
+      for (const b of [redeployed, untouched]) {
+        await store.appendLog(b.id, [{ ts: 1, stream: "stdout", text: "built" }], DAY + 1);
+        await store.complete(b.id, "success", emptyOutcome("success", "ok"), 2 * DAY);
+        await store.appendLog(b.id, [{ ts: 2, stream: "system", text: "pushed" }], 2 * DAY + 1);
+      }
+      // A rollback to the image 29 days after its build, writing to that build's log.
+      await store.appendLog(redeployed.id, [{ ts: 3, stream: "system", text: "--- Rolled back ---" }], 31 * DAY);
+      assert.equal(await store.deleteLogsBefore(3 * DAY, 10), 2, "the cutoff is after both builds ended");
+      assert.deepEqual((await store.readLog(redeployed.id)).map((l) => l.text), ["built", "pushed", "--- Rolled back ---"]);
+      assert.deepEqual(await store.readLog(untouched.id), []);
+      assert.equal(await store.deleteLogsBefore(31 * DAY, 10), 0, "written at the cutoff itself: not before it");
+      await store.appendLog(untouched.id, [{ ts: 4, stream: "system", text: "deployed again" }], 40 * DAY);
+      assert.equal(await store.deleteLogsBefore(40 * DAY + 1, 10), 4, "each goes once its last write is before the cutoff, whole");
+      assert.deepEqual(await store.readLog(redeployed.id), []);
+      assert.deepEqual(await store.readLog(untouched.id), []);
+      assert.equal(await store.deleteLogsBefore(50 * DAY, 10), 0);
+    },
+  },
+  {
+    name: "a log's last write moves on with each write a minute or more after the one noted, never back",
+    async run({ store }) {
+      const DAY = 86_400_000;
+      const b = await submitNew(store, { sha: sha("1") }, DAY);
+      await store.complete(b.id, "success", emptyOutcome("success", "ok"), DAY);
+      await store.appendLog(b.id, [{ ts: 1, stream: "system", text: "one" }], 10 * DAY);
+      await store.appendLog(b.id, [{ ts: 2, stream: "system", text: "late writer" }], 5 * DAY);
+      await store.appendLog(b.id, [{ ts: 3, stream: "system", text: "same minute" }], 10 * DAY + 30_000);
+      assert.equal(await store.deleteLogsBefore(10 * DAY, 10), 0, "an older time never moves it back");
+      assert.equal(await store.deleteLogsBefore(10 * DAY + 1, 10), 3, "within the minute it stays where it was");
     },
   },
 ];

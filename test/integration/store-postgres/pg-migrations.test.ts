@@ -67,3 +67,37 @@ test("a database migrated by a newer microship is refused, not written", async (
     await db.close();
   }
 });
+
+test("version 4 notes when each stored log was last written: old logs from their build's end, and a log an older replica starts gets its row too", async () => {
+  const url = await cluster.database();
+  const db = new PgDatabase(url);
+  try {
+    await migrate(db, MIGRATIONS.filter((m) => m.version < 4));
+    const build = (id: string, state: string, completedAt: number | null) =>
+      db.query(
+        `INSERT INTO builds (id, installation_id, owner, repo, sha, attempt, is_default_branch, untrusted, request, state, created_at, completed_at)
+         VALUES ($1, 1, 'o', 'r', $1, 1, true, false, '{}', $2, 1, $3)`,
+        [id, state, completedAt],
+      );
+    await build("ended", "completed", 5_000);
+    await build("running", "running", null);
+    await build("unlogged", "completed", 5_000);
+    for (const id of ["ended", "ended", "running"]) {
+      await db.query("INSERT INTO log_chunks (build_id, seq, lines) VALUES ($1, (SELECT COALESCE(MAX(seq), -1) + 1 FROM log_chunks WHERE build_id = $1), '[]')", [id]);
+    }
+    const before = Date.now();
+    assert.deepEqual(await migrate(db), [4]);
+    const noted = async () => new Map((await db.query("SELECT build_id, written_at FROM log_writes")).rows.map((r) => [String(r.build_id), Number(r.written_at)]));
+    let rows = await noted();
+    assert.equal(rows.get("ended"), 5_000, "a finished build's log counts from its end, as before");
+    assert.ok(rows.get("running")! >= before - 1_000, "a running build's counts from the upgrade");
+    assert.equal(rows.has("unlogged"), false);
+    // The older code's plain insert (a replica not yet upgraded) still leaves a row to sweep by.
+    await db.query("INSERT INTO log_chunks (build_id, seq, lines) VALUES ('unlogged', 0, '[]')");
+    rows = await noted();
+    assert.ok(rows.get("unlogged")! >= before - 1_000);
+    assert.equal(rows.get("ended"), 5_000, "the trigger never moves an existing row");
+  } finally {
+    await db.close();
+  }
+});

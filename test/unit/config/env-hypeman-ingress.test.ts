@@ -9,9 +9,10 @@ import { ScriptedBuilder } from "../../helpers/pipeline-doubles.ts";
 
 const hypeman = { MICROSHIP_DEPLOYER: "hypeman", HYPEMAN_BASE_URL: "http://hypeman.test", MICROSHIP_DEPLOY_DOMAIN: "preview.example.com", MICROSHIP_REGISTRY: "registry.test" };
 
-test("MICROSHIP_HYPEMAN_INGRESS_URL: a plain http URL, only with the hypeman deployer; it puts the wake layer in front", async () => {
+test("MICROSHIP_HYPEMAN_INGRESS_URL: an http or https URL, only with the hypeman deployer; it puts the wake layer in front", async () => {
   assert.equal(loadEnv({ ...hypeman, MICROSHIP_HYPEMAN_INGRESS_URL: "http://10.0.0.5:8080" }).MICROSHIP_HYPEMAN_INGRESS_URL, "http://10.0.0.5:8080");
-  for (const bad of ["https://ingress.test", "ftp://ingress.test", "ingress.test:80", "javascript:alert(1)"]) {
+  assert.equal(loadEnv({ ...hypeman, MICROSHIP_HYPEMAN_INGRESS_URL: "https://10.0.0.5:8443" }).MICROSHIP_HYPEMAN_INGRESS_URL, "https://10.0.0.5:8443");
+  for (const bad of ["wss://ingress.test", "ftp://ingress.test", "ingress.test:80", "javascript:alert(1)"]) {
     assert.throws(() => loadEnv({ ...hypeman, MICROSHIP_HYPEMAN_INGRESS_URL: bad }), /MICROSHIP_HYPEMAN_INGRESS_URL/, bad);
   }
   assert.throws(() => loadEnv({ MICROSHIP_BUILDER: "host", MICROSHIP_HYPEMAN_INGRESS_URL: "http://10.0.0.5" }), /MICROSHIP_HYPEMAN_INGRESS_URL: only with the hypeman deployer/);
