@@ -85,7 +85,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const probot = createAppProbot(env, log);
   const linkSecret = loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log);
   let listening = env.PORT; // PORT=0: the links take the port the server got, once it listens.
-  const links = new HmacLinks(linkSecret, () => publicUrl(env, listening), env.MICROSHIP_LOG_LINK_DAYS);
+  const ownUrl = () => publicUrl(env, listening);
+  const links = new HmacLinks(linkSecret, ownUrl, env.MICROSHIP_LOG_LINK_DAYS);
 
   const storage = await openStorage(env, dataDir, log);
   const { store, queue } = storage;
@@ -108,7 +109,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   storage.onCancel((id) => pool.cancel(id));
   const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks, appId: env.APP_ID ? Number(env.APP_ID) : null }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets, ownUrl });
 
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
@@ -154,10 +155,12 @@ interface HttpParts {
   deployRoutes: Parts["deployRoutes"];
   rollbacks: RollbackService | null;
   secrets: ReturnType<typeof repoSecrets>;
+  /** microship's own URL, asked at each use (PORT=0: the port is known once listening). */
+  ownUrl: () => string;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages, deployments' hosts and the dashboard; a worker's: health and metrics. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks, secrets }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks, secrets, ownUrl }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
@@ -165,7 +168,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes, { log }) : null,
     dashboard: {
-      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
+      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: ownUrl, log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
       rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null, secrets,
     },
