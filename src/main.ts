@@ -36,6 +36,7 @@ import type { RollbackService } from "./core/deploy/rollback-service.ts";
 import { exitIfRefused } from "./start-refusal.ts";
 import { repoSecrets } from "./secrets-parts.ts";
 import { stopOnSignals } from "./stop-on-signals.ts";
+import { startWebhookProxy } from "./http/webhook-proxy.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -116,7 +117,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const server = await listen(app, env.PORT, env.HOST);
   const port = (listening = portOf(server, env.PORT));
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind, role: env.MICROSHIP_ROLE }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
-  const metricsServer = await listenForMetrics(env, metrics, log);
+  const metricsServer = await listenForMetrics(env, metrics, log), webhookProxy = startWebhookProxy({ url: env.MICROSHIP_ROLE === "worker" ? undefined : env.WEBHOOK_PROXY_URL, host: env.HOST, port, path: "/api/github/webhooks", log });
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -128,7 +129,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     store,
     links, reconciler,
     async stop() {
-      await Promise.all([retention.stop(), reconciler?.stop()]);
+      await Promise.all([retention.stop(), reconciler?.stop(), webhookProxy?.stop()]);
       await closeServers([server, metricsServer]);
       await pool.stop();
       await previews?.idle();
