@@ -146,6 +146,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",
     );
   }
+  // Probot would check signatures against its public default ("development"): anyone could send webhooks.
+  if (hasAppCredentials(env) && !env.WEBHOOK_SECRET) problems.push("WEBHOOK_SECRET: required with APP_ID and a private key (the app's webhook secret, as set on GitHub)");
   if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
     problems.push("GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: set both (the dashboard's sign-in) or neither");
   }
