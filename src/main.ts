@@ -37,6 +37,7 @@ import { exitIfRefused } from "./start-refusal.ts";
 import { repoSecrets } from "./secrets-parts.ts";
 import { stopOnSignals } from "./stop-on-signals.ts";
 import { startWebhookProxy } from "./http/webhook-proxy.ts";
+import { applyDotEnv } from "./config/dot-env.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -226,21 +227,17 @@ function portOf(server: Server, fallback: number): number {
   return typeof address === "object" && address ? address.port : fallback;
 }
 
-/** Without credentials, Probot's own setup flow registers the app from app.yml and writes .env. */
-async function runSetup(): Promise<void> {
-  await run(() => {});
-}
-
 export async function main(): Promise<void> {
   let env: Env;
   try {
+    applyDotEnv();
     env = loadEnv();
   } catch (err) {
     exitIfRefused(err);
   }
   if (!hasAppCredentials(env)) {
     console.error("No GitHub App credentials (APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH): starting the setup flow.");
-    await runSetup();
+    await run(() => {}); // Probot's own setup flow: registers the app from app.yml and writes .env.
     return;
   }
   const running = await startMicroship(env).catch(exitIfRefused);
