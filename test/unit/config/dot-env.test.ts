@@ -14,10 +14,10 @@ function dotEnv(text: string) {
   return { path, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test(".env as Probot's setup flow writes it (the key's newlines escaped) gives the credentials loadEnv needs", () => {
+test(".env as Probot's setup flow writes it (the key quoted, its newlines escaped) gives the credentials loadEnv needs", () => {
   const pem = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
-  // updateEnv's format: KEY=value, newlines written as \n, nothing quoted.
-  const f = dotEnv([`WEBHOOK_PROXY_URL=https://smee.io/abcdef`, `APP_ID=4242`, `PRIVATE_KEY=${pem.replace(/\n/g, "\\n")}`, `WEBHOOK_SECRET=from-the-setup`, `GITHUB_CLIENT_ID=Iv1.abc`, `GITHUB_CLIENT_SECRET=shh`].join("\n"));
+  // updateEnv's format: KEY=value with newlines written as \n; the key itself double-quoted.
+  const f = dotEnv([`WEBHOOK_PROXY_URL=https://smee.io/abcdef`, `APP_ID=4242`, `PRIVATE_KEY="${pem.replace(/\n/g, "\\n")}"`, `WEBHOOK_SECRET=from-the-setup`, `GITHUB_CLIENT_ID=Iv1.abc`, `GITHUB_CLIENT_SECRET=shh`].join("\n"));
   try {
     const env: Record<string, string | undefined> = {};
     applyDotEnv(env, f.path);
@@ -26,7 +26,7 @@ test(".env as Probot's setup flow writes it (the key's newlines escaped) gives t
     assert.equal(loaded.APP_ID, "4242");
     assert.equal(loaded.WEBHOOK_SECRET, "from-the-setup");
     assert.equal(loaded.GITHUB_CLIENT_ID, "Iv1.abc");
-    assert.ok(loaded.PRIVATE_KEY?.startsWith("-----BEGIN RSA PRIVATE KEY-----"));
+    assert.equal(loaded.PRIVATE_KEY, pem);
   } finally {
     f.done();
   }
