@@ -109,7 +109,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const claims = env.MICROSHIP_ROLE !== "web", wake = () => void (claims && pool.wake());
   storage.onWake(wake);
   storage.onCancel((id) => pool.cancel(id));
-  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
+  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id, why) => pool.cancel(id, why) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks, appId: env.APP_ID ? Number(env.APP_ID) : null }), { probot });
   const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets, ownUrl });
 
