@@ -18,7 +18,8 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: z.string().min(1).optional(),
   GHE_HOST: z.string().min(1).optional(),
   GHE_PROTOCOL: z.enum(["http", "https"]).optional(),
-  WEBHOOK_PROXY_URL: z.url().optional(),
+  /** A smee.io channel whose deliveries are forwarded to the webhook route (src/http/webhook-proxy.ts). */
+  WEBHOOK_PROXY_URL: z.url({ protocol: /^https?$/, error: "expected the https:// URL of a smee.io channel" }).optional(),
   PORT: port.default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
