@@ -36,6 +36,8 @@ import type { RollbackService } from "./core/deploy/rollback-service.ts";
 import { exitIfRefused } from "./start-refusal.ts";
 import { repoSecrets } from "./secrets-parts.ts";
 import { stopOnSignals } from "./stop-on-signals.ts";
+import { startWebhookProxy } from "./http/webhook-proxy.ts";
+import { applyDotEnv } from "./config/dot-env.ts";
 
 /** Seams a test (or an embedding) may replace; everything else is built here and only here. */
 export interface Overrides {
@@ -85,7 +87,8 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const probot = createAppProbot(env, log);
   const linkSecret = loadLinkSecret(dataDir, env.MICROSHIP_LOG_SECRET, log);
   let listening = env.PORT; // PORT=0: the links take the port the server got, once it listens.
-  const links = new HmacLinks(linkSecret, () => publicUrl(env, listening), env.MICROSHIP_LOG_LINK_DAYS);
+  const ownUrl = () => publicUrl(env, listening);
+  const links = new HmacLinks(linkSecret, ownUrl, env.MICROSHIP_LOG_LINK_DAYS);
 
   const storage = await openStorage(env, dataDir, log);
   const { store, queue } = storage;
@@ -106,16 +109,16 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
   const claims = env.MICROSHIP_ROLE !== "web", wake = () => void (claims && pool.wake());
   storage.onWake(wake);
   storage.onCancel((id) => pool.cancel(id));
-  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id) => pool.cancel(id) });
+  const service = new BuildService({ store, reporter, opener, links, metrics, log, wake, cancelRunning: (id, why) => pool.cancel(id, why) });
   const webhooks = await createNodeMiddleware(microshipApp({ service, store, reporter, log, previews, rollbacks, appId: env.APP_ID ? Number(env.APP_ID) : null }), { probot });
-  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets });
+  const app = httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder: parts.builder, deployRoutes: parts.deployRoutes, rollbacks, secrets, ownUrl });
 
   if (claims) await pool.start();
   const retention = startLogRetention({ store, days: env.MICROSHIP_LOG_RETENTION_DAYS, log });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (listening = portOf(server, env.PORT));
   log.info({ port, builder: parts.builder.describe(), dataDir, storage: storage.kind, role: env.MICROSHIP_ROLE }, `microship listening on port ${port}; builds run on: ${parts.builder.describe()}`);
-  const metricsServer = await listenForMetrics(env, metrics, log);
+  const metricsServer = await listenForMetrics(env, metrics, log), webhookProxy = startWebhookProxy({ url: env.MICROSHIP_ROLE === "worker" ? undefined : env.WEBHOOK_PROXY_URL, host: env.HOST, port, path: "/api/github/webhooks", log });
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -127,7 +130,7 @@ export async function startMicroship(env: Env, overrides: Overrides = {}): Promi
     store,
     links, reconciler,
     async stop() {
-      await Promise.all([retention.stop(), reconciler?.stop()]);
+      await Promise.all([retention.stop(), reconciler?.stop(), webhookProxy?.stop()]);
       await closeServers([server, metricsServer]);
       await pool.stop();
       await previews?.idle();
@@ -154,10 +157,12 @@ interface HttpParts {
   deployRoutes: Parts["deployRoutes"];
   rollbacks: RollbackService | null;
   secrets: ReturnType<typeof repoSecrets>;
+  /** microship's own URL, asked at each use (PORT=0: the port is known once listening). */
+  ownUrl: () => string;
 }
 
 /** The main port's app: webhooks, health, metrics (unless apart), log pages, deployments' hosts and the dashboard; a worker's: health and metrics. */
-function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks, secrets }: HttpParts) {
+function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSecret, service, clientFor, deploying, builder, deployRoutes, rollbacks, secrets, ownUrl }: HttpParts) {
   const metricsApart = env.MICROSHIP_METRICS_PORT !== undefined;
   const metricsToken = env.MICROSHIP_METRICS_TOKEN;
   if (env.MICROSHIP_ROLE === "worker") return createWorkerApp({ store, metrics, log, serveMetrics: !metricsApart, metricsToken });
@@ -165,7 +170,7 @@ function httpApp({ env, overrides, webhooks, store, links, metrics, log, linkSec
     webhooks, store, links, metrics, log, logRetentionDays: env.MICROSHIP_LOG_RETENTION_DAYS, serveMetrics: !metricsApart, metricsToken,
     maxLogStreams: overrides.maxLogStreams, deployProxy: deployRoutes ? createDeployProxy(deployRoutes, { log }) : null,
     dashboard: {
-      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: publicUrl(env), log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
+      github: dashboardUsers(env, clientFor), service, store, linkSecret, publicUrl: ownUrl, log, maxLogStreams: overrides.maxLogStreams, listRefreshMs: overrides.listRefreshMs,
       deployer: deploying.deployer, deployments: deploying.deployments, builder, dataDir: resolve(env.MICROSHIP_DATA_DIR),
       rollbacks: rollbacks ? { service: rollbacks, requests: new GitHubRollbackRequests(clientFor) } : null, secrets,
     },
@@ -222,21 +227,17 @@ function portOf(server: Server, fallback: number): number {
   return typeof address === "object" && address ? address.port : fallback;
 }
 
-/** Without credentials, Probot's own setup flow registers the app from app.yml and writes .env. */
-async function runSetup(): Promise<void> {
-  await run(() => {});
-}
-
 export async function main(): Promise<void> {
   let env: Env;
   try {
+    applyDotEnv();
     env = loadEnv();
   } catch (err) {
     exitIfRefused(err);
   }
   if (!hasAppCredentials(env)) {
     console.error("No GitHub App credentials (APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH): starting the setup flow.");
-    await runSetup();
+    await run(() => {}); // Probot's own setup flow: registers the app from app.yml and writes .env.
     return;
   }
   const running = await startMicroship(env).catch(exitIfRefused);

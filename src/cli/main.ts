@@ -2,6 +2,7 @@ import { planCommand } from "./commands/plan.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { imagesCommand } from "./commands/images.ts";
 import { secretsCommand } from "./commands/secrets.ts";
+import { applyDotEnv } from "../config/dot-env.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -23,4 +24,6 @@ if (!command) {
   console.error(usage());
   process.exit(name && name !== "--help" && name !== "-h" ? 2 : 0);
 }
+// The server's own settings (its data dir, DATABASE_URL, MICROSHIP_SECRETS_KEY), as npm start reads them.
+applyDotEnv();
 process.exitCode = await command.run(rest);

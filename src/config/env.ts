@@ -18,7 +18,8 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: z.string().min(1).optional(),
   GHE_HOST: z.string().min(1).optional(),
   GHE_PROTOCOL: z.enum(["http", "https"]).optional(),
-  WEBHOOK_PROXY_URL: z.url().optional(),
+  /** A smee.io channel whose deliveries are forwarded to the webhook route (src/http/webhook-proxy.ts). */
+  WEBHOOK_PROXY_URL: z.url({ protocol: /^https?$/, error: "expected the https:// URL of a smee.io channel" }).optional(),
   PORT: port.default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
@@ -146,6 +147,8 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
       "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",
     );
   }
+  // Probot would check signatures against its public default ("development"): anyone could send webhooks.
+  if (hasAppCredentials(env) && !env.WEBHOOK_SECRET) problems.push("WEBHOOK_SECRET: required with APP_ID and a private key (the app's webhook secret, as set on GitHub)");
   if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
     problems.push("GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: set both (the dashboard's sign-in) or neither");
   }

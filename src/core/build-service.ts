@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { BuildRecord } from "./build.ts";
 import { concludeRun } from "./conclude-run.ts";
 import { cancelledOutcome } from "./ending-outcomes.ts";
+import { cancelledError, type MicroshipError } from "./errors.ts";
 import type { BuildRequest } from "./types.ts";
 import type { ChecksReporter, LinkSigner, Metrics, OpLog } from "./ports.ts";
 import type { Store, SubmitResult } from "./store.ts";
@@ -16,7 +17,8 @@ export interface BuildServiceDeps {
   log: OpLog;
   /** Wakes the workers; asks a running build to stop at once (the heartbeat would see it later anyway). */
   wake(): void;
-  cancelRunning(buildId: string): void;
+  /** `why` becomes the build's ending (omitted: a newer build replaced it, or unknown). */
+  cancelRunning(buildId: string, why?: MicroshipError): void;
 }
 
 /**
@@ -43,7 +45,7 @@ export class BuildService {
 
   async pullRequestClosed(owner: string, repo: string, prNumber: number): Promise<void> {
     const { queued, running } = await this.deps.store.cancelPullRequest(owner, repo, prNumber);
-    for (const old of running) this.deps.cancelRunning(old.id);
+    for (const old of running) this.deps.cancelRunning(old.id, cancelledError("The pull request was closed while this build ran.", { title: "Build cancelled" }));
     setImmediate(() => void this.concludeCancelled(queued, "The pull request was closed before this build started."));
   }
 
@@ -56,7 +58,7 @@ export class BuildService {
   async cancel(id: string, login: string): Promise<BuildRecord | null> {
     const build = await this.deps.store.cancelBuild(id);
     if (!build) return null;
-    if (build.state === "running") this.deps.cancelRunning(id);
+    if (build.state === "running") this.deps.cancelRunning(id, cancelledError(`@${login} cancelled this build from the dashboard.`, { title: "Build cancelled" }));
     else setImmediate(() => void this.concludeCancelled([build], `@${login} cancelled this build from the dashboard before it started.`));
     return build;
   }

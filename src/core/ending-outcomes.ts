@@ -41,5 +41,6 @@ export async function withSupersede(id: string, outcome: BuildOutcome, store: St
     ...outcome,
     title: "Superseded by a newer build",
     supersededBy: newer ? { buildId: newer.id, sha: newer.request.sha } : null,
+    error: outcome.error && { ...outcome.error, message: "A newer build replaced this one." },
   };
 }

@@ -22,6 +22,13 @@ export interface WorkerPoolOptions {
   affinityMs?: number;
 }
 
+/**
+ * A running build asked to stop: a newer commit replaced it, its pull request closed, or someone
+ * cancelled it. Which one is not known here (another replica may have asked): a build a newer one
+ * replaced is told so at its end, from the store (withSupersede).
+ */
+const stopped = () => cancelledError("The build was stopped while it ran.", { title: "Build cancelled" });
+
 type Defaulted = Required<Omit<WorkerPoolOptions, "hostId" | "affinityMs">> & Pick<WorkerPoolOptions, "hostId" | "affinityMs">;
 
 /**
@@ -74,7 +81,7 @@ export class WorkerPool {
     });
   }
 
-  cancel(buildId: string, reason: unknown = cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" })): void {
+  cancel(buildId: string, reason: unknown = stopped()): void {
     this.running.get(buildId)?.abort(reason);
   }
 
@@ -104,14 +111,14 @@ export class WorkerPool {
     const log = this.o.pipeline.log.child({ buildId: build.id });
     const beat = setInterval(() => {
       void this.o.queue.heartbeat(build.id, this.o.workerId, this.o.leaseMs).then(({ held, cancelRequested }) => {
-        if (cancelRequested) controller.abort(cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" }));
+        if (cancelRequested) controller.abort(stopped());
         else if (!held) controller.abort(new LeaseLostError());
       }).catch((err) => log.warn({ err }, "heartbeat failed"));
     }, Math.max(250, Math.floor(this.o.leaseMs / 3)));
     try {
       const checkRunId = await this.o.opener.ensure(build);
       const current = { ...build, checkRunId: checkRunId ?? build.checkRunId };
-      if (build.cancelRequested) controller.abort(cancelledError("A newer build replaced this one.", { title: "Superseded by a newer build" }));
+      if (build.cancelRequested) controller.abort(stopped());
       log.info({ sha: build.request.sha, repo: `${build.request.owner}/${build.request.repo}` }, "build started");
       const outcome = await runBuild(current, controller.signal, { ...this.o.pipeline, log });
       log.info({ conclusion: outcome.conclusion }, "build finished");

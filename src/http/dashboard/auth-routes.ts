@@ -7,7 +7,8 @@ import { renderMessage, renderPage } from "./views.ts";
 export interface AuthDeps {
   github: GitHubUsers;
   cookies: CookieSealer;
-  publicUrl: string;
+  /** Asked at each sign-in: with PORT=0 the port is known only once listening. */
+  publicUrl: string | (() => string);
   log: OpLog;
 }
 
@@ -19,7 +20,7 @@ const PARAM = /^[A-Za-z0-9_-]{1,128}$/;
  * ten-minute cookie, and must come back unchanged; the code is exchanged once, server-side.
  */
 export function addAuthRoutes(app: Express, deps: AuthDeps): void {
-  const callbackUrl = `${deps.publicUrl}/login/callback`;
+  const callbackUrl = () => `${typeof deps.publicUrl === "function" ? deps.publicUrl() : deps.publicUrl}/login/callback`;
 
   app.get("/", (req, res) => {
     const session = deps.cookies.session(req);
@@ -30,10 +31,10 @@ export function addAuthRoutes(app: Express, deps: AuthDeps): void {
   app.get("/login", (_req, res) => {
     const state = newToken();
     deps.cookies.set(res, STATE_COOKIE, { state, exp: Math.floor(Date.now() / 1000) + STATE_SECONDS }, STATE_SECONDS);
-    res.set("cache-control", "no-store").redirect(303, deps.github.authorizeUrl(state, callbackUrl));
+    res.set("cache-control", "no-store").redirect(303, deps.github.authorizeUrl(state, callbackUrl()));
   });
 
-  app.get("/login/callback", (req, res) => callback(deps, callbackUrl, req, res));
+  app.get("/login/callback", (req, res) => callback(deps, callbackUrl(), req, res));
 
   app.post("/logout", (req, res) => {
     const session = deps.cookies.session(req);

@@ -27,7 +27,8 @@ export interface DashboardDeps {
   store: Store;
   /** The log links' key; the session key is derived from it. */
   linkSecret: string | Buffer;
-  publicUrl: string;
+  /** microship's own URL; a function is asked at each use, since with PORT=0 the port is known only once listening. */
+  publicUrl: string | (() => string);
   log: OpLog;
   maxLogStreams?: number;
   /** How often the first page of the builds list refreshes itself (tests shorten it). */
@@ -50,13 +51,15 @@ export interface DashboardDeps {
  */
 export function addDashboardRoutes(app: Express, deps: DashboardDeps): void {
   addStaticFiles(app);
+  const { publicUrl } = deps;
+  const ownUrl = typeof publicUrl === "function" ? publicUrl : () => publicUrl;
   if (!deps.github) {
-    app.get("/", (_req, res) => renderPage(res, "off", { title: "Dashboard off", session: null, callbackUrl: `${deps.publicUrl}/login/callback` }));
+    app.get("/", (_req, res) => renderPage(res, "off", { title: "Dashboard off", session: null, callbackUrl: `${ownUrl()}/login/callback` }));
     return;
   }
-  const cookies = new CookieSealer(deps.linkSecret, deps.publicUrl);
+  const cookies = new CookieSealer(deps.linkSecret, ownUrl());
   const access = new Access({ github: deps.github, store: deps.store, cookies, log: deps.log });
-  addAuthRoutes(app, { github: deps.github, cookies, publicUrl: deps.publicUrl, log: deps.log });
+  addAuthRoutes(app, { github: deps.github, cookies, publicUrl: ownUrl, log: deps.log });
   addListRoute(app, { store: deps.store, access, listRefreshMs: deps.listRefreshMs });
   addBuildView(app, { store: deps.store, access, service: deps.service, log: deps.log, maxDownloads: deps.maxLogStreams ?? 32 });
   const deploymentsDeps = { deployer: deps.deployer ?? null, deployments: deps.deployments ?? null, access, log: deps.log, rollbacks: deps.rollbacks ?? null };
