@@ -190,6 +190,7 @@ function createAppProbot(env: Env, log: Logger): Probot {
   registerSecret(env.MICROSHIP_LOG_SECRET);
   registerSecret(env.MICROSHIP_METRICS_TOKEN);
   registerSecret(env.GITHUB_CLIENT_SECRET);
+  registerSecret(env.HYPEMAN_API_KEY);
   return probot;
 }
 

@@ -29,3 +29,24 @@ test("a token that a build prints reaches no log, check run or page", async () =
     await h.stop();
   }
 });
+
+test("the operator's own credentials are scrubbed wherever a build prints them, a non-JWT Hypeman key included", async () => {
+  // Keys of no recognisable shape: only their registration at start can catch them.
+  const keys = { HYPEMAN_API_KEY: "hm-plain-key-7f3a9c0d2e", MICROSHIP_METRICS_TOKEN: "metrics-token-5b8e1f4a6c" };
+  const builder = new ScriptedBuilder(async (_input, log) => {
+    log(`hypeman key ${keys.HYPEMAN_API_KEY}, metrics ${keys.MICROSHIP_METRICS_TOKEN}`);
+    return { digest: `sha256:${"e".repeat(64)}` };
+  });
+  const h = await startHarness({ builder, planner: fixedPlanner(), archiver: emptyArchiver, images: namer }, { ...keys, HYPEMAN_BASE_URL: "http://127.0.0.1:9" });
+  try {
+    const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "keys", files: { a: "1" } });
+    await h.send("push", h.pushPayload({ sha, branch: "keys" }));
+    const run = await h.fake.waitFor(() => h.fake.checkRuns(OWNER, REPO).find((r) => r.head_sha === sha && r.status === "completed"), 20_000);
+    const raw = await (await fetch(run.details_url!.replace("http://microship.test", h.app.url).replace("?", "/log.txt?"))).text();
+    assert.match(raw, /hypeman key \[REDACTED\], metrics \[REDACTED\]/);
+    const everything = [JSON.stringify(run.history), raw, h.opLog()].join("\n");
+    for (const v of Object.values(keys)) assert.ok(!everything.includes(v), "an operator credential leaked");
+  } finally {
+    await h.stop();
+  }
+});
