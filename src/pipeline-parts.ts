@@ -49,6 +49,7 @@ export function pipelineDeps({ env, overrides, parts, tokens, clientFor, reporte
     log,
     workDir,
     buildTimeoutSeconds: env.MICROSHIP_BUILD_TIMEOUT,
+    buildTimeoutMaxSeconds: env.MICROSHIP_BUILD_TIMEOUT_MAX,
     logMaxBytes: env.MICROSHIP_LOG_MAX_MB * 1_000_000,
     progressIntervalMs: overrides.progressIntervalMs ?? 5_000,
   };

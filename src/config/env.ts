@@ -30,6 +30,8 @@ export const envSchema = z.object({
   MICROSHIP_BASE_IMAGE_MIRROR: registryRef.optional(),
   MICROSHIP_CONCURRENCY: positiveInt.max(64).default(2),
   MICROSHIP_BUILD_TIMEOUT: positiveInt.max(86_400).default(900),
+  /** The most a repository's `timeout:` may ask for (the config's own limit is 7200). */
+  MICROSHIP_BUILD_TIMEOUT_MAX: positiveInt.max(86_400).default(7_200),
   /**
    * Key for the log pages' capability links. Unset: a random key made once and kept in the data
    * dir. Set it to share links across replicas.

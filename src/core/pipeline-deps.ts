@@ -26,6 +26,8 @@ export interface PipelineDeps {
   /** Parent of the per-build scratch dirs. */
   workDir: string;
   buildTimeoutSeconds: number;
+  /** The most a repository's `timeout:` may ask for (MICROSHIP_BUILD_TIMEOUT_MAX); no cap when absent. */
+  buildTimeoutMaxSeconds?: number;
   /** The detection story for the summary (what was chosen, from which file, how to override). */
   describePlan?: (plan: BuildPlan) => string;
   /** Bytes of build log stored per build; BuildLog's default when absent. */

@@ -18,7 +18,7 @@ export async function runApp(ctx: StageContext, planned: PlanOutcome, stages: re
   const { deps, log, phases } = ctx;
   for (const m of plan.messages) log.system(`${m.level}: ${m.text}`);
   const base: Partial<BuildOutcome> = { runtime: plan.runtime, detection: deps.describePlan?.(plan) ?? null, builder: deps.builder.describe(), messages: plan.messages };
-  const timeoutSeconds = plan.timeoutSeconds ?? deps.buildTimeoutSeconds;
+  const timeoutSeconds = buildTimeout(plan.timeoutSeconds, deps.buildTimeoutSeconds, deps.buildTimeoutMaxSeconds, log);
   const guard = deadline(ctx.signal, timeoutSeconds);
   const repoDir = need(ctx.checkout, "a checkout", "app").dir;
   const app: AppState = { plan, repoDir, timeoutSeconds, archive: null, target: null, output: null, found: {} };
@@ -35,4 +35,15 @@ export async function runApp(ctx: StageContext, planned: PlanOutcome, stages: re
   } finally {
     guard.dispose();
   }
+}
+
+/**
+ * The repository's `timeout:` if it asked, else the server's default. The operator's cap bounds
+ * only what a repository asks for: a config could otherwise hold a worker for two hours.
+ */
+function buildTimeout(asked: number | null, fallback: number, cap: number | undefined, log: StageContext["log"]): number {
+  if (asked === null) return fallback;
+  if (cap === undefined || asked <= cap) return asked;
+  log.system(`timeout: ${asked} s asked in the config; this server allows at most ${cap} s (MICROSHIP_BUILD_TIMEOUT_MAX), so the build has ${cap} s.`);
+  return cap;
 }
