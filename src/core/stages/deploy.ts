@@ -5,6 +5,7 @@ import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployRepor
 import { deploymentLockName } from "../deploy/deployment-lock.ts";
 import { isMicroshipError } from "../errors.ts";
 import { registerSecret } from "../redact.ts";
+import { NO_REPOSITORY_ID } from "../secrets/secret-store.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
 import { releaseCommand } from "../deploy/release-command.ts";
 
@@ -107,6 +108,11 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
   if (names.length === 0) return {};
   if (target.kind === "preview" && request.pr?.fork) {
     ctx.log.system("This preview is from a fork: it gets no secrets.");
+    return {};
+  }
+  if (ctx.deps.secrets && request.repositoryId == null) {
+    // The build said it already; the deploy's notes (its check) say it instead of naming every secret "not set".
+    notes.push(NO_REPOSITORY_ID);
     return {};
   }
   const all = ctx.deps.secrets ? await ctx.deps.secrets.secretsFor(request) : [];

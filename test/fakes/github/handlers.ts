@@ -54,9 +54,13 @@ export function handleOperation(operationId: string, ctx: Ctx): Result {
     case "apps/list-installations":
       return { status: 200, body: state.installations().map((id) => ({ id, account: user("octo"), app_id: state.appId })) };
     case "apps/create-installation-access-token": {
-      const info = state.mintToken(Number(params.installation_id));
-      if (!info) return notFound;
-      return { status: 201, body: { token: info.token, expires_at: new Date(info.expiresAt).toISOString(), permissions: { checks: "write", contents: "read", metadata: "read", pull_requests: "write", issues: "write" }, repository_selection: "all" } };
+      const names = Array.isArray(body?.repositories) ? (body.repositories as string[]) : undefined;
+      if (!state.installations().includes(Number(params.installation_id))) return notFound;
+      const info = state.mintToken(Number(params.installation_id), names);
+      if (!info) return { status: 422, body: { message: "There is at least one repository that does not exist or is not accessible to the parent installation.", documentation_url: "https://docs.github.com/rest" } };
+      const all = { checks: "write", contents: "read", metadata: "read", pull_requests: "write", issues: "write" };
+      const permissions = (body?.permissions as Record<string, string> | undefined) ?? all;
+      return { status: 201, body: { token: info.token, expires_at: new Date(info.expiresAt).toISOString(), permissions, repository_selection: names ? "selected" : "all" } };
     }
     case "apps/get-repo-installation":
       return repo ? { status: 200, body: { id: repo.installationId, app_id: state.appId, account: user(repo.owner) } } : notFound;
