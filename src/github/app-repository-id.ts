@@ -32,7 +32,8 @@ export async function appRepositoryId(env: Env, owner: string, repo: string): Pr
   const probot = createProbot({ env: appEnv, overrides: { log: pino({ level: "silent" }), Octokit: MicroshipOctokit, request: { timeout: TIMEOUT_MS } } });
   const app = await probot.auth();
   const installationId = await installationOf(app, owner, repo);
-  const { token } = (await app.auth({ type: "installation", installationId, repositoryNames: [repo], permissions: { metadata: "read" } })) as { token: string };
+  const { data: minted } = await app.request("POST /app/installations/{installation_id}/access_tokens", { installation_id: installationId, repositories: [repo], permissions: { metadata: "read" } });
+  const token = minted.token;
   const baseUrl = env.GHE_HOST ? `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3` : "https://api.github.com";
   const client = new MicroshipOctokit({ auth: { token }, baseUrl, request: { timeout: TIMEOUT_MS }, log: pino({ level: "silent" }) });
   const { data } = await client.request("GET /repos/{owner}/{repo}", { owner, repo });

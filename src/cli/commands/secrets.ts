@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { userInfo } from "node:os";
 import { type Env, EnvError, loadEnv } from "../../config/env.ts";
 import type { OpLog } from "../../core/ports.ts";
-import { checkSecretName, parseRepoKey, SECRET_LIMITS, SecretRuleError } from "../../core/secrets/secret-rules.ts";
+import { checkSecretName, checkSecretValue, parseRepoKey, SECRET_LIMITS, SecretRuleError } from "../../core/secrets/secret-rules.ts";
 import type { RepoSecrets, SecretRepo } from "../../core/secrets/secret-store.ts";
 import { appRepositoryId, AppRepositoryRefused } from "../../github/app-repository-id.ts";
 import { openStorage } from "../../open-storage.ts";
@@ -34,6 +34,7 @@ export async function secretsCommand(args: string[]): Promise<number> {
     if (verb !== "list") checkSecretName(name!);
     // The value is read before the store opens: a refused value touches nothing.
     const value = verb === "set" ? await readValue(process.stdin, SECRET_LIMITS.valueBytes) : "";
+    if (verb === "set") checkSecretValue(value);
     const env = loadEnv();
     const found = await appRepositoryId(env, repo.owner, repo.repo).catch(lookupFailed);
     return await withSecrets(env, (s) => run(s, verb!, found, name ?? "", value));
