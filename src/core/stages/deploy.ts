@@ -110,11 +110,6 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
     ctx.log.system("This preview is from a fork: it gets no secrets.");
     return {};
   }
-  if (ctx.deps.secrets && request.repositoryId == null) {
-    // The build said it already; the deploy's notes (its check) say it instead of naming every secret "not set".
-    notes.push(NO_REPOSITORY_ID);
-    return {};
-  }
   const all = ctx.deps.secrets ? await ctx.deps.secrets.secretsFor(request) : [];
   const wanted = new Set(names);
   const env: Record<string, string> = {};
@@ -126,7 +121,8 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
   }
   const missing = names.filter((n) => !(n in env));
   if (missing.length > 0) {
-    notes.push(missingSecrets(`${request.owner}/${request.repo}`, missing));
+    // A request from before repository ids were recorded gets none: its notes say why instead of calling each "not set".
+    notes.push(ctx.deps.secrets && request.repositoryId == null ? NO_REPOSITORY_ID : missingSecrets(`${request.owner}/${request.repo}`, missing));
     ctx.log.system(notes[notes.length - 1]!);
   }
   return env;
