@@ -37,10 +37,10 @@ function checkRunView(run: CheckRun, ctx: Ctx) {
   };
 }
 
-function pullView(pr: PullRequest, repo: { owner: string; repo: string; defaultBranch: string }) {
-  const base = { full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
+function pullView(pr: PullRequest, repo: { id: number; owner: string; repo: string; defaultBranch: string }) {
+  const base = { id: repo.id, full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
   // `headRepo: null` stands for a deleted fork, which GitHub shows as a null head repo.
-  const headRepo = pr.headRepo === null ? null : { ...base, full_name: pr.headRepo ?? base.full_name, owner: user((pr.headRepo ?? base.full_name).split("/")[0]!) };
+  const headRepo = pr.headRepo === null ? null : { ...base, id: pr.headRepo ? repo.id + 500_000 : repo.id, full_name: pr.headRepo ?? base.full_name, owner: user((pr.headRepo ?? base.full_name).split("/")[0]!) };
   return { number: pr.number, state: pr.state ?? "open", head: { sha: pr.headSha, ref: pr.headRef, repo: headRepo }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } };
 }
 
