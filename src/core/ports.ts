@@ -123,4 +123,6 @@ export interface GitHubUsers {
   canWrite(installationId: number, owner: string, repo: string, login: string): Promise<boolean>;
   /** Admin of the repository (its secrets are theirs to change); absent: nobody is. */
   isAdmin?(installationId: number, owner: string, repo: string, login: string): Promise<boolean>;
+  /** GitHub's id of the repository now named `owner/repo` (asked through the installation, never cached): what its secrets are kept under. */
+  repositoryId?(installationId: number, owner: string, repo: string): Promise<number>;
 }

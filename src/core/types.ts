@@ -27,6 +27,8 @@ export interface BuildRequest {
   installationId: number;
   owner: string;
   repo: string;
+  /** GitHub's repository id, which a rename or transfer keeps and no other repository ever gets; null or absent in a request stored before it was recorded. */
+  repositoryId?: number | null;
   defaultBranch: string;
   sha: string;
   /** Branch name without refs/heads/, or null when unknown (a fork PR's head seen from a check event). */

@@ -7,6 +7,8 @@ export interface PullRequestPayload {
 }
 
 export interface RepoPayload {
+  /** GitHub's repository id: what secrets are kept under, as a name can pass to another repository. */
+  id: number;
   name: string;
   owner: { login: string };
   default_branch: string;
@@ -38,6 +40,7 @@ export function mapPullRequest(o: PrRequestOptions): BuildRequest {
     installationId: o.installationId,
     owner: o.repository.owner.login,
     repo: o.repository.name,
+    repositoryId: o.repository.id,
     defaultBranch: o.repository.default_branch,
     sha: o.pr.head.sha,
     branch: ref.fork ? null : o.pr.head.ref,

@@ -7,7 +7,7 @@ export interface PushPayload {
   after: string;
   deleted: boolean;
   commits: { added?: string[]; removed?: string[]; modified?: string[] }[];
-  repository: { name: string; full_name: string; owner: { login?: string; name?: string | null } | null; default_branch?: string; master_branch?: string };
+  repository: { id: number; name: string; full_name: string; owner: { login?: string; name?: string | null } | null; default_branch?: string; master_branch?: string };
   installation?: { id: number };
   sender?: { login: string } | null;
   head_commit?: { message?: string } | null;
@@ -28,6 +28,7 @@ export function mapPush(deliveryId: string, p: PushPayload): BuildRequest | null
     installationId: p.installation.id,
     owner: p.repository.owner?.login ?? p.repository.owner?.name ?? p.repository.full_name.split("/")[0]!,
     repo: p.repository.name,
+    repositoryId: p.repository.id,
     defaultBranch: p.repository.default_branch ?? p.repository.master_branch ?? "main",
     sha: p.after,
     branch,

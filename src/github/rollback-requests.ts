@@ -17,19 +17,28 @@ export class GitHubRollbackRequests implements RollbackRequests {
   async forTarget(installationId: number, owner: string, repo: string, target: DeployTarget): Promise<RollbackRequestResult> {
     const gh = await this.clientFor(installationId);
     let ref: string;
+    let repositoryId: number | null;
     if (target.kind === "preview") {
       const pr = PREVIEW_SLUG.exec(target.slug);
       if (!pr) return { ok: false, reason: `${target.environment} is not a pull request's preview` };
       const { data } = await gh.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner, repo, pull_number: Number(pr[1]) });
       if (data.state !== "open") return { ok: false, reason: "its pull request is closed and its preview goes away" };
       ref = String(data.base.ref);
+      repositoryId = idOf(data.base.repo);
     } else {
       const { data } = await gh.request("GET /repos/{owner}/{repo}", { owner, repo });
       ref = String(data.default_branch);
+      repositoryId = idOf(data);
     }
     const base = await baseDeployConfig(gh, owner, repo, ref);
     if (!base.ok) return { ok: false, reason: base.reason };
     const history = await deployHistory(gh, owner, repo, target.environment);
-    return { ok: true, request: { installationId, owner, repo, target, history, deploy: base.deploy } };
+    return { ok: true, request: { installationId, owner, repo, repositoryId, target, history, deploy: base.deploy } };
   }
+}
+
+/** The repository's id as GitHub gave it now (what its secrets are kept by), or null. */
+function idOf(repository: { id?: unknown } | null | undefined): number | null {
+  const id = repository?.id;
+  return typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? id : null;
 }

@@ -99,6 +99,13 @@ export class GitHubUserAuth implements GitHubUsers {
     return data.role_name === "admin" || data.permission === "admin";
   }
 
+  async repositoryId(installationId: number, owner: string, repo: string): Promise<number> {
+    const client = await this.o.clientFor(installationId);
+    const { data } = (await client.request("GET /repos/{owner}/{repo}", { owner, repo })) as { data: { id?: unknown } };
+    if (typeof data.id !== "number" || !Number.isSafeInteger(data.id) || data.id <= 0) throw new Error(`GitHub gave no repository id for ${owner}/${repo}`);
+    return data.id;
+  }
+
   /** A client per call: the token is the user's, and nothing of it is kept. */
   private user(token: string) {
     return new MicroshipOctokit({ auth: { token }, baseUrl: this.o.apiBaseUrl, request: { timeout: TIMEOUT_MS } });

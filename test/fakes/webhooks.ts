@@ -16,6 +16,8 @@ export interface Coordinates {
   repo: string;
   installationId: number;
   defaultBranch?: string;
+  /** GitHub's repository id (the GitHub fake's, `fake.state.repo(owner, repo).id`); absent: the example's own. */
+  repositoryId?: number;
 }
 
 /** Points an example at the test's repo and installation; nothing else in it changes. */
@@ -29,11 +31,13 @@ export function withRepo<T extends Record<string, any>>(payload: T, c: Coordinat
       if ("name" in repo.owner) repo.owner.name = c.owner;
     }
     repo.default_branch = c.defaultBranch ?? "main";
+    if (c.repositoryId !== undefined) repo.id = c.repositoryId;
     if ("master_branch" in repo) repo.master_branch = c.defaultBranch ?? "main";
   }
   for (const side of ["head", "base"] as const) {
     const r = payload.pull_request?.[side]?.repo;
     if (r && side === "base") {
+      if (c.repositoryId !== undefined) r.id = c.repositoryId;
       r.name = c.repo;
       r.full_name = `${c.owner}/${c.repo}`;
       r.owner.login = c.owner;

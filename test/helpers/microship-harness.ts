@@ -50,7 +50,7 @@ export async function startHarness(overrides: Overrides = {}, env: Record<string
     opLog: () => logged,
     send: (event, payload, deliveryId) => sendWebhook(`${app.url}/api/github/webhooks`, { event, payload, secret: creds.webhookSecret, deliveryId }),
     pushPayload({ sha, branch = "feature", changed }) {
-      const p = withRepo(loadExample("push", (e) => e.ref?.startsWith("refs/heads/") && !e.deleted), { owner: OWNER, repo: REPO, installationId: INSTALLATION });
+      const p = withRepo(loadExample("push", (e) => e.ref?.startsWith("refs/heads/") && !e.deleted), { owner: OWNER, repo: REPO, installationId: INSTALLATION, repositoryId: fake.state.repo(OWNER, REPO)?.id });
       p.ref = `refs/heads/${branch}`;
       p.after = sha;
       p.deleted = false;
@@ -58,7 +58,7 @@ export async function startHarness(overrides: Overrides = {}, env: Record<string
       return p;
     },
     prPayload({ action, number, sha, headRef = "feature", fork = false }) {
-      const p = withRepo(loadExample("pull_request", (e) => e.action === action || (action === "reopened" && e.action === "opened")), { owner: OWNER, repo: REPO, installationId: INSTALLATION });
+      const p = withRepo(loadExample("pull_request", (e) => e.action === action || (action === "reopened" && e.action === "opened")), { owner: OWNER, repo: REPO, installationId: INSTALLATION, repositoryId: fake.state.repo(OWNER, REPO)?.id });
       p.action = action;
       p.number = number;
       p.pull_request.number = number;
@@ -70,7 +70,7 @@ export async function startHarness(overrides: Overrides = {}, env: Record<string
       return p;
     },
     commentPayload({ number, body, user, bot = false, commentId = 9001 }) {
-      const p = withRepo(loadExample("issue_comment", (e) => e.action === "created"), { owner: OWNER, repo: REPO, installationId: INSTALLATION });
+      const p = withRepo(loadExample("issue_comment", (e) => e.action === "created"), { owner: OWNER, repo: REPO, installationId: INSTALLATION, repositoryId: fake.state.repo(OWNER, REPO)?.id });
       p.issue.number = number;
       // The examples' comments are on issues; a PR comment differs only by this link.
       p.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${number}`, html_url: "", diff_url: "", patch_url: "" };

@@ -17,6 +17,8 @@ export interface ImageDeployRequest {
   installationId: number;
   owner: string;
   repo: string;
+  /** GitHub's id of the repository now named `owner/repo` (null: unknown, and no secrets go). */
+  repositoryId?: number | null;
   target: DeployTarget;
   /** The base branch's `deploy:` block now: the settings the image runs with. */
   deploy: DeployConfig | undefined;
@@ -109,7 +111,7 @@ async function deployNow(deps: ImageDeployDeps, req: ImageDeployRequest, { build
   const release = how.kind === "redeploy" ? { release: null, note: null } : imageRelease(build, key.app);
   const user = logs.user;
   try {
-    const secrets = fork ? {} : await secretEnv(deps, build, deploy?.secrets ?? []);
+    const secrets = fork ? {} : await secretEnv(deps, req, build, deploy?.secrets ?? [], user);
     if (release.note) user.system(release.note);
     user.system(`Deploying to ${key.target.environment} on ${deps.deployer.describe()}.`);
     const result = await deps.deployer.deploy({
@@ -135,11 +137,22 @@ function failed({ build, key }: ImageStep, state: "failure" | "error", err: unkn
   return { app: key.app, sha: build.request.sha, ok: false, state, url: null, error: err instanceof Error ? err.message : String(err) };
 }
 
-async function secretEnv(deps: ImageDeployDeps, build: BuildRecord, names: string[]): Promise<Record<string, string>> {
+/**
+ * The secrets of the repository deploying now, and only for an image of that repository's own
+ * builds: a build made under this name by a repository that had it before (renamed, transferred,
+ * the name taken over) runs with this repository's config, so it gets none.
+ */
+async function secretEnv(deps: ImageDeployDeps, req: ImageDeployRequest, build: BuildRecord, names: string[], user: DeployLog): Promise<Record<string, string>> {
   if (names.length === 0 || !deps.secrets) return {};
+  const id = req.repositoryId ?? null;
+  const built = build.request.repositoryId ?? null;
+  if (id === null || (built !== null && built !== id)) {
+    user.system(id === null ? "GitHub did not say which repository this is, so this deploy gets no secrets." : "This image was built by another repository that had this name before, so it gets no secrets.");
+    return {};
+  }
   const wanted = new Set(names);
   const env: Record<string, string> = {};
-  for (const s of await deps.secrets.secretsFor(build.request)) {
+  for (const s of await deps.secrets.secretsFor({ ...build.request, repositoryId: id })) {
     if (!wanted.has(s.id)) continue;
     env[s.id] = s.value;
     // The deployer's lines (a release command's output, a failed start's) reach the log: never with these in it.

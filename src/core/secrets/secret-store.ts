@@ -16,27 +16,43 @@ export interface SealedRow extends SealedSecret {
   name: string;
 }
 
-/** Where sealed secrets are kept (SQLite, Postgres), by repository key (`owner/repo`, lower case). */
-export interface SecretRows {
-  /** Inserts or replaces; "full" (nothing written) when it would be the repo's (max+1)th name. Atomic against other writers. */
-  put(repo: string, name: string, sealed: SealedSecret, by: string, at: Date, max: number): Promise<"ok" | "full">;
-  delete(repo: string, name: string): Promise<boolean>;
-  list(repo: string): Promise<SecretEntry[]>;
-  sealed(repo: string): Promise<SealedRow[]>;
-}
-
-/** The operator's (CLI, dashboard) way in: set, delete, list names. */
-export interface SecretStore {
-  set(owner: string, repo: string, name: string, value: string, by: string): Promise<void>;
-  delete(owner: string, repo: string, name: string): Promise<boolean>;
-  list(owner: string, repo: string): Promise<SecretEntry[]>;
+/** A repository as GitHub says it is now: its id (what secrets are kept under) and its name (what people read). */
+export interface SecretRepo {
+  id: number;
+  owner: string;
+  repo: string;
 }
 
 /**
- * microship's own secret store: values sealed by SecretBox, kept per repository, opened only for
- * that repository's builds (the pipeline never asks for a fork's). `box` is null when this server
- * has no key it may use (replicas on Postgres without MICROSHIP_SECRETS_KEY): then nothing can be
- * set, and a repository that has secrets fails its builds saying why instead of building without them.
+ * Where sealed secrets are kept (SQLite, Postgres), by GitHub's repository id; `repo` is only the
+ * `owner/repo` last seen for that id, for people to read, and is never looked up by.
+ */
+export interface SecretRows {
+  /** Inserts or replaces, and records `repo` as the id's name; "full" (nothing written) when it would be the id's (max+1)th name. Atomic against other writers. */
+  put(repositoryId: number, repo: string, name: string, sealed: SealedSecret, by: string, at: Date, max: number): Promise<"ok" | "full">;
+  delete(repositoryId: number, name: string): Promise<boolean>;
+  list(repositoryId: number): Promise<SecretEntry[]>;
+  sealed(repositoryId: number): Promise<SealedRow[]>;
+}
+
+/** The operator's (CLI, dashboard) way in: set, delete, list names, for a repository whose id GitHub gave. */
+export interface SecretStore {
+  set(repo: SecretRepo, name: string, value: string, by: string): Promise<void>;
+  delete(repo: SecretRepo, name: string): Promise<boolean>;
+  list(repo: SecretRepo): Promise<SecretEntry[]>;
+}
+
+/** What a build of a request stored before repository ids were recorded reads instead of its secrets. */
+export const NO_REPOSITORY_ID =
+  "This build's request was stored before microship recorded repository ids, so it gets no secrets (they are kept by GitHub's repository id, never by a name another repository could take). Push again, or use Re-run on GitHub's Checks tab, to build it with them.";
+
+/**
+ * microship's own secret store: values sealed by SecretBox, kept per GitHub repository id, opened
+ * only for builds of that id (the pipeline never asks for a fork's). A name freed by a rename or
+ * transfer and taken by a new repository brings that repository nothing; a renamed repository
+ * keeps its secrets. `box` is null when this server has no key it may use (replicas on Postgres
+ * without MICROSHIP_SECRETS_KEY): then nothing can be set, and a repository that has secrets fails
+ * its builds saying why instead of building without them.
  */
 export class RepoSecrets implements SecretStore, SecretSource {
   private readonly rows: SecretRows;
@@ -49,35 +65,44 @@ export class RepoSecrets implements SecretStore, SecretSource {
     this.noKey = noKey;
   }
 
-  async set(owner: string, repo: string, name: string, value: string, by: string): Promise<void> {
+  async set(repo: SecretRepo, name: string, value: string, by: string): Promise<void> {
     checkSecretName(name);
     checkSecretValue(value);
     const box = this.usableBox();
-    const key = repoKey(owner, repo);
-    const done = await this.rows.put(key, name, box.seal(key, name, value), by.slice(0, 100), new Date(), SECRET_LIMITS.perRepo);
+    const key = repoKey(repo.owner, repo.repo);
+    const done = await this.rows.put(checkedId(repo.id), key, name, box.seal(repo.id, name, value), by.slice(0, 100), new Date(), SECRET_LIMITS.perRepo);
     if (done === "full") throw new SecretRuleError(`${key} already has ${SECRET_LIMITS.perRepo} secrets, the most a repository may have; delete one first`);
   }
 
-  delete(owner: string, repo: string, name: string): Promise<boolean> {
+  delete(repo: SecretRepo, name: string): Promise<boolean> {
     checkSecretName(name);
-    return this.rows.delete(repoKey(owner, repo), name);
+    return this.rows.delete(checkedId(repo.id), name);
   }
 
-  list(owner: string, repo: string): Promise<SecretEntry[]> {
-    return this.rows.list(repoKey(owner, repo));
+  list(repo: SecretRepo): Promise<SecretEntry[]> {
+    return this.rows.list(checkedId(repo.id));
   }
 
+  /** Only the rows of the request's repository id; a request without one gets none (NO_REPOSITORY_ID says so in its log). */
   async secretsFor(request: BuildRequest): Promise<BuildSecret[]> {
-    const key = repoKey(request.owner, request.repo);
-    const rows = await this.rows.sealed(key);
+    const id = request.repositoryId;
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return [];
+    const rows = await this.rows.sealed(id);
     if (rows.length === 0) return [];
-    if (!this.box) throw new MicroshipError("infra", `the secrets of ${key} can't be read: ${this.noKey}`);
+    const shown = `${request.owner}/${request.repo}`;
+    if (!this.box) throw new MicroshipError("infra", `the secrets of ${shown} can't be read: ${this.noKey}`);
     const box = this.box;
-    return rows.map((r) => ({ id: r.name, value: box.open(key, r.name, r) }));
+    return rows.map((r) => ({ id: r.name, value: box.open(id, r.name, r, shown) }));
   }
 
   private usableBox(): SecretBox {
     if (!this.box) throw new SecretRuleError(`secrets can't be set on this server: ${this.noKey}`);
     return this.box;
   }
+}
+
+/** An id that came from GitHub is a positive integer; anything else is a bug on our side, refused before it reaches a row. */
+function checkedId(id: number): number {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new MicroshipError("infra", `not a GitHub repository id: ${String(id).slice(0, 30)}`);
+  return id;
 }

@@ -1,6 +1,7 @@
 import type { BuildInput, BuildSecret } from "../builder.ts";
 import type { ImageTarget } from "../ports.ts";
 import { registerSecret } from "../redact.ts";
+import { NO_REPOSITORY_ID } from "../secrets/secret-store.ts";
 import { appOf, type AppState, need, type Stage, type StageContext } from "./stage.ts";
 
 /** Runs the builder on the app's archive and drains its log into the build log. */
@@ -15,6 +16,7 @@ export const buildStage: Stage<"build"> = {
     const fork = build.request.pr?.fork ?? false;
     const secrets = fork || !deps.secrets ? [] : await deps.secrets.secretsFor(build.request);
     if (fork) log.system("This build is from a fork: it gets no secrets and its cache is kept apart from the base repository's.");
+    else if (deps.secrets && secrets.length === 0 && build.request.repositoryId == null) log.system(NO_REPOSITORY_ID);
     // The builders mask them in what they stream; the build log scrubs them too, whatever the builder.
     for (const s of secrets) registerSecret(s.value);
     ctx.signal.throwIfAborted();

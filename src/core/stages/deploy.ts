@@ -5,6 +5,7 @@ import type { DeployInput, Deployer, DeploymentKey, DeploymentState, DeployRepor
 import { deploymentLockName } from "../deploy/deployment-lock.ts";
 import { isMicroshipError } from "../errors.ts";
 import { registerSecret } from "../redact.ts";
+import { NO_REPOSITORY_ID } from "../secrets/secret-store.ts";
 import { appOf, need, type Stage, type StageContext } from "./stage.ts";
 import { releaseCommand } from "../deploy/release-command.ts";
 
@@ -120,7 +121,8 @@ async function secretEnv(ctx: StageContext, names: string[], target: DeployTarge
   }
   const missing = names.filter((n) => !(n in env));
   if (missing.length > 0) {
-    notes.push(missingSecrets(`${request.owner}/${request.repo}`, missing));
+    // A request from before repository ids were recorded gets none: its notes say why instead of calling each "not set".
+    notes.push(ctx.deps.secrets && request.repositoryId == null ? NO_REPOSITORY_ID : missingSecrets(`${request.owner}/${request.repo}`, missing));
     ctx.log.system(notes[notes.length - 1]!);
   }
   return env;

@@ -5,6 +5,8 @@ import type { HandlerDeps } from "./deps.ts";
 export interface CommentFacts {
   owner: string;
   repo: string;
+  /** GitHub's id of the repository commented in: what its secrets are kept by. */
+  repositoryId: number;
   user: string;
   installationId: number;
   /** The issue or pull request commented on. */
@@ -19,6 +21,7 @@ export function commentFacts(context: Context<"issue_comment.created">, installa
   return {
     owner: payload.repository.owner.login,
     repo: payload.repository.name,
+    repositoryId: payload.repository.id,
     user: payload.comment.user?.login ?? payload.sender.login,
     installationId,
     number: payload.issue.number,

@@ -39,10 +39,12 @@ export async function onCheckSuite(context: Context<"check_suite.rerequested">, 
 }
 
 async function rerun(context: Context, deps: HandlerDeps, base: BuildRequest, trigger: BuildRequest["trigger"], noCache: boolean): Promise<void> {
-  const sender = (context.payload as { sender?: { login: string } }).sender?.login ?? "";
+  const { sender: by, repository } = context.payload as { sender?: { login: string }; repository: { id: number } };
+  const sender = by?.login ?? "";
   // One delivery may re-run a trusted and a fork build of one sha; each keeps its own dedup key.
   const deliveryId = isTrusted(base) ? context.id : `${context.id}:fork`;
-  const result = await deps.service.submit({ ...base, deliveryId, trigger, rerun: true, noCache, requestedBy: sender });
+  // The repository id is the event's: a stored request may predate it, and it is what secrets go by.
+  const result = await deps.service.submit({ ...base, repositoryId: repository.id, deliveryId, trigger, rerun: true, noCache, requestedBy: sender });
   context.log.info({ sha: base.sha, trigger, fork: !isTrusted(base), result: result.kind }, "re-run");
 }
 

@@ -31,7 +31,7 @@ export async function onRollbackComment(context: Context<"issue_comment.created"
   const base = await baseDeployConfig(gh, c.owner, c.repo, ref);
   if (!base.ok) return replyOnce(context, deps, c, `nothing was rolled back: ${base.reason}.`);
   const history = await deployHistory(gh, c.owner, c.repo, target.environment);
-  const request = { installationId: c.installationId, owner: c.owner, repo: c.repo, target, history, deploy: base.deploy };
+  const request = { installationId: c.installationId, owner: c.owner, repo: c.repo, repositoryId: c.repositoryId, target, history, deploy: base.deploy };
   const plan = await rollbacks.plan(request, AbortSignal.timeout(PLAN_TIMEOUT_MS));
   if (!plan.ok) return replyOnce(context, deps, c, `nothing was rolled back: ${plan.reason}.`);
   // Marked seen before it starts: a redelivery must not roll back a second step.

@@ -39,6 +39,7 @@ export async function requestFromGitHub(context: Context, sha: string, headBranc
     installationId: p.installation.id,
     owner,
     repo,
+    repositoryId: p.repository.id,
     defaultBranch: p.repository.default_branch,
     sha,
     branch: headBranch,

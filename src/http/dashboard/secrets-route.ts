@@ -1,7 +1,7 @@
 import type { Express, Request, Response } from "express";
 import type { GitHubUsers, OpLog } from "../../core/ports.ts";
 import { parseRepoKey, SECRET_LIMITS, SecretRuleError } from "../../core/secrets/secret-rules.ts";
-import type { SecretStore } from "../../core/secrets/secret-store.ts";
+import type { SecretRepo, SecretStore } from "../../core/secrets/secret-store.ts";
 import type { Access } from "./access.ts";
 import { checkedForm } from "./form-body.ts";
 import type { Session } from "./session.ts";
@@ -17,9 +17,7 @@ export interface SecretsDeps {
   log: OpLog;
 }
 
-interface RepoRef {
-  owner: string;
-  repo: string;
+interface RepoRef extends SecretRepo {
   installationId: number;
 }
 
@@ -48,7 +46,7 @@ async function page(deps: SecretsDeps, req: Request, res: Response, status = 200
   if (!session) return;
   const repo = await adminRepo(deps, session, req, res);
   if (!repo) return;
-  const entries = await deps.secrets.list(repo.owner, repo.repo);
+  const entries = await deps.secrets.list(repo);
   const done = req.query.done === "set" ? "The secret is set: the next builds and deploys get it." : req.query.done === "delete" ? "The secret is deleted." : null;
   renderPage(res, "secrets", { title: `Secrets of ${repo.owner}/${repo.repo}`, session, repo, entries, done, error, maxBytes: SECRET_LIMITS.valueBytes }, status);
 }
@@ -63,13 +61,13 @@ async function change(deps: SecretsDeps, action: "set" | "delete", req: Request,
   const name = form.get("name") ?? "";
   try {
     // A browser sends a textarea's lines with CRLF; the value is kept as it was typed.
-    if (action === "set") await deps.secrets.set(repo.owner, repo.repo, name, (form.get("value") ?? "").replaceAll("\r\n", "\n"), `dashboard:${session.login}`);
-    else await deps.secrets.delete(repo.owner, repo.repo, name);
+    if (action === "set") await deps.secrets.set(repo, name, (form.get("value") ?? "").replaceAll("\r\n", "\n"), `dashboard:${session.login}`);
+    else await deps.secrets.delete(repo, name);
   } catch (err) {
     if (!(err instanceof SecretRuleError)) throw err;
     return page(deps, req, res, 400, err.message);
   }
-  deps.log.info({ owner: repo.owner, repo: repo.repo, name: name.slice(0, 100), action, login: session.login }, "a secret changed from the dashboard");
+  deps.log.info({ owner: repo.owner, repo: repo.repo, repositoryId: repo.id, name: name.slice(0, 100), action, login: session.login }, "a secret changed from the dashboard");
   res.redirect(303, `/secrets/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.repo)}?done=${action}`);
 }
 
@@ -91,5 +89,20 @@ async function adminRepo(deps: SecretsDeps, session: Session, req: Request, res:
     renderMessage(res, 403, session, "Refused", `Secrets need admin access to ${parsed.owner}/${parsed.repo}, and GitHub says you have less.`);
     return null;
   }
-  return { ...parsed, installationId };
+  const id = await repositoryId(deps, installationId, parsed.owner, parsed.repo);
+  if (id === null) {
+    renderMessage(res, 502, session, "GitHub did not answer", `GitHub did not say which repository ${parsed.owner}/${parsed.repo} is now, so its secrets were not touched. Try again in a moment.`);
+    return null;
+  }
+  return { ...parsed, id, installationId };
+}
+
+/** Asked on every request, as the admin check is: a name can pass to another repository, its id never does. */
+async function repositoryId(deps: SecretsDeps, installationId: number, owner: string, repo: string): Promise<number | null> {
+  try {
+    return (await deps.github.repositoryId?.(installationId, owner, repo)) ?? null;
+  } catch (err) {
+    deps.log.warn({ err, owner, repo }, "could not ask GitHub for a repository's id; its secrets page is refused");
+    return null;
+  }
 }

@@ -82,10 +82,12 @@ CREATE TABLE scope_hosts (
   },
   {
     // microship's own secret store (store/postgres/pg-secret-rows.ts): AES-256-GCM ciphertexts
-    // per repository (`owner/repo`, lower case), never a plaintext value.
+    // per GitHub repository id (a name can pass to another repository; an id can't), with the
+    // `owner/repo` last seen for it, never a plaintext value.
     version: 3,
     sql: `
 CREATE TABLE repo_secrets (
+  repository_id BIGINT NOT NULL,
   repo TEXT NOT NULL,
   name TEXT NOT NULL,
   key_id TEXT NOT NULL,
@@ -93,7 +95,7 @@ CREATE TABLE repo_secrets (
   sealed BYTEA NOT NULL,
   updated_at BIGINT NOT NULL,
   updated_by TEXT NOT NULL,
-  PRIMARY KEY (repo, name)
+  PRIMARY KEY (repository_id, name)
 );
 `,
   },

@@ -28,6 +28,8 @@ interface TokenInfo {
   token: string;
   installationId: number;
   expiresAt: number;
+  /** `owner/repo` in lower case, when the token was asked for some repositories of the installation only. */
+  only?: Set<string>;
 }
 
 export interface PullRequest {
@@ -69,6 +71,13 @@ export class FakeState {
     this.repos.set(`${owner}/${repo}`.toLowerCase(), { owner, repo, id: this.id(), installationId, defaultBranch });
   }
 
+  renameRepo(owner: string, from: string, to: string): void {
+    const found = this.repo(owner, from);
+    if (!found) throw new Error(`no repository ${owner}/${from} to rename`);
+    this.repos.delete(`${owner}/${from}`.toLowerCase());
+    this.repos.set(`${owner}/${to}`.toLowerCase(), { ...found, repo: to });
+  }
+
   repo(owner: string, repo: string) {
     return this.repos.get(`${owner}/${repo}`.toLowerCase()) ?? null;
   }
@@ -77,9 +86,14 @@ export class FakeState {
     return [...new Set([...this.repos.values()].map((r) => r.installationId))];
   }
 
-  mintToken(installationId: number): TokenInfo | null {
+  /** `repositories` (names, as GitHub takes them) limits the token to those; null when the installation lacks one (GitHub's 422). */
+  mintToken(installationId: number, repositories?: string[]): TokenInfo | null {
     if (!this.installations().includes(installationId)) return null;
-    const info = { token: `ghs_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`, installationId, expiresAt: Date.now() + this.tokenTtlSeconds * 1000 };
+    const mine = [...this.repos.values()].filter((r) => r.installationId === installationId);
+    const only = repositories ? new Set(repositories.map((n) => mine.find((r) => r.repo.toLowerCase() === n.toLowerCase()))) : null;
+    if (only?.has(undefined)) return null;
+    const info: TokenInfo = { token: `ghs_${randomBytes(18).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`, installationId, expiresAt: Date.now() + this.tokenTtlSeconds * 1000 };
+    if (only) info.only = new Set([...only].map((r) => `${r!.owner}/${r!.repo}`.toLowerCase()));
     this.tokens.set(info.token, info);
     return info;
   }
@@ -90,6 +104,7 @@ export class FakeState {
   }
 
   tokenCanRead(info: TokenInfo, fullName: string): boolean {
+    if (info.only && !info.only.has(fullName.toLowerCase())) return false;
     return this.repos.get(fullName.toLowerCase())?.installationId === info.installationId;
   }
 

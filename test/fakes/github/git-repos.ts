@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -27,6 +27,10 @@ export class GitRepos {
     this.git(dir, ["config", "uploadpack.allowAnySHA1InWant", "true"]);
     this.git(dir, ["config", "uploadpack.allowReachableSHA1InWant", "true"]);
     this.git(dir, ["config", "http.receivepack", "false"]);
+  }
+
+  rename(owner: string, from: string, to: string): void {
+    renameSync(this.path(owner, from), this.path(owner, to));
   }
 
   /** Writes a snapshot with exactly `files` as a new commit on `ref` (a branch name or a full ref). */

@@ -104,6 +104,12 @@ export class GitHubFake {
     this.state.setPullRequest(o);
   }
 
+  /** GitHub's rename: the repository keeps its id under the new name, and the old name is free for a new repository. */
+  renameRepo(owner: string, from: string, to: string): void {
+    this.repos.rename(owner, from, to);
+    this.state.renameRepo(owner, from, to);
+  }
+
   setPermission(owner: string, repo: string, user: string, permission: "admin" | "maintain" | "write" | "triage" | "read" | "none"): void {
     this.state.permissions.set(`${owner}/${repo}/${user}`.toLowerCase(), permission);
   }
@@ -206,10 +212,10 @@ export class GitHubFake {
       return reply(fault.status, { message: fault.message ?? "Server Error", documentation_url: DOCS }, fault.headers);
     }
 
-    // Auth: /app endpoints take the app's JWT, everything else an installation token.
+    // Auth: /app endpoints (and a repository's installation) take the app's JWT, everything else an installation token.
     const authz = String(req.headers.authorization ?? "");
     const bearer = /^(?:bearer|token)\s+(.+)$/i.exec(authz)?.[1] ?? "";
-    if (path.startsWith("/app")) {
+    if (path.startsWith("/app") || matched.op.operationId === "apps/get-repo-installation") {
       const problem = bearer ? verifyAppJwt(bearer, this.o.publicKeyPem, this.o.appId) : "A JSON web token could not be decoded";
       if (problem) return reply(401, { message: problem, documentation_url: DOCS });
       call.auth = "app";

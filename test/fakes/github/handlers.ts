@@ -37,10 +37,10 @@ function checkRunView(run: CheckRun, ctx: Ctx) {
   };
 }
 
-function pullView(pr: PullRequest, repo: { owner: string; repo: string; defaultBranch: string }) {
-  const base = { full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
+function pullView(pr: PullRequest, repo: { id: number; owner: string; repo: string; defaultBranch: string }) {
+  const base = { id: repo.id, full_name: `${repo.owner}/${repo.repo}`, name: repo.repo, owner: user(repo.owner) };
   // `headRepo: null` stands for a deleted fork, which GitHub shows as a null head repo.
-  const headRepo = pr.headRepo === null ? null : { ...base, full_name: pr.headRepo ?? base.full_name, owner: user((pr.headRepo ?? base.full_name).split("/")[0]!) };
+  const headRepo = pr.headRepo === null ? null : { ...base, id: pr.headRepo ? repo.id + 500_000 : repo.id, full_name: pr.headRepo ?? base.full_name, owner: user((pr.headRepo ?? base.full_name).split("/")[0]!) };
   return { number: pr.number, state: pr.state ?? "open", head: { sha: pr.headSha, ref: pr.headRef, repo: headRepo }, base: { ref: pr.baseRef ?? repo.defaultBranch, sha: "", repo: base } };
 }
 
@@ -54,9 +54,13 @@ export function handleOperation(operationId: string, ctx: Ctx): Result {
     case "apps/list-installations":
       return { status: 200, body: state.installations().map((id) => ({ id, account: user("octo"), app_id: state.appId })) };
     case "apps/create-installation-access-token": {
-      const info = state.mintToken(Number(params.installation_id));
-      if (!info) return notFound;
-      return { status: 201, body: { token: info.token, expires_at: new Date(info.expiresAt).toISOString(), permissions: { checks: "write", contents: "read", metadata: "read", pull_requests: "write", issues: "write" }, repository_selection: "all" } };
+      const names = Array.isArray(body?.repositories) ? (body.repositories as string[]) : undefined;
+      if (!state.installations().includes(Number(params.installation_id))) return notFound;
+      const info = state.mintToken(Number(params.installation_id), names);
+      if (!info) return { status: 422, body: { message: "There is at least one repository that does not exist or is not accessible to the parent installation.", documentation_url: "https://docs.github.com/rest" } };
+      const all = { checks: "write", contents: "read", metadata: "read", pull_requests: "write", issues: "write" };
+      const permissions = (body?.permissions as Record<string, string> | undefined) ?? all;
+      return { status: 201, body: { token: info.token, expires_at: new Date(info.expiresAt).toISOString(), permissions, repository_selection: names ? "selected" : "all" } };
     }
     case "apps/get-repo-installation":
       return repo ? { status: 200, body: { id: repo.installationId, app_id: state.appId, account: user(repo.owner) } } : notFound;

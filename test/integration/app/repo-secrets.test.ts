@@ -19,6 +19,7 @@ const OTHER = "ledger";
 const CONFIG = "deploy:\n  health: /healthz\n  secrets: [API_KEY, NOT_SET]\n";
 
 let h: Harness;
+const idOf = (repo: string) => h.fake.state.repo(OWNER, repo)!.id;
 let side: SqliteDatabase;
 const builds: BuildInput[] = [];
 const deploys: DeployInput[] = [];
@@ -47,8 +48,8 @@ before(async () => {
   h.fake.setPermission(OWNER, REPO, "maintainer", "write");
   side = new SqliteDatabase(join(h.dataDir, "microship.sqlite"));
   const store = repoSecrets(loadEnv({ MICROSHIP_DATA_DIR: h.dataDir }), h.dataDir, new SqliteSecretRows(side));
-  await store.set(OWNER, REPO, "API_KEY", SHOP_KEY, "test");
-  await store.set(OWNER, OTHER, "LEDGER_KEY", OTHER_KEY, "test");
+  await store.set({ id: idOf(REPO), owner: OWNER, repo: REPO }, "API_KEY", SHOP_KEY, "test");
+  await store.set({ id: idOf(OTHER), owner: OWNER, repo: OTHER }, "LEDGER_KEY", OTHER_KEY, "test");
 });
 
 after(async () => {
@@ -93,7 +94,7 @@ test("a push gets its repository's secret in the build and the deploy's env; mas
 
 test("another repository's build never sees this one's secrets: it gets its own, and a name it lacks is said", async () => {
   const sha = h.fake.commit({ owner: OWNER, repo: OTHER, branch: "main", files: { ".github/microship.yml": "deploy:\n  secrets: [API_KEY]\n", "index.js": "2" } });
-  const push = withRepo(loadExample("push", (e) => e.ref?.startsWith("refs/heads/") && !e.deleted), { owner: OWNER, repo: OTHER, installationId: INSTALLATION });
+  const push = withRepo(loadExample("push", (e) => e.ref?.startsWith("refs/heads/") && !e.deleted), { owner: OWNER, repo: OTHER, installationId: INSTALLATION, repositoryId: idOf(OTHER) });
   Object.assign(push, { ref: "refs/heads/main", after: sha, deleted: false });
   await h.send("push", push);
   const { main } = await settled(OTHER, sha);
@@ -113,4 +114,52 @@ test("a fork's pull request builds without secrets, and its /deploy preview gets
   const forkBuilds = builds.filter((b) => b.source && b.cacheScope.endsWith("/pr-7"));
   assert.ok(forkBuilds.length >= 2, "the PR's build and /deploy's build");
   assert.ok(forkBuilds.every((b) => b.secrets.length === 0));
+});
+
+/** A push of `sha` to `repo` as GitHub sends it, with `id` as the repository's id (null: none, as a request stored before ids were). */
+function pushOf(repo: string, id: number | null, sha: string) {
+  const push = withRepo(loadExample("push", (e) => e.ref?.startsWith("refs/heads/") && !e.deleted), { owner: OWNER, repo, installationId: INSTALLATION });
+  if (id === null) delete push.repository.id;
+  else push.repository.id = id;
+  return Object.assign(push, { ref: "refs/heads/main", after: sha, deleted: false });
+}
+
+test("the attack: ledger is renamed and a new repository takes the name; the renamed one keeps its secret, the newcomer's build and deploy get nothing", async () => {
+  const ledgerId = idOf(OTHER);
+  h.fake.renameRepo(OWNER, OTHER, "ledger-archive");
+  h.fake.createRepo({ owner: OWNER, repo: OTHER, installationId: INSTALLATION });
+  const newcomerId = idOf(OTHER);
+  assert.notEqual(newcomerId, ledgerId);
+
+  const renamed = h.fake.commit({ owner: OWNER, repo: "ledger-archive", branch: "main", files: { ".github/microship.yml": "deploy:\n  secrets: [LEDGER_KEY]\n", "index.js": "3" } });
+  await h.send("push", pushOf("ledger-archive", ledgerId, renamed));
+  await settled("ledger-archive", renamed);
+  assert.deepEqual(builds.find((b) => b.tags[0] === renamed)!.secrets, [{ id: "LEDGER_KEY", value: OTHER_KEY }]);
+  assert.equal(deploys.find((d) => d.sha === renamed)!.env.LEDGER_KEY, OTHER_KEY);
+
+  const taken = h.fake.commit({ owner: OWNER, repo: OTHER, branch: "main", files: { ".github/microship.yml": "deploy:\n  secrets: [LEDGER_KEY]\n", "index.js": "4" } });
+  await h.send("push", pushOf(OTHER, newcomerId, taken));
+  const { main } = await settled(OTHER, taken);
+  assert.deepEqual(builds.find((b) => b.tags[0] === taken)!.secrets, []);
+  assert.ok(!("LEDGER_KEY" in deploys.find((d) => d.sha === taken)!.env));
+  assert.match(await rawLog(main.details_url!), /Secrets not set for octo-org\/ledger: LEDGER_KEY\./);
+});
+
+test("a request without a repository id (as one stored before ids were recorded) gets no secrets, and its log and deploy check say why", async () => {
+  const sha = h.fake.commit({ owner: OWNER, repo: REPO, branch: "main", files: { ".github/microship.yml": CONFIG, "index.js": "stale" } });
+  await h.send("push", pushOf(REPO, null, sha));
+  const { main, deploy } = await settled(REPO, sha);
+  assert.deepEqual(builds.find((b) => b.tags[0] === sha)!.secrets, []);
+  assert.ok(!("API_KEY" in deploys.find((d) => d.sha === sha)!.env));
+  assert.match(await rawLog(main.details_url!), /stored before microship recorded repository ids, so it gets no secrets/);
+  assert.match(deploy.output.summary ?? "", /stored before microship recorded repository ids/);
+
+  // Re-run on GitHub's Checks tab, as the log says: the event's repository id goes with the stored request.
+  const rerun = withRepo(loadExample("check_run", (e) => e.action === "rerequested"), { owner: OWNER, repo: REPO, installationId: INSTALLATION, repositoryId: idOf(REPO) });
+  rerun.check_run.external_id = main.external_id;
+  rerun.check_run.head_sha = sha;
+  const before = builds.filter((b) => b.tags[0] === sha).length;
+  await h.send("check_run", rerun);
+  const again = await h.fake.waitFor(() => builds.filter((b) => b.tags[0] === sha)[before], 20_000, "the re-run's build");
+  assert.deepEqual(again.secrets, [{ id: "API_KEY", value: SHOP_KEY }]);
 });

@@ -33,7 +33,9 @@ async function signIn(login: string): Promise<string> {
 }
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-const stored = () => repoSecrets(loadEnv({ MICROSHIP_DATA_DIR: w.h.dataDir }), w.h.dataDir, new SqliteSecretRows(side)).secretsFor({ owner: OWNER, repo: REPO } as never);
+/** What a build of the repository with `id` (GitHub's id of octo-org/shop unless said) would get. */
+const stored = (id = w.h.fake.state.repo(OWNER, REPO)!.id) =>
+  repoSecrets(loadEnv({ MICROSHIP_DATA_DIR: w.h.dataDir }), w.h.dataDir, new SqliteSecretRows(side)).secretsFor({ repositoryId: id, owner: OWNER, repo: REPO } as never);
 const PAGE = `/secrets/${OWNER}/${REPO}`;
 
 test("an admin sets and deletes a secret: write-only (never shown again), CSRF-checked, bad ones refused with the rule", async () => {
@@ -55,6 +57,8 @@ test("an admin sets and deletes a secret: write-only (never shown again), CSRF-c
   const set = await post(`${PAGE}/set`, { _csrf: csrf, name: "API_KEY", value: VALUE.replace("\n", "\r\n") });
   assert.equal(set.status, 303);
   assert.deepEqual(await stored(), [{ id: "API_KEY", value: VALUE }], "kept as typed (the browser's CRLF made LF)");
+  assert.deepEqual(await stored(w.h.fake.state.repo(OWNER, REPO)!.id + 1), [], "kept under GitHub's id of the repository, not its name");
+  assert.ok(w.h.fake.calls.some((c) => c.operationId === "repos/get" && c.auth === "installation" && c.path === `/repos/${OWNER}/${REPO}`), "the id was asked of GitHub");
   const after = await (await get(`${PAGE}?done=set`)).text();
   assert.match(after, /<code>API_KEY<\/code>/);
   assert.match(after, /dashboard:carol/);
@@ -86,4 +90,22 @@ test("not an admin (a writer, a reader, an admin demoted a moment ago) or a repo
   assert.equal((await fetch(`${w.url}${PAGE}`, { headers: { cookie: carol } })).status, 403, "GitHub is asked on every request");
   assert.deepEqual(await stored(), []);
   assert.equal((await fetch(`${w.url}${PAGE}`, { redirect: "manual" })).status, 303, "signed out: sent to sign in");
+});
+
+test("the attack: the repository is renamed and a new one takes its name; its admin's page shows none of the old one's secrets and sets only its own", async () => {
+  w.h.fake.setPermission(OWNER, REPO, "carol", "admin");
+  const cookie = await signIn("carol");
+  const post = (form: Record<string, string>) =>
+    fetch(`${w.url}${PAGE}/set`, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form).toString() });
+  const csrf = csrfOf(await (await fetch(`${w.url}${PAGE}`, { headers: { cookie } })).text());
+  assert.equal((await post({ _csrf: csrf, name: "OLD_KEY", value: "old-repo-value-77" })).status, 303);
+  assert.match(await (await fetch(`${w.url}${PAGE}`, { headers: { cookie } })).text(), /<code>OLD_KEY<\/code>/);
+  const oldId = w.h.fake.state.repo(OWNER, REPO)!.id;
+  w.h.fake.renameRepo(OWNER, REPO, "shop-archive");
+  w.h.fake.createRepo({ owner: OWNER, repo: REPO, installationId: w.h.fake.state.repo(OWNER, "shop-archive")!.installationId });
+  const page = await (await fetch(`${w.url}${PAGE}`, { headers: { cookie } })).text();
+  assert.ok(!page.includes("OLD_KEY"), "the newcomer's page lists the old repository's secret");
+  assert.equal((await post({ _csrf: csrf, name: "NEW_KEY", value: "new-repo-value-88" })).status, 303);
+  assert.deepEqual(await stored(), [{ id: "NEW_KEY", value: "new-repo-value-88" }]);
+  assert.deepEqual(await stored(oldId), [{ id: "OLD_KEY", value: "old-repo-value-77" }], "the renamed repository keeps its own");
 });

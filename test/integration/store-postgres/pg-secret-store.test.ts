@@ -21,8 +21,11 @@ runSecretStoreContract("postgres", async () => {
       second.push(d);
       return new PgSecretRows(d);
     },
-    async moveRow(from, to, name) {
-      await db.query("INSERT INTO repo_secrets SELECT $1, name, key_id, iv, sealed, updated_at, updated_by FROM repo_secrets WHERE repo = $2 AND name = $3", [to, from, name]);
+    async retarget(from, to, name) {
+      await db.query("UPDATE repo_secrets SET repository_id = $1 WHERE repository_id = $2 AND name = $3", [to, from, name]);
+    },
+    async lastSeen(id) {
+      return (await db.query("SELECT repo FROM repo_secrets WHERE repository_id = $1 ORDER BY name", [id])).rows.map((r) => r.repo as string);
     },
     async rawBytes() {
       // Every column of every row, as text and as the stored bytes.

@@ -23,8 +23,11 @@ runSecretStoreContract("sqlite", async () => {
       second.push(s);
       return new SqliteSecretRows(s);
     },
-    async moveRow(from, to, name) {
-      sql.db.prepare("INSERT INTO repo_secrets SELECT ?, name, key_id, iv, sealed, updated_at, updated_by FROM repo_secrets WHERE repo = ? AND name = ?").run(to, from, name);
+    async retarget(from, to, name) {
+      sql.db.prepare("UPDATE repo_secrets SET repository_id = ? WHERE repository_id = ? AND name = ?").run(to, from, name);
+    },
+    async lastSeen(id) {
+      return (sql.db.prepare("SELECT repo FROM repo_secrets WHERE repository_id = ? ORDER BY name").all(id) as { repo: string }[]).map((r) => r.repo);
     },
     async rawBytes() {
       // Every file of the database, the WAL included, as a disk thief would read them.

@@ -20,6 +20,8 @@ import { vmInstanceName } from "../../../src/deploy/microvm/deployment-name.ts";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const KEY = "k-secret-2718";
+/** GitHub's id of octo/app now. */
+const REPOSITORY_ID = 4711;
 const ref = (c: string) => `registry.test/octo/app@${digest(c)}`;
 
 async function world(o: { fails?: boolean; noisy?: boolean } = {}) {
@@ -61,7 +63,7 @@ async function world(o: { fails?: boolean; noisy?: boolean } = {}) {
     return (await store.getBuild(id))!;
   }
   const request = (target: DeployTarget, history: RollbackRequest["history"] = []): RollbackRequest => ({
-    installationId: 1, owner: "octo", repo: "app", target, history, deploy: { env: { FROM: "base" }, secrets: ["API_KEY"], preview: { env: { P: "1" } } },
+    installationId: 1, owner: "octo", repo: "app", repositoryId: REPOSITORY_ID, target, history, deploy: { env: { FROM: "base" }, secrets: ["API_KEY"], preview: { env: { P: "1" } } },
   });
   const run = (req: RollbackRequest, steps: Parameters<RollbackService["start"]>[1], how: Parameters<RollbackService["start"]>[3]) =>
     new Promise<Awaited<Parameters<Parameters<RollbackService["start"]>[2]>[0]>>((ok) => service.start(req, steps, async (r) => ok(r), how));
@@ -82,6 +84,27 @@ test("a redeploy deploys the serving image by digest as a fresh instance, with a
   assert.deepEqual({ FROM: w.inputs[0]!.env.FROM, API_KEY: w.inputs[0]!.env.API_KEY }, { FROM: "base", API_KEY: KEY });
   assert.deepEqual(w.created, [{ imageRef: ref("a"), digest: digest("a"), redeploy: true }]);
   assert.deepEqual(w.statuses, [{ id: 501, state: "in_progress" }, { id: 501, state: "success" }]);
+});
+
+test("the attack: a build of the repository that had this name before (another id) is deployed without secrets, and the log says why; an unknown id gets none either", async () => {
+  const w = await world();
+  const theirs = await w.built("f", { repositoryId: REPOSITORY_ID - 1 });
+  const history = [{ app: null, sha: sha("f"), imageRef: ref("f"), digest: digest("f"), buildId: theirs.id, rollback: false }];
+  const req = w.request(environmentTarget("production"), history);
+  const plan = await w.service.planRedeploy(req, { app: null, sha: sha("f"), imageRef: ref("f"), digest: digest("f") });
+  assert.ok(plan.ok);
+  const [result] = await w.run(req, plan.steps, { kind: "redeploy" });
+  assert.equal(result!.ok, true);
+  assert.equal(w.inputs[0]!.env.API_KEY, undefined);
+  assert.equal(w.inputs[0]!.env.FROM, "base");
+  assert.match(await w.logOf(theirs.id), /built by another repository that had this name before, so it gets no secrets/);
+  const ours = await w.built("9", { repositoryId: REPOSITORY_ID });
+  const unknown = { ...w.request(environmentTarget("production")), repositoryId: null };
+  const again = await w.service.planRedeploy(unknown, { app: null, sha: sha("9"), imageRef: ref("9"), digest: digest("9") });
+  assert.ok(again.ok);
+  await w.run(unknown, again.steps, { kind: "redeploy" });
+  assert.equal(w.inputs[1]!.env.API_KEY, undefined);
+  assert.match(await w.logOf(ours.id), /GitHub did not say which repository this is/);
 });
 
 test("a redeploy of an image whose build microship no longer has, or of another digest than the build's, is refused", async () => {

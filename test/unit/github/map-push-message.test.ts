@@ -7,7 +7,7 @@ const payload = (message: string | undefined): PushPayload => ({
   after: "a".repeat(40),
   deleted: false,
   commits: [],
-  repository: { name: "app", full_name: "octo/app", owner: { login: "octo" }, default_branch: "main" },
+  repository: { id: 1296269, name: "app", full_name: "octo/app", owner: { login: "octo" }, default_branch: "main" },
   installation: { id: 1 },
   sender: { login: "someone" },
   head_commit: message === undefined ? null : { message },

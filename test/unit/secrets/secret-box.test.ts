@@ -6,11 +6,14 @@ import { checkSecretName, checkSecretValue, parseRepoKey, secretNameProblem, Sec
 import { EnvError, loadEnv } from "../../../src/config/env.ts";
 
 const VALUE = "postgres://app:hunter2-very-secret@db/app";
+/** GitHub's repository ids: the shop and another repository. */
+const SHOP = 186853002;
+const OTHER = 186853003;
 
-test("a sealed secret opens with its key, repo and name, and its bytes hold no plaintext; each seal takes a fresh IV", () => {
+test("a sealed secret opens with its key, repository id and name, and its bytes hold no plaintext; each seal takes a fresh IV", () => {
   const box = new SecretBox(randomBytes(32));
-  const a = box.seal("octo-org/shop", "DATABASE_URL", VALUE), b = box.seal("octo-org/shop", "DATABASE_URL", VALUE);
-  assert.equal(box.open("octo-org/shop", "DATABASE_URL", a), VALUE);
+  const a = box.seal(SHOP, "DATABASE_URL", VALUE), b = box.seal(SHOP, "DATABASE_URL", VALUE);
+  assert.equal(box.open(SHOP, "DATABASE_URL", a), VALUE);
   assert.equal(a.iv.length, 12);
   assert.notDeepEqual(a.iv, b.iv);
   assert.notDeepEqual(a.sealed, b.sealed);
@@ -18,8 +21,8 @@ test("a sealed secret opens with its key, repo and name, and its bytes hold no p
 });
 
 test("another key: a clear error naming MICROSHIP_SECRETS_KEY, not a crypto library's", () => {
-  const sealed = new SecretBox(randomBytes(32)).seal("octo-org/shop", "TOKEN", VALUE);
-  assert.throws(() => new SecretBox(randomBytes(32)).open("octo-org/shop", "TOKEN", sealed), (err: Error) => {
+  const sealed = new SecretBox(randomBytes(32)).seal(SHOP, "TOKEN", VALUE);
+  assert.throws(() => new SecretBox(randomBytes(32)).open(SHOP, "TOKEN", sealed), (err: Error) => {
     assert.match(err.message, /MICROSHIP_SECRETS_KEY/);
     assert.match(err.message, /another key/);
     assert.ok(!err.message.includes(VALUE));
@@ -27,31 +30,37 @@ test("another key: a clear error naming MICROSHIP_SECRETS_KEY, not a crypto libr
   });
   // A row that lies about its key id still meets the tag: the key id only names the problem.
   const other = new SecretBox(randomBytes(32));
-  assert.throws(() => other.open("octo-org/shop", "TOKEN", { ...sealed, keyId: other.keyId }), /does not decrypt/);
+  assert.throws(() => other.open(SHOP, "TOKEN", { ...sealed, keyId: other.keyId }), /does not decrypt/);
 });
 
 test("a tampered ciphertext, tag or IV fails to open", () => {
   const box = new SecretBox(randomBytes(32));
-  const s = box.seal("octo-org/shop", "TOKEN", VALUE);
+  const s = box.seal(SHOP, "TOKEN", VALUE);
   for (const at of [0, s.sealed.length - 1]) {
     const sealed = Buffer.from(s.sealed);
     sealed[at]! ^= 1;
-    assert.throws(() => box.open("octo-org/shop", "TOKEN", { ...s, sealed }), /does not decrypt/);
+    assert.throws(() => box.open(SHOP, "TOKEN", { ...s, sealed }), /does not decrypt/);
   }
   const iv = Buffer.from(s.iv);
   iv[0]! ^= 1;
-  assert.throws(() => box.open("octo-org/shop", "TOKEN", { ...s, iv }), /does not decrypt/);
-  assert.throws(() => box.open("octo-org/shop", "TOKEN", { ...s, sealed: s.sealed.subarray(0, 8) }), /does not decrypt/);
+  assert.throws(() => box.open(SHOP, "TOKEN", { ...s, iv }), /does not decrypt/);
+  assert.throws(() => box.open(SHOP, "TOKEN", { ...s, sealed: s.sealed.subarray(0, 8) }), /does not decrypt/);
 });
 
-test("the attack: a ciphertext moved to another repository or another name fails (repo and name are the AAD)", () => {
+test("the attack: a ciphertext moved to another repository id or another name fails (id and name are the AAD)", () => {
   const box = new SecretBox(randomBytes(32));
-  const s = box.seal("octo-org/shop", "DATABASE_URL", VALUE);
-  assert.throws(() => box.open("mallory/app", "DATABASE_URL", s), /does not decrypt/);
-  assert.throws(() => box.open("octo-org/shop", "OTHER", s), /does not decrypt/);
-  // No two (repo, name) pairs share their AAD bytes.
-  const t = box.seal("a/b", "C", VALUE);
-  assert.throws(() => box.open("a/", "bC", t), /does not decrypt/);
+  const s = box.seal(SHOP, "DATABASE_URL", VALUE);
+  assert.throws(() => box.open(OTHER, "DATABASE_URL", s), /does not decrypt/);
+  assert.throws(() => box.open(SHOP, "OTHER", s), /does not decrypt/);
+  // The name people read is not authenticated (a renamed repository keeps its secrets); errors show it.
+  assert.equal(box.open(SHOP, "DATABASE_URL", s, "octo-org/renamed"), VALUE);
+  assert.throws(() => box.open(OTHER, "DATABASE_URL", s, "mallory/app"), /DATABASE_URL of mallory\/app does not decrypt/);
+  // No two (id, name) pairs share their AAD bytes: the id is 8 fixed bytes, the name length-prefixed.
+  const t = box.seal(1, "C", VALUE);
+  assert.throws(() => box.open(256, "C", t), /does not decrypt/);
+  assert.throws(() => box.open(1, "C\0", t), /does not decrypt/);
+  // An id that is no GitHub id is refused, never sealed under.
+  for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53]) assert.throws(() => box.seal(bad, "C", VALUE), /not a GitHub repository id/);
 });
 
 test("names: GitHub's rule for Actions secrets, checked in one pass", () => {
