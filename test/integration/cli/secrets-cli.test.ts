@@ -35,7 +35,7 @@ before(async () => {
   fake = await startGitHubFake({ appId: creds.appId, publicKeyPem: creds.publicKeyPem });
   fake.createRepo({ owner: "Octo-Org", repo: "shop", installationId: 77 });
   fake.createRepo({ owner: "octo-org", repo: "ledger", installationId: 77 });
-  appEnv = { APP_ID: String(creds.appId), PRIVATE_KEY: creds.privateKeyPem, GHE_HOST: fake.host, GHE_PROTOCOL: "http" };
+  appEnv = { APP_ID: String(creds.appId), PRIVATE_KEY: creds.privateKeyPem, GHE_HOST: fake.host, GHE_PROTOCOL: "http", WEBHOOK_SECRET: "cli-test-webhook-secret" };
 });
 after(async () => {
   await fake?.close();
