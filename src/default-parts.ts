@@ -62,7 +62,7 @@ export async function createDefaultParts(env: Env, log: Logger, o: Partial<Omit<
   log.info({ builder: builder.name, registry }, `builds run on: ${builder.describe()}; images go to ${registry}`);
   // loadEnv insists on HYPEMAN_BASE_URL and MICROSHIP_DEPLOY_DOMAIN with this deployer; deploys go to the first server, builds are spread over all.
   const hypeman = o.deployer === undefined && deployerOf(env) === "hypeman"
-    ? hypemanParts({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!)[0]!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, ingressUrl: env.MICROSHIP_HYPEMAN_INGRESS_URL, ingressCa: env.MICROSHIP_HYPEMAN_INGRESS_CA, publicUrl: env.MICROSHIP_PUBLIC_URL, log })
+    ? hypemanParts({ baseURL: hypemanBaseURLs(env.HYPEMAN_BASE_URL!)[0]!, apiKey: env.HYPEMAN_API_KEY, domain: env.MICROSHIP_DEPLOY_DOMAIN!, ingressUrl: env.MICROSHIP_HYPEMAN_INGRESS_URL, ingressCa: env.MICROSHIP_HYPEMAN_INGRESS_CA, ingressTls: env.MICROSHIP_HYPEMAN_INGRESS_TLS, publicUrl: env.MICROSHIP_PUBLIC_URL, log })
     : null;
   const routes = o.deployRoutes !== undefined ? o.deployRoutes : deployerOf(env) === "microvm" ? deployRoutes({ domain: env.MICROSHIP_DEPLOY_DOMAIN, publicUrl: env.MICROSHIP_PUBLIC_URL }) : hypeman?.wakeRoutes ?? null;
   let deployer: Deployer | null;

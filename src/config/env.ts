@@ -6,6 +6,8 @@ import { ingressCa } from "./ingress-ca.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
+/** A switch: only these four spellings, so a typo ("yes", "ture") stops the start instead of meaning off. */
+const flag = z.enum(["true", "false", "1", "0"], { error: "expected true, false, 1 or 0" }).transform((v) => v === "true" || v === "1");
 
 const registryRef = z
   .string()
@@ -86,6 +88,8 @@ export const envSchema = z.object({
   MICROSHIP_HYPEMAN_INGRESS_URL: z.url({ protocol: /^https?$/, error: "expected http://host:port or https://host:port of Hypeman's ingress" }).optional(),
   /** A PEM file with the private CA of an https ingress's certificate; unset: Node's CA store. Read once, at start. */
   MICROSHIP_HYPEMAN_INGRESS_CA: ingressCa.optional(),
+  /** Without the wake layer: Hypeman's ingress terminates TLS for the deploy domain (ACME), and URLs are https://. */
+  MICROSHIP_HYPEMAN_INGRESS_TLS: flag.default(false),
   /** Minutes between two passes of the preview reconciler (closed pull requests' and expired previews go). */
   MICROSHIP_RECONCILE_MINUTES: positiveInt.max(1_440).default(5),
   /** One Hypeman server, or several separated by commas that builds are spread over (hypeman-base-urls.ts). */
@@ -144,6 +148,10 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (deployerOf(env) === "hypeman" && !env.MICROSHIP_DEPLOY_DOMAIN) problems.push("MICROSHIP_DEPLOY_DOMAIN: required when MICROSHIP_DEPLOYER=hypeman");
   if (env.MICROSHIP_HYPEMAN_INGRESS_URL && deployerOf(env) !== "hypeman") problems.push("MICROSHIP_HYPEMAN_INGRESS_URL: only with the hypeman deployer (MICROSHIP_DEPLOYER=hypeman)");
   if (env.MICROSHIP_HYPEMAN_INGRESS_CA && !env.MICROSHIP_HYPEMAN_INGRESS_URL?.startsWith("https:")) problems.push("MICROSHIP_HYPEMAN_INGRESS_CA: only with an https:// MICROSHIP_HYPEMAN_INGRESS_URL");
+  if (env.MICROSHIP_HYPEMAN_INGRESS_TLS && deployerOf(env) !== "hypeman") problems.push("MICROSHIP_HYPEMAN_INGRESS_TLS: only with the hypeman deployer (MICROSHIP_DEPLOYER=hypeman)");
+  if (env.MICROSHIP_HYPEMAN_INGRESS_TLS && env.MICROSHIP_HYPEMAN_INGRESS_URL) {
+    problems.push("MICROSHIP_HYPEMAN_INGRESS_TLS: not with MICROSHIP_HYPEMAN_INGRESS_URL (microship is then in front and its MICROSHIP_PUBLIC_URL says the scheme)");
+  }
   if (env.DATABASE_URL && !env.MICROSHIP_REGISTRY) {
     problems.push(
       "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",

@@ -7,6 +7,7 @@ import { infraError, userError } from "../../core/errors.ts";
 import type { OpLog } from "../../core/ports.ts";
 import { identityTags, listFilter, liveDeployment } from "./deployment-tags.ts";
 import { PatternIngresses } from "./pattern-ingress.ts";
+import { DeployUrls } from "./deploy-urls.ts";
 import { pollUntil } from "./poll-until.ts";
 import { runRelease } from "./release-command.ts";
 import { restore, standby } from "./instance-standby.ts";
@@ -16,7 +17,10 @@ export interface HypemanDeployerOptions {
   apiKey?: string;
   /** Deployments answer at `{instance}.{domain}`. */
   domain: string;
+  /** MICROSHIP_HYPEMAN_INGRESS_TLS: the pattern ingress terminates TLS. */
   tls?: boolean;
+  /** The scheme and port of the URLs given out (hypemanDeployUrls); default: Hypeman's ingress's, per `tls`. */
+  urls?: DeployUrls;
   log?: OpLog;
   pollMs?: number;
   imageTimeoutMs?: number;
@@ -56,7 +60,8 @@ export class HypemanDeployer implements Deployer {
   constructor(o: HypemanDeployerOptions) {
     this.o = { pollMs: 1_000, imageTimeoutMs: 600_000, healthTimeoutMs: 300_000, releaseTimeoutMs: 900_000, ...o };
     this.client = new Hypeman({ baseURL: o.baseURL, apiKey: o.apiKey ?? "", maxRetries: 2, timeout: 60_000, logLevel: "off" });
-    this.ingresses = new PatternIngresses(this.client, { domain: o.domain, defaultPort: DEFAULT_PORT, tls: o.tls ?? false });
+    const tls = o.tls ?? false;
+    this.ingresses = new PatternIngresses(this.client, { domain: o.domain, defaultPort: DEFAULT_PORT, tls, urls: o.urls ?? new DeployUrls(tls ? "https" : "http", null) });
   }
 
   describe(): string {

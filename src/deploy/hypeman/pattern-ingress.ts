@@ -1,19 +1,32 @@
 import { APIError, type Hypeman } from "@onkernel/hypeman";
+import type { Ingress } from "@onkernel/hypeman/resources/ingresses";
 import { createHash } from "node:crypto";
 import { slugify } from "../../core/deploy/instance-name.ts";
+import type { DeployUrls } from "./deploy-urls.ts";
+
+export interface PatternIngressOptions {
+  domain: string;
+  defaultPort: number;
+  /** Hypeman's ingress terminates TLS (port 443, http redirected); otherwise port 80. */
+  tls: boolean;
+  /** The scheme and port of the URLs given out: who serves them decides (deploy-urls.ts). */
+  urls: DeployUrls;
+}
 
 /**
  * The one pattern ingress of a deployment domain: `{instance}.{domain}` to the instance of that
  * name, on one port. Created the first time it is needed, found by name after that (also when
  * another replica made it first). Each app port gets a domain of its own (`p{port}.{domain}`),
- * since one hostname pattern can route to one port only.
+ * since one hostname pattern can route to one port only. One found whose TLS isn't the one asked
+ * for (the setting changed) is deleted and made again: Hypeman updates no ingress, and its
+ * hostnames are unique per port, so a second one beside it would leave the old rule serving.
  */
 export class PatternIngresses {
   private readonly known = new Map<string, Promise<void>>();
   private readonly client: Hypeman;
-  private readonly o: { domain: string; defaultPort: number; tls: boolean };
+  private readonly o: PatternIngressOptions;
 
-  constructor(client: Hypeman, o: { domain: string; defaultPort: number; tls: boolean }) {
+  constructor(client: Hypeman, o: PatternIngressOptions) {
     this.client = client;
     this.o = o;
   }
@@ -24,7 +37,7 @@ export class PatternIngresses {
   }
 
   url(instance: string, port: number): string {
-    return `${this.o.tls ? "https" : "http"}://${instance}.${this.hostDomain(port)}`;
+    return this.o.urls.url(`${instance}.${this.hostDomain(port)}`);
   }
 
   ensure(port: number): Promise<void> {
@@ -41,7 +54,10 @@ export class PatternIngresses {
 
   private async findOrCreate(domain: string, port: number): Promise<void> {
     const name = ingressName(domain);
-    if (await this.exists(name)) return;
+    const found = await this.find(name);
+    if (found && this.servesAsAsked(found)) return;
+    // By id: a replica that remade it first keeps its new one.
+    if (found) await this.remove(found.id);
     const rule = {
       match: { hostname: `{instance}.${domain}`, port: this.o.tls ? 443 : 80 },
       target: { instance: "{instance}", port },
@@ -50,19 +66,34 @@ export class PatternIngresses {
     try {
       await this.client.ingresses.create({ name, rules: [rule], tags: { "microship-domain": domain.slice(0, 200) } });
     } catch (err) {
-      // Made meanwhile by someone else: that one serves.
-      if (err instanceof APIError && err.status === 409 && (await this.exists(name))) return;
+      // Made meanwhile by someone else: that one serves, if it is as asked.
+      if (err instanceof APIError && err.status === 409) {
+        const made = await this.find(name);
+        if (made && this.servesAsAsked(made)) return;
+      }
       throw err;
     }
   }
 
-  private async exists(name: string): Promise<boolean> {
+  private servesAsAsked(ingress: Ingress): boolean {
+    return ingress.rules.every((r) => (r.tls === true) === this.o.tls);
+  }
+
+  private async find(name: string): Promise<Ingress | null> {
     try {
-      await this.client.ingresses.get(name);
-      return true;
+      return await this.client.ingresses.get(name);
     } catch (err) {
-      if (err instanceof APIError && err.status === 404) return false;
+      if (err instanceof APIError && err.status === 404) return null;
       throw err;
+    }
+  }
+
+  /** One already gone (another replica removed it first) is fine. */
+  private async remove(id: string): Promise<void> {
+    try {
+      await this.client.ingresses.delete(id);
+    } catch (err) {
+      if (!(err instanceof APIError && err.status === 404)) throw err;
     }
   }
 }

@@ -18,6 +18,8 @@ export interface WakeRoutesOptions {
   /** microship's own host name (from its public URL): never a deployment, even under the domain. */
   ownHost?: string | null;
   log?: OpLog;
+  /** Told the port microship listens on: the deployments' URLs are microship's (deploy-urls.ts). */
+  onListening?: (port: number) => void;
   /** How old the list of instances may be (5 s). */
   listTtlMs?: number;
   /** After a failed wake, how long requests get the error page before the next try (30 s). */
@@ -70,6 +72,10 @@ export class HypemanWakeRoutes implements RouteSource {
         else if (k.sleeping) s.renewAt = 0;
       }
     };
+  }
+
+  listening(port: number): void {
+    this.o.onListening?.(port);
   }
 
   resolve(header: string | undefined): Resolved | Promise<Exclude<Resolved, { kind: "other" }>> {

@@ -52,6 +52,8 @@ export class FakeDeployApi {
   readonly instances = new Map<string, Json>();
   readonly ingresses = new Map<string, Json>();
   readonly faults: DeployFaults = { failImages: new Set(), unhealthy: new Set(), createErrors: 0, healthAfterReads: 2, ignoreTagFilter: false, commands: new Map(), holdPulls: new Set(), restoreErrors: 0, restoreGate: null };
+  /** Hypeman's TLS_ALLOWED_DOMAINS (`*.domain` for a pattern); empty: ACME isn't configured, so a rule with `tls` is refused. */
+  tlsAllowedDomains: string[] = [];
   /** Every instance create's body with the id it got, in order (deleted ones too). */
   readonly created: Json[] = [];
   private readonly reads = new Map<string, number>();
@@ -171,6 +173,8 @@ export class FakeDeployApi {
     if (!Array.isArray(rules) || rules.length === 0) return fail(400, "invalid_request", "rules are required");
     for (const rule of rules) {
       if (!rule?.match?.hostname || !rule?.target?.instance || !Number.isInteger(rule?.target?.port)) return fail(400, "invalid_request", "each rule needs match.hostname, target.instance and target.port");
+      const tlsProblem = this.tlsProblem(rule);
+      if (tlsProblem) return fail(400, tlsProblem.code, tlsProblem.message);
       for (const other of this.ingresses.values()) {
         if (other.rules.some((r: Json) => r.match.hostname === rule.match.hostname && (r.match.port ?? 80) === (rule.match.port ?? 80))) {
           return fail(409, "hostname_in_use", `hostname ${rule.match.hostname} is already used by ingress ${other.name}`);
@@ -181,6 +185,16 @@ export class FakeDeployApi {
     const ingress = { id, name: body.name, rules, tags: body.tags ?? {}, created_at: now() };
     this.ingresses.set(id, ingress);
     send(201, ingress);
+  }
+
+  /** As Hypeman's ingress manager checks a rule with `tls`: ACME configured, and the hostname (a pattern's wildcard) allowed. */
+  private tlsProblem(rule: Json): { code: string; message: string } | null {
+    if (rule.tls === undefined || rule.tls === false) return null;
+    if (rule.tls !== true || (rule.redirect_http !== undefined && typeof rule.redirect_http !== "boolean")) return { code: "invalid_request", message: "tls and redirect_http are booleans" };
+    if (this.tlsAllowedDomains.length === 0) return { code: "invalid_request", message: "TLS requested but ACME is not configured (set ACME_EMAIL and ACME_DNS_PROVIDER)" };
+    const host = String(rule.match.hostname).replace(/^\{[a-z]+\}\./, "*.");
+    if (this.tlsAllowedDomains.includes(host) || this.tlsAllowedDomains.includes("*")) return null;
+    return { code: "domain_not_allowed", message: `"${host}" is not in TLS_ALLOWED_DOMAINS (allowed: ${this.tlsAllowedDomains.join(",")})` };
   }
 
   private list(resource: string, query: URLSearchParams): Json[] {
