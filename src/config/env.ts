@@ -152,6 +152,9 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
   if (env.MICROSHIP_HYPEMAN_INGRESS_TLS && env.MICROSHIP_HYPEMAN_INGRESS_URL) {
     problems.push("MICROSHIP_HYPEMAN_INGRESS_TLS: not with MICROSHIP_HYPEMAN_INGRESS_URL (microship is then in front and its MICROSHIP_PUBLIC_URL says the scheme)");
   }
+  if (env.MICROSHIP_ROLE !== "all" && !env.DATABASE_URL) {
+    problems.push(`MICROSHIP_ROLE: ${env.MICROSHIP_ROLE} splits microship across replicas that share DATABASE_URL; without it, one process must do both (all, the default): a web replica's builds would never run, and a worker would get no deliveries`);
+  }
   if (env.DATABASE_URL && !env.MICROSHIP_REGISTRY) {
     problems.push(
       "MICROSHIP_REGISTRY: required with DATABASE_URL: replicas sharing one database must push to one registry, and the embedded registry lives in a single replica's data dir",

@@ -100,7 +100,12 @@ test("the dashboard's OAuth client: both under Probot's names, or neither", () =
 
 test("MICROSHIP_ROLE: all by default, web or worker when asked, nothing else", () => {
   assert.equal(loadEnv({}).MICROSHIP_ROLE, "all");
-  assert.equal(loadEnv({ MICROSHIP_ROLE: "web" }).MICROSHIP_ROLE, "web");
-  assert.equal(loadEnv({ MICROSHIP_ROLE: "worker" }).MICROSHIP_ROLE, "worker");
+  const shared = { DATABASE_URL: "postgres://ms@db.internal:5432/ms", MICROSHIP_REGISTRY: "registry.example.com/team" };
+  assert.equal(loadEnv({ ...shared, MICROSHIP_ROLE: "web" }).MICROSHIP_ROLE, "web");
+  assert.equal(loadEnv({ ...shared, MICROSHIP_ROLE: "worker" }).MICROSHIP_ROLE, "worker");
+  // Without a shared database a web replica queues builds nobody runs, and a worker gets no deliveries.
+  for (const role of ["web", "worker"]) {
+    assert.throws(() => loadEnv({ MICROSHIP_ROLE: role }), (err: unknown) => err instanceof EnvError && err.problems.some((p) => p.startsWith("MICROSHIP_ROLE: ") && p.includes("DATABASE_URL")));
+  }
   assert.throws(() => loadEnv({ MICROSHIP_ROLE: "builder" }), (err: unknown) => err instanceof EnvError && /^MICROSHIP_ROLE: /.test(err.problems[0]!));
 });
