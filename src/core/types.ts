@@ -137,3 +137,8 @@ export interface Provenance {
   baseImageDigest: string | null;
   builderVersion: string | null;
 }
+
+/** A GitHub repository id that may key secrets: a positive safe integer, as GitHub gives them. */
+export function isRepositoryId(id: unknown): id is number {
+  return typeof id === "number" && Number.isSafeInteger(id) && id > 0;
+}

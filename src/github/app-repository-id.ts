@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import { createProbot } from "probot";
 import type { Env } from "../config/env.ts";
+import { isRepositoryId } from "../core/types.ts";
 import { MicroshipOctokit } from "./octokit-class.ts";
 
 /** The repository as GitHub names it now (after a rename, the new name) and its id. */
@@ -38,7 +39,7 @@ export async function appRepositoryId(env: Env, owner: string, repo: string): Pr
   const client = new MicroshipOctokit({ auth: { token }, baseUrl, request: { timeout: TIMEOUT_MS }, log: pino({ level: "silent" }) });
   const { data } = await client.request("GET /repos/{owner}/{repo}", { owner, repo });
   const id = Number(data.id);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`GitHub gave no repository id for ${owner}/${repo}`);
+  if (!isRepositoryId(id)) throw new Error(`GitHub gave no repository id for ${owner}/${repo}`);
   return { id, owner: data.owner.login, repo: data.name };
 }
 

@@ -1,5 +1,6 @@
 import type { DeployTarget } from "../core/deploy/deploy-target.ts";
 import type { RollbackRequestResult, RollbackRequests } from "../core/deploy/rollback-requests.ts";
+import { isRepositoryId } from "../core/types.ts";
 import { baseDeployConfig } from "./base-deploy-config.ts";
 import { deployHistory } from "./deploy-history.ts";
 import type { ClientFor } from "./reporter/check-run-reporter.ts";
@@ -39,6 +40,5 @@ export class GitHubRollbackRequests implements RollbackRequests {
 
 /** The repository's id as GitHub gave it now (what its secrets are kept by), or null. */
 function idOf(repository: { id?: unknown } | null | undefined): number | null {
-  const id = repository?.id;
-  return typeof id === "number" && Number.isSafeInteger(id) && id > 0 ? id : null;
+  return isRepositoryId(repository?.id) ? repository.id : null;
 }

@@ -1,4 +1,5 @@
 import type { GitHubUsers, VisibleRepo } from "../core/ports.ts";
+import { isRepositoryId } from "../core/types.ts";
 import type { GitHubRequester } from "./reporter/check-run-reporter.ts";
 import { MicroshipOctokit } from "./octokit-class.ts";
 
@@ -84,26 +85,29 @@ export class GitHubUserAuth implements GitHubUsers {
   }
 
   async canWrite(installationId: number, owner: string, repo: string, login: string): Promise<boolean> {
-    const client = await this.o.clientFor(installationId);
-    const { data } = (await client.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo, username: login })) as {
-      data: { permission?: string; role_name?: string };
-    };
-    return WRITE.has(String(data.role_name)) || WRITE.has(String(data.permission));
+    const p = await this.permission(installationId, owner, repo, login);
+    return WRITE.has(String(p.role_name)) || WRITE.has(String(p.permission));
   }
 
   async isAdmin(installationId: number, owner: string, repo: string, login: string): Promise<boolean> {
-    const client = await this.o.clientFor(installationId);
-    const { data } = (await client.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo, username: login })) as {
-      data: { permission?: string; role_name?: string };
-    };
-    return data.role_name === "admin" || data.permission === "admin";
+    const p = await this.permission(installationId, owner, repo, login);
+    return p.role_name === "admin" || p.permission === "admin";
   }
 
   async repositoryId(installationId: number, owner: string, repo: string): Promise<number> {
     const client = await this.o.clientFor(installationId);
     const { data } = (await client.request("GET /repos/{owner}/{repo}", { owner, repo })) as { data: { id?: unknown } };
-    if (typeof data.id !== "number" || !Number.isSafeInteger(data.id) || data.id <= 0) throw new Error(`GitHub gave no repository id for ${owner}/${repo}`);
+    if (!isRepositoryId(data.id)) throw new Error(`GitHub gave no repository id for ${owner}/${repo}`);
     return data.id;
+  }
+
+  /** The user's permission on the repository, as GitHub says it now (asked each time: a demotion counts at once). */
+  private async permission(installationId: number, owner: string, repo: string, login: string): Promise<{ permission?: string; role_name?: string }> {
+    const client = await this.o.clientFor(installationId);
+    const { data } = (await client.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { owner, repo, username: login })) as {
+      data: { permission?: string; role_name?: string };
+    };
+    return data;
   }
 
   /** A client per call: the token is the user's, and nothing of it is kept. */

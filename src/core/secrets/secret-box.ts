@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { MicroshipError } from "../errors.ts";
+import { isRepositoryId } from "../types.ts";
 
 /** One sealed value as it is kept: never the plaintext. */
 export interface SealedSecret {
@@ -58,7 +59,7 @@ export class SecretBox {
 
 /** The id in 8 fixed bytes and the name length-prefixed, so no two (id, name) pairs make the same bytes. */
 function aad(repositoryId: number, name: string): Buffer {
-  if (!Number.isSafeInteger(repositoryId) || repositoryId <= 0) throw new MicroshipError("infra", `not a GitHub repository id: ${String(repositoryId).slice(0, 30)}`);
+  if (!isRepositoryId(repositoryId)) throw new MicroshipError("infra", `not a GitHub repository id: ${String(repositoryId).slice(0, 30)}`);
   const n = Buffer.from(name, "utf8");
   const head = Buffer.alloc(12);
   head.writeBigUInt64BE(BigInt(repositoryId), 0);

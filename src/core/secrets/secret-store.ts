@@ -1,7 +1,7 @@
 import type { BuildSecret } from "../builder.ts";
 import { MicroshipError } from "../errors.ts";
 import type { SecretSource } from "../ports.ts";
-import type { BuildRequest } from "../types.ts";
+import { isRepositoryId, type BuildRequest } from "../types.ts";
 import { SecretBox, type SealedSecret } from "./secret-box.ts";
 import { checkSecretName, checkSecretValue, repoKey, SECRET_LIMITS, SecretRuleError } from "./secret-rules.ts";
 
@@ -86,7 +86,7 @@ export class RepoSecrets implements SecretStore, SecretSource {
   /** Only the rows of the request's repository id; a request without one gets none (NO_REPOSITORY_ID says so in its log). */
   async secretsFor(request: BuildRequest): Promise<BuildSecret[]> {
     const id = request.repositoryId;
-    if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0) return [];
+    if (!isRepositoryId(id)) return [];
     const rows = await this.rows.sealed(id);
     if (rows.length === 0) return [];
     const shown = `${request.owner}/${request.repo}`;
@@ -103,6 +103,6 @@ export class RepoSecrets implements SecretStore, SecretSource {
 
 /** An id that came from GitHub is a positive integer; anything else is a bug on our side, refused before it reaches a row. */
 function checkedId(id: number): number {
-  if (!Number.isSafeInteger(id) || id <= 0) throw new MicroshipError("infra", `not a GitHub repository id: ${String(id).slice(0, 30)}`);
+  if (!isRepositoryId(id)) throw new MicroshipError("infra", `not a GitHub repository id: ${String(id).slice(0, 30)}`);
   return id;
 }
